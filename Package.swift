@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "nabla",
+    products: [
+        .executable(name: "nabla-run", targets: ["nabla-run"]),
+        .library(name: "Nabla", targets: ["Nabla"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // The C side shared with guests: the ABI header, the launch
+        // trampoline and thin shims for calls Swift cannot make.
+        .target(
+            name: "CNablaTender",
+            path: "tender",
+            exclude: ["gen-syscall-names.sh"],
+            publicHeadersPath: "include"
+        ),
+        // Debian's libseccomp, found with pkg-config.
+        .systemLibrary(
+            name: "CSeccomp",
+            path: "Sources/CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        .target(
+            name: "Nabla",
+            dependencies: ["CNablaTender", "CSeccomp"]
+        ),
+        .executableTarget(
+            name: "nabla-run",
+            dependencies: [
+                "Nabla",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "NablaTests",
+            dependencies: ["Nabla", "nabla-run"]
+        ),
+    ]
+)

@@ -1,0 +1,32 @@
+// BootInfo.swift: the struct the guest entry receives (docs/abi.md, "Boot
+// info"), written at NABLA_MEM_BASE with the hypercall table right after it.
+
+import CNablaTender
+
+enum BootInfo {
+    /// Where the boot info sits.
+    static let address = GuestAddress(NABLA_MEM_BASE)
+    /// Where the hypercall table sits: after the boot info, 16-byte aligned.
+    static let hypercallTableAddress = address + GuestAddress(alignUp(MemoryLayout<nabla_boot_info>.size, to: 16))
+
+    /// Writes the boot info and the hypercall table. The boot page must be
+    /// writable.
+    static func write(layout: GuestLayout, argc: UInt64, argv: GuestAddress, hypercalls: nabla_hypercalls) {
+        let table = UnsafeMutablePointer<nabla_hypercalls>(bitPattern: UInt(hypercallTableAddress))!
+        table.initialize(to: hypercalls)
+
+        var info = nabla_boot_info()
+        info.abi_version = NABLA_ABI_VERSION
+        info.flags = NABLA_BOOT_CONSOLE
+        info.mem_start = layout.memory.lowerBound
+        info.mem_end = layout.memory.upperBound
+        info.heap_start = layout.heap.lowerBound
+        info.heap_end = layout.heap.upperBound
+        info.stack_top = layout.stack.upperBound
+        info.argc = argc
+        info.argv = UnsafeMutablePointer(bitPattern: UInt(argv))
+        info.hypercalls = UnsafePointer(table)
+        info.device_count = 0
+        UnsafeMutablePointer<nabla_boot_info>(bitPattern: UInt(address))!.initialize(to: info)
+    }
+}

@@ -1,0 +1,294 @@
+// ELFImage.swift: validates a guest image and describes what to load.
+//
+// The image is hostile input. Every field is read with bounds checks and
+// every sum with overflow checks; each failure is an `ImageError` that names
+// the header and field at fault. Nothing here traps on bad input.
+
+import CNablaTender
+
+/// Memory permissions of a loadable segment.
+public struct SegmentPermissions: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// PF_X.
+    public static let execute = SegmentPermissions(rawValue: 1)
+    /// PF_W.
+    public static let write = SegmentPermissions(rawValue: 2)
+    /// PF_R.
+    public static let read = SegmentPermissions(rawValue: 4)
+
+    /// `r-x` style, as `readelf` prints it.
+    public var description: String {
+        (contains(.read) ? "r" : "-") + (contains(.write) ? "w" : "-") + (contains(.execute) ? "x" : "-")
+    }
+}
+
+/// One PT_LOAD program header that passed validation.
+public struct LoadSegment: Sendable, Equatable {
+    /// Index of the program header in the image.
+    public var index: Int
+    /// Guest virtual address of the first byte.
+    public var address: UInt64
+    /// Bytes in memory (`p_memsz`); the part past `fileSize` is zeroed.
+    public var memorySize: UInt64
+    /// Offset of the segment's bytes in the file.
+    public var fileOffset: UInt64
+    /// Bytes taken from the file (`p_filesz`).
+    public var fileSize: UInt64
+    public var permissions: SegmentPermissions
+
+    /// First address past the segment.
+    public var end: UInt64 { address + memorySize }
+    /// The segment rounded out to whole pages: the unit of protection.
+    public var pageRange: Range<UInt64> {
+        alignDown(address, to: pageSize)..<alignUp(end, to: pageSize)
+    }
+}
+
+/// A validated static x86_64 guest image.
+public struct ELFImage: Sendable {
+    /// The entry point (`e_entry`), inside an executable segment.
+    public var entry: UInt64
+    /// PT_LOAD segments in address order.
+    public var segments: [LoadSegment]
+    /// The ABI version from the image's nabla note.
+    public var abiVersion: UInt32
+
+    /// Lowest page the image occupies.
+    public var lowestAddress: UInt64 { segments.first?.pageRange.lowerBound ?? 0 }
+    /// First page boundary past the image.
+    public var highestAddress: UInt64 { segments.map(\.pageRange.upperBound).max() ?? 0 }
+
+    /// Validates `bytes` as a nabla guest image.
+    ///
+    /// Checks the ELF identification and header, that the image is a static
+    /// executable for x86_64 with no interpreter, dynamic section or TLS, that
+    /// its PT_LOAD segments lie inside the file and above `NABLA_IMAGE_BASE`,
+    /// do not share pages, and are never writable and executable at once, that
+    /// the entry point is executable, and that the ABI note names the version
+    /// this tender speaks. Where each segment must fit in guest memory depends
+    /// on `--mem` and is checked by ``GuestLayout``.
+    public init(bytes: UnsafeRawBufferPointer) throws(ImageError) {
+        let file = ByteReader(bytes)
+        guard bytes.count >= 4, file.u8(0) == 0x7f, file.u8(1) == 0x45, file.u8(2) == 0x4c, file.u8(3) == 0x46 else {
+            throw .notELF
+        }
+        guard bytes.count >= ELF.headerSize else { throw .truncated("ELF header", need: UInt64(ELF.headerSize), have: UInt64(bytes.count)) }
+        guard file.u8(4) == ELF.classELF64 else { throw .wrongClass(file.u8(4)) }
+        guard file.u8(5) == ELF.dataLittleEndian else { throw .wrongEndianness(file.u8(5)) }
+        guard file.u8(6) == ELF.versionCurrent else { throw .wrongVersion(UInt32(file.u8(6))) }
+        let type = file.u16(16), machine = file.u16(18)
+        guard machine == ELF.machineX86_64 else { throw .wrongMachine(machine) }
+        guard file.u32(20) == UInt32(ELF.versionCurrent) else { throw .wrongVersion(file.u32(20)) }
+        guard type == ELF.typeExecutable else { throw .notExecutable(type) }
+
+        let entry = file.u64(24)
+        let phoff = file.u64(32)
+        let phentsize = file.u16(54), phnum = file.u16(56)
+        guard phnum > 0 else { throw .noLoadSegment }
+        guard phentsize == ELF.programHeaderSize else { throw .badProgramHeaderSize(phentsize) }
+        let tableSize = UInt64(phnum) * UInt64(phentsize)
+        guard let tableEnd = phoff.checkedAdd(tableSize), tableEnd <= UInt64(bytes.count) else {
+            throw .truncated("program header table", need: phoff.saturatingAdd(tableSize), have: UInt64(bytes.count))
+        }
+
+        var segments: [LoadSegment] = []
+        var abiVersion: UInt32?
+        for index in 0..<Int(phnum) {
+            let base = Int(phoff) + index * Int(phentsize)
+            let ptype = file.u32(base), flags = file.u32(base + 4)
+            let offset = file.u64(base + 8), vaddr = file.u64(base + 16)
+            let filesz = file.u64(base + 32), memsz = file.u64(base + 40)
+            switch ptype {
+            case ELF.ptInterp: throw .dynamicallyLinked("PT_INTERP", index: index)
+            case ELF.ptDynamic: throw .dynamicallyLinked("PT_DYNAMIC", index: index)
+            case ELF.ptTLS: throw .threadLocalStorage(index: index)
+            case ELF.ptLoad:
+                guard filesz <= memsz else { throw .fileSizeExceedsMemorySize(index: index, fileSize: filesz, memorySize: memsz) }
+                guard let fileEnd = offset.checkedAdd(filesz), fileEnd <= UInt64(bytes.count) else {
+                    throw .segmentPastEndOfFile(index: index, end: offset.saturatingAdd(filesz), fileSize: UInt64(bytes.count))
+                }
+                guard memsz > 0 else { continue }
+                guard let end = vaddr.checkedAdd(memsz), end <= ELF.addressLimit else {
+                    throw .segmentOutsideMemory(index: index, start: vaddr, end: vaddr.saturatingAdd(memsz))
+                }
+                guard vaddr >= UInt64(NABLA_IMAGE_BASE) else {
+                    throw .segmentBelowImageBase(index: index, start: vaddr)
+                }
+                let permissions = SegmentPermissions(rawValue: flags & 7)
+                guard !permissions.isSuperset(of: [.write, .execute]) else { throw .writableAndExecutable(index: index) }
+                segments.append(LoadSegment(index: index, address: vaddr, memorySize: memsz,
+                                            fileOffset: offset, fileSize: filesz, permissions: permissions))
+            case ELF.ptNote:
+                guard let noteEnd = offset.checkedAdd(filesz), noteEnd <= UInt64(bytes.count) else {
+                    throw .segmentPastEndOfFile(index: index, end: offset.saturatingAdd(filesz), fileSize: UInt64(bytes.count))
+                }
+                if let version = Self.abiNote(in: file, from: Int(offset), to: Int(noteEnd)) {
+                    abiVersion = version
+                }
+            default:
+                continue
+            }
+        }
+        guard !segments.isEmpty else { throw .noLoadSegment }
+        segments.sort { $0.address < $1.address }
+        for (previous, next) in zip(segments, segments.dropFirst()) where previous.pageRange.overlaps(next.pageRange) {
+            if previous.end > next.address {
+                throw .segmentsOverlap(previous.index, next.index)
+            }
+            throw .segmentsSharePage(previous.index, next.index)
+        }
+        guard segments.contains(where: { $0.permissions.contains(.execute) && ($0.address..<$0.end).contains(entry) }) else {
+            throw .entryNotExecutable(entry)
+        }
+        guard let abiVersion else { throw .missingABINote }
+        guard abiVersion == NABLA_ABI_VERSION else { throw .wrongABIVersion(found: abiVersion, expected: NABLA_ABI_VERSION) }
+
+        self.entry = entry
+        self.segments = segments
+        self.abiVersion = abiVersion
+    }
+
+    /// Returns the version in the first well-formed nabla ABI note in
+    /// `file[start..<end]`, or nil if there is none.
+    private static func abiNote(in file: ByteReader, from start: Int, to end: Int) -> UInt32? {
+        var at = start
+        while at + 12 <= end {
+            let namesz = Int(file.u32(at)), descsz = Int(file.u32(at + 4)), type = file.u32(at + 8)
+            let nameStart = at + 12
+            let descStart = nameStart + alignUp(namesz, to: 4)
+            let next = descStart + alignUp(descsz, to: 4)
+            guard namesz <= 4096, descsz <= 4096, next <= end else { return nil }
+            if type == NABLA_NOTE_TYPE_ABI, descsz == 4, namesz == ELF.noteName.count + 1,
+               file.bytes(nameStart, count: namesz).elementsEqual(ELF.noteName + [0]) {
+                return file.u32(descStart)
+            }
+            at = next
+        }
+        return nil
+    }
+}
+
+/// Why an image was refused. Each message names the header and field.
+public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notELF
+    case truncated(String, need: UInt64, have: UInt64)
+    case wrongClass(UInt8)
+    case wrongEndianness(UInt8)
+    case wrongVersion(UInt32)
+    case wrongMachine(UInt16)
+    case notExecutable(UInt16)
+    case badProgramHeaderSize(UInt16)
+    case dynamicallyLinked(String, index: Int)
+    case threadLocalStorage(index: Int)
+    case noLoadSegment
+    case fileSizeExceedsMemorySize(index: Int, fileSize: UInt64, memorySize: UInt64)
+    case segmentPastEndOfFile(index: Int, end: UInt64, fileSize: UInt64)
+    case segmentOutsideMemory(index: Int, start: UInt64, end: UInt64)
+    case segmentBelowImageBase(index: Int, start: UInt64)
+    case segmentsOverlap(Int, Int)
+    case segmentsSharePage(Int, Int)
+    case writableAndExecutable(index: Int)
+    case entryNotExecutable(UInt64)
+    case missingABINote
+    case wrongABIVersion(found: UInt32, expected: UInt32)
+
+    public var description: String {
+        switch self {
+        case .notELF:
+            return "not an ELF file (bad magic number)"
+        case let .truncated(what, need, have):
+            return "truncated: the \(what) needs \(need) bytes, the file has \(have)"
+        case let .wrongClass(c):
+            return "ELF class \(c) is not ELFCLASS64: nabla guests are 64-bit"
+        case let .wrongEndianness(d):
+            return "ELF data encoding \(d) is not little-endian"
+        case let .wrongVersion(v):
+            return "ELF version \(v) is not EV_CURRENT (1)"
+        case let .wrongMachine(m):
+            return "ELF machine \(m) is not x86_64 (62)"
+        case let .notExecutable(t):
+            let kind = t == 3 ? "ET_DYN (position-independent)" : t == 1 ? "ET_REL (an object file, not linked)" : "type \(t)"
+            return "ELF type is \(kind), not ET_EXEC: link the guest statically at \(hex(UInt64(NABLA_IMAGE_BASE))) with -no-pie"
+        case let .badProgramHeaderSize(s):
+            return "e_phentsize is \(s), not \(ELF.programHeaderSize)"
+        case let .dynamicallyLinked(what, index):
+            return "program header \(index) is \(what): the image is dynamically linked; link it with -static"
+        case let .threadLocalStorage(index):
+            return "program header \(index) is PT_TLS: thread-local storage is not supported in guests"
+        case .noLoadSegment:
+            return "the image has no PT_LOAD segment"
+        case let .fileSizeExceedsMemorySize(index, filesz, memsz):
+            return "program header \(index): p_filesz (\(filesz)) is larger than p_memsz (\(memsz))"
+        case let .segmentPastEndOfFile(index, end, size):
+            return "program header \(index): its bytes end at offset \(end), past the end of the file (\(size) bytes)"
+        case let .segmentOutsideMemory(index, start, end):
+            return "program header \(index): segment \(hex(start))-\(hex(end)) lies outside guest memory"
+        case let .segmentBelowImageBase(index, start):
+            return "program header \(index): segment starts at \(hex(start)), below the image base \(hex(UInt64(NABLA_IMAGE_BASE))); link the guest with guests/nabla.ld"
+        case let .segmentsOverlap(a, b):
+            return "program headers \(a) and \(b): segments overlap"
+        case let .segmentsSharePage(a, b):
+            return "program headers \(a) and \(b): segments share a page, so they cannot have their own permissions; align segments to 4 KiB"
+        case let .writableAndExecutable(index):
+            return "program header \(index): segment is writable and executable; nabla refuses W+X memory"
+        case let .entryNotExecutable(entry):
+            return "entry point \(hex(entry)) is not inside an executable segment"
+        case .missingABINote:
+            return "no nabla ABI note: the image was not built for nabla (link it with the nabla library OS)"
+        case let .wrongABIVersion(found, expected):
+            return "the image was built for nabla ABI version \(found); this nabla-run speaks version \(expected)"
+        }
+    }
+}
+
+/// ELF64 constants used by the validator.
+enum ELF {
+    static let headerSize = 64
+    static let programHeaderSize: UInt16 = 56
+    static let classELF64: UInt8 = 2
+    static let dataLittleEndian: UInt8 = 1
+    static let versionCurrent: UInt8 = 1
+    static let typeExecutable: UInt16 = 2
+    static let machineX86_64: UInt16 = 62
+    static let ptLoad: UInt32 = 1
+    static let ptDynamic: UInt32 = 2
+    static let ptInterp: UInt32 = 3
+    static let ptNote: UInt32 = 4
+    static let ptTLS: UInt32 = 7
+    /// x86_64 user space ends below 2^47.
+    static let addressLimit: UInt64 = 1 << 47
+    static let noteName = Array(NABLA_NOTE_NAME.utf8)
+}
+
+/// Little-endian reads from a buffer; callers check bounds first.
+struct ByteReader {
+    let base: UnsafeRawBufferPointer
+    init(_ base: UnsafeRawBufferPointer) { self.base = base }
+
+    func u8(_ at: Int) -> UInt8 { base[at] }
+    func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+    func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+    func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+    func bytes(_ at: Int, count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: base[at..<(at + count)]) }
+}
+
+let pageSize = UInt64(NABLA_PAGE_SIZE)
+
+func alignDown(_ value: UInt64, to alignment: UInt64) -> UInt64 { value & ~(alignment - 1) }
+func alignUp(_ value: UInt64, to alignment: UInt64) -> UInt64 { (value + alignment - 1) & ~(alignment - 1) }
+func alignUp(_ value: Int, to alignment: Int) -> Int { (value + alignment - 1) & ~(alignment - 1) }
+
+func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+
+extension UInt64 {
+    /// `self + other`, or nil on overflow.
+    func checkedAdd(_ other: UInt64) -> UInt64? {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? nil : sum
+    }
+
+    /// `self + other`, clamped to `UInt64.max`.
+    func saturatingAdd(_ other: UInt64) -> UInt64 { checkedAdd(other) ?? .max }
+}

@@ -1,0 +1,127 @@
+// GuestMemory.swift: where everything goes in guest memory (GuestLayout),
+// and putting it there (GuestMemory). docs/abi.md, "Memory layout".
+
+import CNablaTender
+import Glibc
+
+/// An address in guest memory (which is also a tender address: the guest
+/// runs in the tender's address space).
+public typealias GuestAddress = UInt64
+
+/// The placement of the image, heap, guard page and stack for one run.
+public struct GuestLayout: Sendable, Equatable {
+    /// The smallest and largest `--mem` accepted.
+    public static let memoryLimit: UInt64 = 64 << 30
+    /// `--mem` when none is given.
+    public static let defaultMemory: UInt64 = 64 << 20
+
+    /// Guest memory: `[memory.lowerBound, memory.upperBound)`.
+    public var memory: Range<GuestAddress>
+    public var heap: Range<GuestAddress>
+    public var guardPage: Range<GuestAddress>
+    public var stack: Range<GuestAddress>
+
+    /// Places `image` in `memorySize` bytes (rounded up to whole pages).
+    public init(image: ELFImage, memorySize: UInt64) throws(TenderError) {
+        guard memorySize <= Self.memoryLimit else {
+            throw .memoryTooLarge(given: memorySize, limit: Self.memoryLimit)
+        }
+        let start = GuestAddress(NABLA_MEM_BASE)
+        let end = start + alignUp(memorySize, to: pageSize)
+        let overhead = UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE)
+        let needed = image.highestAddress + overhead - start
+        guard end >= start + needed else { throw .memoryTooSmall(given: memorySize, needed: needed) }
+        memory = start..<end
+        stack = (end - UInt64(NABLA_STACK_SIZE))..<end
+        guardPage = (stack.lowerBound - UInt64(NABLA_GUARD_SIZE))..<stack.lowerBound
+        heap = image.highestAddress..<guardPage.lowerBound
+    }
+}
+
+/// Guest memory, mapped and filled.
+public enum GuestMemory {
+    /// The boot info page and the command line area.
+    static let bootArea = GuestAddress(NABLA_MEM_BASE)..<(GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
+
+    /// Maps guest memory, copies in the image's segments with their own
+    /// permissions, lays out argv in the command line area and writes the
+    /// boot info. Returns the ranges the tender may store into for the guest.
+    static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: GuestLayout,
+                     arguments: CommandLineArea, hypercalls: nabla_hypercalls) throws(TenderError) -> [Range<GuestAddress>] {
+        let memory = layout.memory
+        switch Sys.mapFixed(memory.lowerBound, UInt64(memory.count), PROT_NONE) {
+        case .success: break
+        case .failure(.exists): throw .guestMemoryInUse(start: memory.lowerBound, end: memory.upperBound)
+        case .failure(let error): throw .hostCall("mmap of \(ByteCount(bytes: UInt64(memory.count))) guest memory", error)
+        }
+
+        try protect(bootArea, PROT_READ | PROT_WRITE)
+        var writable = [GuestAddress(NABLA_CMDLINE_ADDR)..<bootArea.upperBound]
+        for segment in image.segments {
+            try protect(segment.pageRange, PROT_READ | PROT_WRITE)
+            let source = UnsafeRawBufferPointer(rebasing: file[Int(segment.fileOffset)..<Int(segment.fileOffset + segment.fileSize)])
+            UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+            if segment.permissions.contains(.write) { writable.append(segment.pageRange) }
+        }
+        if !layout.heap.isEmpty {
+            try protect(layout.heap, PROT_READ | PROT_WRITE)
+            writable.append(layout.heap)
+        }
+        try protect(layout.stack, PROT_READ | PROT_WRITE)
+        writable.append(layout.stack)
+
+        let argv = arguments.write()
+        BootInfo.write(layout: layout, argc: UInt64(arguments.count), argv: argv, hypercalls: hypercalls)
+
+        // Final permissions: the boot info page becomes read-only, each
+        // segment gets exactly what its program header asks for.
+        try protect(GuestAddress(NABLA_MEM_BASE)..<GuestAddress(NABLA_CMDLINE_ADDR), PROT_READ)
+        for segment in image.segments {
+            var protection: Int32 = PROT_NONE
+            if segment.permissions.contains(.read) { protection |= PROT_READ }
+            if segment.permissions.contains(.write) { protection |= PROT_WRITE }
+            if segment.permissions.contains(.execute) { protection |= PROT_EXEC }
+            try protect(segment.pageRange, protection)
+        }
+        return writable
+    }
+
+    private static func protect(_ range: Range<GuestAddress>, _ protection: Int32) throws(TenderError) {
+        if case .failure(let error) = Sys.protect(range.lowerBound, UInt64(range.count), protection) {
+            throw .hostCall("mprotect of guest memory \(hex(range.lowerBound))-\(hex(range.upperBound))", error)
+        }
+    }
+}
+
+/// The guest's arguments as they will sit in the command line area: an
+/// argv array of argc pointers and a NULL, followed by the strings.
+public struct CommandLineArea: Sendable {
+    public let arguments: [String]
+    /// Bytes the area needs.
+    public let size: Int
+
+    public var count: Int { arguments.count }
+
+    /// Fails if the arguments do not fit in NABLA_CMDLINE_SIZE bytes.
+    public init(_ arguments: [String]) throws(TenderError) {
+        self.arguments = arguments
+        size = (arguments.count + 1) * 8 + arguments.reduce(0) { $0 + $1.utf8.count + 1 }
+        guard size <= Int(NABLA_CMDLINE_SIZE) else { throw .argumentsTooLong(bytes: size, limit: Int(NABLA_CMDLINE_SIZE)) }
+    }
+
+    /// Writes the area at NABLA_CMDLINE_ADDR (which must be writable) and
+    /// returns the argv address.
+    func write() -> GuestAddress {
+        let base = GuestAddress(NABLA_CMDLINE_ADDR)
+        let pointers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base))!
+        var next = base + GuestAddress((arguments.count + 1) * 8)
+        for (index, argument) in arguments.enumerated() {
+            pointers[index] = next
+            let bytes = Array(argument.utf8) + [0]
+            bytes.withUnsafeBytes { UnsafeMutableRawPointer(bitPattern: UInt(next))!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            next += GuestAddress(bytes.count)
+        }
+        pointers[arguments.count] = 0
+        return base
+    }
+}

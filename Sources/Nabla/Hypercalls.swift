@@ -1,0 +1,208 @@
+// Hypercalls.swift: the seven entries of the hypercall table.
+//
+// These run on the guest's stack, under the seccomp filter. Rules for every
+// line in this file (docs/architecture.md, "Hypercall handlers"):
+//   - no allocation, no classes, no arrays, no strings, no Swift globals that
+//     need lazy initialisation: state comes from nabla_host() (a C struct);
+//   - no traps: arithmetic on guest values is checked or wrapping, pointers
+//     are range-checked before use;
+//   - each makes only the syscall the policy pins for it (plus write(2) on
+//     the diagnostic buffer when tracing).
+
+import CNablaTender
+import Glibc
+
+/// The hypercall table the tender gives every guest.
+public enum Hypercall: CaseIterable, Sendable {
+    case walltime, puts, poll, blkread, blkwrite, netread, netwrite
+
+    /// The table of C function pointers written after the boot info.
+    static var table: nabla_hypercalls {
+        nabla_hypercalls(walltime: hypercallWalltime, puts: hypercallPuts, poll: hypercallPoll,
+                         blkread: hypercallBlockRead, blkwrite: hypercallBlockWrite,
+                         netread: hypercallNetRead, netwrite: hypercallNetWrite)
+    }
+}
+
+// MARK: - Guest memory checks
+
+/// True if `[address, address + length)` lies inside guest memory.
+@inline(__always)
+private func guestContains(_ address: UInt64, _ length: UInt64) -> Bool {
+    let host = nabla_host()!
+    let start = host.pointee.mem_start, end = host.pointee.mem_end
+    return address >= start && address <= end && length <= end &- address
+}
+
+/// True if the tender may store `length` bytes at `address` for the guest:
+/// the range lies inside one writable guest range.
+@inline(__always)
+private func guestWritable(_ address: UInt64, _ length: UInt64) -> Bool {
+    let count = nabla_host()!.pointee.writable_count
+    var index: UInt32 = 0
+    while index < count {
+        let range = nabla_host_writable(index)!
+        if address >= range.pointee.start && address <= range.pointee.end && length <= range.pointee.end &- address {
+            return true
+        }
+        index &+= 1
+    }
+    return false
+}
+
+@inline(__always)
+private var tracing: Bool { nabla_host()!.pointee.trace != 0 }
+
+/// Maps a failed host call's errno to the guest's error code.
+@inline(__always)
+private func guestError(_ error: Int32) -> Int64 {
+    error == EFAULT ? Int64(NABLA_EFAULT) : Int64(NABLA_EIO)
+}
+
+// MARK: - walltime: clock_gettime
+
+private func hypercallWalltime(_ clock: UInt32) -> Int64 {
+    var result: Int64
+    var now = timespec()
+    switch clock {
+    case NABLA_CLOCK_REALTIME, NABLA_CLOCK_MONOTONIC:
+        let id = clock == NABLA_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC
+        result = clock_gettime(id, &now) == 0
+            ? Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
+            : Int64(NABLA_EIO)
+    default:
+        result = Int64(NABLA_EINVAL)
+    }
+    if tracing {
+        var line = DiagnosticLine()
+        line.append("nabla-run: hypercall walltime(clock=")
+        line.append(unsignedDecimal: UInt64(clock))
+        line.append(") = ")
+        line.append(decimal: result)
+        line.emit()
+    }
+    return result
+}
+
+// MARK: - puts: write on the console
+
+private func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
+    let address = UInt64(UInt(bitPattern: buffer))
+    var result = Int64(NABLA_EFAULT)
+    if guestContains(address, length) {
+        let fd = nabla_host()!.pointee.console_fd
+        var done: UInt64 = 0
+        result = Int64(length)
+        while done < length {
+            let n = write(fd, UnsafeRawPointer(bitPattern: UInt(address &+ done)), Int(length &- done))
+            if n > 0 {
+                done &+= UInt64(n)
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                result = n < 0 ? guestError(errno) : Int64(NABLA_EIO)
+                break
+            }
+        }
+    }
+    if tracing {
+        var line = DiagnosticLine()
+        line.append("nabla-run: hypercall puts(buf=")
+        line.append(hex: address)
+        line.append(", len=")
+        line.append(unsignedDecimal: length)
+        line.append(") = ")
+        line.append(decimal: result)
+        line.emit()
+    }
+    return result
+}
+
+// MARK: - poll: ppoll on the tender's pollfd array
+
+private func hypercallPoll(_ timeoutNanoseconds: UInt64, _ ready: UnsafeMutablePointer<UInt64>?) -> Int64 {
+    let host = nabla_host()!
+    let readyAddress = UInt64(UInt(bitPattern: ready))
+    var result: Int64
+    if ready != nil && !guestWritable(readyAddress, 8) {
+        result = Int64(NABLA_EFAULT)
+    } else {
+        host.pointee.poll_timeout.tv_sec = Int(timeoutNanoseconds / 1_000_000_000)
+        host.pointee.poll_timeout.tv_nsec = Int(timeoutNanoseconds % 1_000_000_000)
+        let count = host.pointee.pollfd_count
+        let n = nabla_sys_ppoll(nabla_host_pollfds(), UInt(count), &host.pointee.poll_timeout)
+        var mask: UInt64 = 0
+        if n > 0 {
+            let fds = nabla_host_pollfds()!
+            var index = 0
+            while index < Int(count) {
+                if fds[index].revents & Int16(POLLIN) != 0 {
+                    mask |= 1 &<< UInt64(nabla_host_pollfd_handle(UInt32(index)))
+                }
+                index &+= 1
+            }
+        }
+        // An interrupted wait is an early return with nothing ready.
+        result = n >= 0 ? Int64(n) : (n == -Int(EINTR) ? 0 : Int64(NABLA_EIO))
+        ready?.pointee = mask
+    }
+    if tracing {
+        var line = DiagnosticLine()
+        line.append("nabla-run: hypercall poll(timeout_ns=")
+        line.append(unsignedDecimal: timeoutNanoseconds)
+        line.append(", ready=")
+        line.append(hex: readyAddress)
+        line.append(") = ")
+        line.append(decimal: result)
+        line.emit()
+    }
+    return result
+}
+
+// MARK: - Devices
+
+/// The device behind `handle` if it exists and is of `kind`.
+@inline(__always)
+private func device(_ handle: UInt32, kind: UInt32) -> UnsafeMutablePointer<nabla_host_device>? {
+    guard let device = nabla_host_device(handle), device.pointee.kind == kind else { return nil }
+    return device
+}
+
+private func traceDeviceCall(_ name: StaticString, _ handle: UInt32, _ address: UInt64, _ length: UInt64, _ result: Int64) {
+    var line = DiagnosticLine()
+    line.append("nabla-run: hypercall ")
+    line.append(name)
+    line.append("(dev=")
+    line.append(unsignedDecimal: UInt64(handle))
+    line.append(", buf=")
+    line.append(hex: address)
+    line.append(", len=")
+    line.append(unsignedDecimal: length)
+    line.append(") = ")
+    line.append(decimal: result)
+    line.emit()
+}
+
+private func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
+    let result = device(handle, kind: NABLA_DEVICE_BLOCK) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
+    if tracing { traceDeviceCall("blkread", handle, UInt64(UInt(bitPattern: buffer)), length, result) }
+    return result
+}
+
+private func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
+    let result = device(handle, kind: NABLA_DEVICE_BLOCK) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
+    if tracing { traceDeviceCall("blkwrite", handle, UInt64(UInt(bitPattern: buffer)), length, result) }
+    return result
+}
+
+private func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt64) -> Int64 {
+    let result = device(handle, kind: NABLA_DEVICE_NET) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
+    if tracing { traceDeviceCall("netread", handle, UInt64(UInt(bitPattern: buffer)), size, result) }
+    return result
+}
+
+private func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
+    let result = device(handle, kind: NABLA_DEVICE_NET) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
+    if tracing { traceDeviceCall("netwrite", handle, UInt64(UInt(bitPattern: buffer)), length, result) }
+    return result
+}

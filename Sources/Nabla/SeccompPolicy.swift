@@ -1,0 +1,179 @@
+// SeccompPolicy.swift: the guest-phase seccomp policy as data, and its
+// compilation to BPF with libseccomp.
+//
+// The policy is a list of rules built from the run's configuration: each
+// allows one system call when every one of its argument pins matches. Rules
+// for the same call are alternatives. Anything else traps (SIGSYS), and the
+// handler in Diagnostics.swift reports it. docs/security.md explains each rule.
+
+import CNablaTender
+import CSeccomp
+import Glibc
+
+/// A system call by name and x86_64 number.
+public struct Syscall: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let number: Int32
+    /// Names of the arguments, for printing pins.
+    public let argumentNames: [String]
+
+    public var description: String { "\(name) (\(number))" }
+
+    public static let read = Syscall(name: "read", number: 0, argumentNames: ["fd", "buf", "count"])
+    public static let write = Syscall(name: "write", number: 1, argumentNames: ["fd", "buf", "count"])
+    public static let pread64 = Syscall(name: "pread64", number: 17, argumentNames: ["fd", "buf", "count", "pos"])
+    public static let pwrite64 = Syscall(name: "pwrite64", number: 18, argumentNames: ["fd", "buf", "count", "pos"])
+    public static let clockGettime = Syscall(name: "clock_gettime", number: 228, argumentNames: ["clockid", "tp"])
+    public static let exitGroup = Syscall(name: "exit_group", number: 231, argumentNames: ["status"])
+    public static let ppoll = Syscall(name: "ppoll", number: 271, argumentNames: ["fds", "nfds", "tmo", "sigmask", "sigsetsize"])
+
+    /// The seven system calls a guest phase may ever use.
+    public static let guestSet: [Syscall] = [.read, .write, .pread64, .pwrite64, .ppoll, .clockGettime, .exitGroup]
+}
+
+/// Argument `argument` must equal `value`; `meaning` says what the value is.
+public struct ArgumentPin: Hashable, Sendable, CustomStringConvertible {
+    public var argument: Int
+    public var value: UInt64
+    public var meaning: String?
+
+    public init(_ argument: Int, equals value: UInt64, _ meaning: String? = nil) {
+        self.argument = argument
+        self.value = value
+        self.meaning = meaning
+    }
+
+    public var description: String {
+        let shown = value > 0xffff ? hex(value) : String(value)
+        return meaning.map { "== \(shown) [\($0)]" } ?? "== \(shown)"
+    }
+}
+
+/// Allow `syscall` when all `pins` match.
+public struct SyscallRule: Hashable, Sendable, CustomStringConvertible {
+    public var syscall: Syscall
+    public var pins: [ArgumentPin]
+
+    public init(_ syscall: Syscall, _ pins: [ArgumentPin] = []) {
+        self.syscall = syscall
+        self.pins = pins
+    }
+
+    /// `write fd == 1 [console]`, one line.
+    public var description: String {
+        let conditions = pins.map { pin in
+            let name = pin.argument < syscall.argumentNames.count ? syscall.argumentNames[pin.argument] : "arg\(pin.argument)"
+            return "\(name) \(pin)"
+        }
+        let head = "allow \(syscall.name) (\(syscall.number))"
+        return conditions.isEmpty ? head : head + " if " + conditions.joined(separator: " && ")
+    }
+}
+
+/// The rules a guest runs under.
+public struct SeccompPolicy: Sendable, CustomStringConvertible {
+    public var rules: [SyscallRule]
+
+    /// What happens to every call no rule allows.
+    public static let defaultAction = "trap: SIGSYS, reported on stderr, exit status 159"
+
+    /// The guest-phase policy for a run: the console, the diagnostic
+    /// buffer, the tender's pollfd array, two clocks and exit_group.
+    public init(for host: HostAddresses) {
+        rules = [
+            SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
+            SyscallRule(.write, [ArgumentPin(0, equals: 2, "stderr"),
+                                 ArgumentPin(1, equals: host.diagnosticBuffer, "tender diagnostic buffer")]),
+            SyscallRule(.ppoll, [ArgumentPin(0, equals: host.pollfds, "tender pollfd array"),
+                                 ArgumentPin(1, equals: UInt64(host.pollfdCount)),
+                                 ArgumentPin(2, equals: host.pollTimeout, "tender timeout"),
+                                 ArgumentPin(3, equals: 0, "no signal mask")]),
+            SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_REALTIME), "CLOCK_REALTIME")]),
+            SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
+            SyscallRule(.exitGroup),
+        ]
+    }
+
+    /// One rule a line, then the default action.
+    public var description: String {
+        (rules.map(\.description) + ["default: \(Self.defaultAction)"]).joined(separator: "\n")
+    }
+
+    /// Compiles the policy to a BPF program with libseccomp. All allocation
+    /// happens here, long before the filter is loaded.
+    public func compile() throws(TenderError) -> SeccompFilter {
+        guard let context = seccomp_init(SCMP_ACT_TRAP) else {
+            throw .seccompUnavailable("seccomp_init", Errno(rawValue: ENOMEM))
+        }
+        defer { seccomp_release(context) }
+        try check(seccomp_attr_set(context, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP), "seccomp_attr_set")
+        for rule in rules {
+            var comparisons = rule.pins.map {
+                scmp_arg_cmp(arg: UInt32($0.argument), op: SCMP_CMP_EQ, datum_a: $0.value, datum_b: 0)
+            }
+            try check(seccomp_rule_add_exact_array(context, SCMP_ACT_ALLOW, rule.syscall.number,
+                                                   UInt32(comparisons.count), &comparisons),
+                      "seccomp_rule_add \(rule.syscall.name)")
+        }
+
+        // libseccomp 2.5 exports only to a file descriptor.
+        let fd = nabla_memfd("nabla-seccomp")
+        guard fd >= 0 else { throw .hostCall("memfd_create", Errno(rawValue: -fd)) }
+        defer { Sys.close(fd) }
+        try check(seccomp_export_bpf(context, fd), "seccomp_export_bpf")
+        let size: Int
+        switch Sys.fstat(fd) {
+        case .success(let st): size = Int(st.st_size)
+        case .failure(let error): throw .hostCall("fstat of the exported filter", error)
+        }
+        let instructionSize = MemoryLayout<sock_filter>.stride
+        guard size > 0, size % instructionSize == 0 else {
+            throw .seccompUnavailable("seccomp_export_bpf wrote \(size) bytes", Errno(rawValue: EINVAL))
+        }
+        var program = [sock_filter](repeating: sock_filter(), count: size / instructionSize)
+        let read = program.withUnsafeMutableBytes { Sys.preadAll(fd, into: $0, at: 0) }
+        if case .failure(let error) = read { throw .hostCall("reading the exported filter", error) }
+        return SeccompFilter(program: program)
+    }
+
+    private func check(_ result: Int32, _ call: String) throws(TenderError) {
+        if result < 0 { throw .seccompUnavailable(call, Errno(rawValue: -result)) }
+    }
+}
+
+/// The addresses of the tender's own buffers that the policy pins.
+public struct HostAddresses: Sendable {
+    public var diagnosticBuffer: UInt64
+    public var pollfds: UInt64
+    public var pollfdCount: UInt32
+    public var pollTimeout: UInt64
+
+    /// The addresses in this process.
+    public static var current: HostAddresses {
+        let host = nabla_host()!
+        return HostAddresses(
+            diagnosticBuffer: UInt64(UInt(bitPattern: nabla_host_diag())),
+            pollfds: UInt64(UInt(bitPattern: nabla_host_pollfds())),
+            pollfdCount: host.pointee.pollfd_count,
+            pollTimeout: UInt64(UInt(bitPattern: host)) + UInt64(MemoryLayout<nabla_host>.offset(of: \.poll_timeout)!))
+    }
+}
+
+/// A compiled BPF program, ready to load.
+public struct SeccompFilter: Sendable {
+    /// The BPF instructions.
+    public let program: [sock_filter]
+
+    /// Sets no_new_privs, loads the filter and calls the guest entry on its
+    /// stack. Does not return: the guest's status goes to exit_group. Throws
+    /// only if the filter cannot be loaded, before anything of the guest ran.
+    func enter(entry: GuestAddress, bootInfo: GuestAddress, stackTop: GuestAddress) throws(TenderError) -> Never {
+        let noNewPrivs = nabla_set_no_new_privs()
+        guard noNewPrivs == 0 else { throw .seccompUnavailable("prctl(PR_SET_NO_NEW_PRIVS)", Errno(rawValue: -noNewPrivs)) }
+        let result = program.withUnsafeBufferPointer { instructions in
+            var fprog = sock_fprog(len: UInt16(instructions.count), filter: UnsafeMutablePointer(mutating: instructions.baseAddress))
+            return nabla_enter_guest(&fprog, entry, bootInfo, stackTop)
+        }
+        throw .seccompUnavailable("seccomp(SECCOMP_SET_MODE_FILTER)", Errno(rawValue: Int32(truncatingIfNeeded: -result)))
+    }
+}

@@ -1,0 +1,116 @@
+// Tender.swift: one run of a guest, from the image path to the guest entry.
+
+import CNablaTender
+import Glibc
+
+/// What `nabla-run` was asked to do.
+public struct TenderConfiguration: Sendable {
+    /// Path of the guest image (`app.nabla`).
+    public var imagePath: String
+    /// Arguments after the image, given to the guest as argv.
+    public var guestArguments: [String]
+    /// Bytes of guest memory.
+    public var memorySize: UInt64
+    /// Log each hypercall on stderr.
+    public var trace: Bool
+
+    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory, trace: Bool = false) {
+        self.imagePath = imagePath
+        self.guestArguments = guestArguments
+        self.memorySize = memorySize
+        self.trace = trace
+    }
+}
+
+/// The tender: loads a guest into this process and runs it.
+public enum Tender {
+    /// The largest image file nabla-run reads.
+    public static let imageSizeLimit: UInt64 = 256 << 20
+
+    /// Validates the image, maps guest memory, prepares the hypercall state
+    /// and the filter, closes every descriptor the guest must not reach,
+    /// loads the filter and calls the guest. Returns only by throwing, before
+    /// the guest runs; after that the process ends with the guest's status.
+    public static func run(_ configuration: TenderConfiguration) throws(TenderError) -> Never {
+        let path = configuration.imagePath
+        let file = try readImage(path)
+        let parsed = file.withUnsafeBytes { bytes in Result { () throws(ImageError) in try ELFImage(bytes: bytes) } }
+        let image: ELFImage
+        switch parsed {
+        case .success(let valid): image = valid
+        case .failure(let error): throw .invalidImage(path: path, error)
+        }
+        let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
+        let arguments = try CommandLineArea(configuration.guestArguments)
+
+        let host = nabla_host()!
+        host.pointee.console_fd = 1
+        host.pointee.pollfd_count = 0
+        host.pointee.device_count = 0
+        let filter = try SeccompPolicy(for: .current).compile()
+
+        let writable = try file.withUnsafeBytes { bytes in
+            Result { () throws(TenderError) in
+                try GuestMemory.load(image: image, from: bytes, layout: layout, arguments: arguments, hypercalls: Hypercall.table)
+            }
+        }.get()
+        host.pointee.mem_start = layout.memory.lowerBound
+        host.pointee.mem_end = layout.memory.upperBound
+        host.pointee.image_base = image.lowestAddress
+        host.pointee.writable_count = UInt32(min(writable.count, Int(NABLA_HOST_MAX_RANGES)))
+        for (index, range) in writable.prefix(Int(NABLA_HOST_MAX_RANGES)).enumerated() {
+            nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: range.lowerBound, end: range.upperBound)
+        }
+        host.pointee.trace = configuration.trace ? 1 : 0
+        if configuration.trace { traceBoot(image: image, layout: layout) }
+
+        try Diagnostics.install()
+        closeDescriptors(keeping: [1, 2])
+        try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.upperBound)
+    }
+
+    /// Reads the whole image, refusing what is not a regular file of a
+    /// sensible size.
+    static func readImage(_ path: String) throws(TenderError) -> [UInt8] {
+        let fd: Int32
+        switch Sys.open(path, O_RDONLY) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw .cannotOpen(path: path, error)
+        }
+        defer { Sys.close(fd) }
+        let size: UInt64
+        switch Sys.fstat(fd) {
+        case .success(let st):
+            guard st.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path) }
+            size = UInt64(st.st_size)
+        case .failure(let error):
+            throw .cannotRead(path: path, error)
+        }
+        guard size <= imageSizeLimit else { throw .imageTooLarge(path: path, size: size, limit: imageSizeLimit) }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        let read = bytes.withUnsafeMutableBytes { Sys.preadAll(fd, into: $0, at: 0) }
+        if case .failure(let error) = read { throw .cannotRead(path: path, error) }
+        return bytes
+    }
+
+    /// Closes every descriptor but `keep` (sorted), so that the guest phase
+    /// starts with only the descriptors the policy names.
+    static func closeDescriptors(keeping keep: [UInt32]) {
+        var next: UInt32 = 0
+        for fd in keep {
+            if fd > next { Sys.closeRange(next, fd - 1) }
+            next = fd + 1
+        }
+        Sys.closeRange(next, UInt32.max)
+    }
+
+    private static func traceBoot(image: ELFImage, layout: GuestLayout) {
+        var lines = ["nabla-run: guest memory \(hex(layout.memory.lowerBound))-\(hex(layout.memory.upperBound)) (\(ByteCount(bytes: UInt64(layout.memory.count))))"]
+        for segment in image.segments {
+            lines.append("nabla-run: segment \(segment.index) \(hex(segment.address))-\(hex(segment.end)) \(segment.permissions)")
+        }
+        lines.append("nabla-run: heap \(hex(layout.heap.lowerBound))-\(hex(layout.heap.upperBound)), stack \(hex(layout.stack.lowerBound))-\(hex(layout.stack.upperBound))")
+        lines.append("nabla-run: entry \(hex(image.entry))")
+        Sys.writeAll(2, lines.joined(separator: "\n") + "\n")
+    }
+}

@@ -1,0 +1,51 @@
+// nabla-run: the command line of the tender.
+
+import ArgumentParser
+import Nabla
+
+extension ByteCount: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+@main
+struct NablaRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nabla-run",
+        abstract: "Run a nabla unikernel as a Linux process, behind a seven-syscall seccomp filter.",
+        discussion: """
+            The guest image (app.nabla) is a static x86_64 ELF linked with the nabla \
+            library OS. Arguments after the image go to the guest.
+
+            Exit status: the guest's own status (what its entry returns, modulo 256); \
+            64 for a bad command line; 65 for an image that is not a valid nabla guest \
+            or does not fit in --mem; 66 for an image that cannot be opened or read; \
+            69 when the host cannot load a seccomp filter; 71 when setting up guest \
+            memory fails; 159 when the guest makes a forbidden system call.
+            """,
+        version: "0.1.0"
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024.", valueName: "size"))
+    var mem = ByteCount(bytes: GuestLayout.defaultMemory)
+
+    @Flag(name: .long, help: "Print each hypercall with its arguments and result on stderr.")
+    var trace = false
+
+    @Argument(help: ArgumentHelp("The guest image.", valueName: "app.nabla"), completion: .file(extensions: ["nabla"]))
+    var image: String
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the guest.", valueName: "guest-args"))
+    var guestArguments: [String] = []
+
+    func run() throws {
+        let configuration = TenderConfiguration(imagePath: image, guestArguments: guestArguments,
+                                                memorySize: mem.bytes, trace: trace)
+        do {
+            try Tender.run(configuration)
+        } catch {
+            StandardError.write("nabla-run: \(error)\n")
+            throw ExitCode(error.exitStatus)
+        }
+    }
+}

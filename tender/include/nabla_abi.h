@@ -1,0 +1,173 @@
+/*
+ * nabla_abi.h: the guest interface of nabla, version 1.
+ *
+ * This header is shared by the tender (nabla-run) and by every guest. It
+ * follows docs/abi.md, which is the single description of the interface:
+ * change that document first, then this header, then the Swift side.
+ *
+ * It is freestanding C: it needs only <stdint.h> and compiles for the
+ * host (x86_64-linux-gnu) and for guests (x86_64-unknown-none-elf).
+ */
+#ifndef NABLA_ABI_H
+#define NABLA_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this interface. A guest states the version it was built
+ * for in its ABI note; the tender refuses any other. */
+#define NABLA_ABI_VERSION 1u
+
+/* ---- Guest memory layout ------------------------------------------------
+ *
+ * Guest memory is one region of --mem bytes at a fixed virtual address in
+ * the tender's address space:
+ *
+ *   NABLA_MEM_BASE                  boot info page (struct nabla_boot_info,
+ *                                   then the hypercall table)
+ *   NABLA_MEM_BASE + 0x1000         command line area (argv array + strings)
+ *   NABLA_IMAGE_BASE                lowest address a PT_LOAD may start at
+ *   ...                             the image's PT_LOAD segments
+ *   heap_start .. heap_end          heap (page aligned, read-write)
+ *   heap_end .. +NABLA_GUARD_SIZE   guard page (no access)
+ *   stack_top - NABLA_STACK_SIZE .. stack_top   stack (read-write)
+ *   stack_top == mem_end == NABLA_MEM_BASE + --mem
+ */
+#define NABLA_MEM_BASE      0x40000000ull   /* 1 GiB */
+#define NABLA_IMAGE_BASE    (NABLA_MEM_BASE + 0x100000ull)
+#define NABLA_CMDLINE_ADDR  (NABLA_MEM_BASE + 0x1000ull)
+#define NABLA_CMDLINE_SIZE  0x2000u         /* argv pointers + strings */
+#define NABLA_PAGE_SIZE     0x1000u
+#define NABLA_STACK_SIZE    0x80000u        /* 512 KiB */
+#define NABLA_GUARD_SIZE    0x1000u
+
+/* ---- ABI note ------------------------------------------------------------
+ *
+ * Every guest image carries an ELF note, in a PT_NOTE segment, with
+ * name NABLA_NOTE_NAME, type NABLA_NOTE_TYPE_ABI and a 4-byte descriptor
+ * holding the ABI version it was built for. */
+#define NABLA_NOTE_NAME     "nabla"
+#define NABLA_NOTE_TYPE_ABI 0x4e41424cu     /* "NABL" */
+
+struct nabla_abi_note {
+    uint32_t namesz;        /* sizeof(NABLA_NOTE_NAME) == 6 */
+    uint32_t descsz;        /* 4 */
+    uint32_t type;          /* NABLA_NOTE_TYPE_ABI */
+    char     name[8];       /* "nabla", NUL padded to 4-byte alignment */
+    uint32_t abi_version;   /* NABLA_ABI_VERSION */
+};
+
+/* Emits the ABI note into a guest. Use it exactly once per image (the
+ * library OS does). */
+#define NABLA_ABI_NOTE_DEFINE()                                             \
+    __attribute__((section(".note.nabla"), used, aligned(4)))               \
+    const struct nabla_abi_note nabla_abi_note = {                          \
+        sizeof(NABLA_NOTE_NAME), 4, NABLA_NOTE_TYPE_ABI,                    \
+        NABLA_NOTE_NAME, NABLA_ABI_VERSION }
+
+/* ---- Hypercall results ---------------------------------------------------
+ *
+ * Every hypercall returns a signed 64-bit value: zero or a positive count on
+ * success, one of these negative codes on failure. No hypercall crashes the
+ * tender on bad arguments; each bad argument has its code. */
+#define NABLA_OK        0
+#define NABLA_EAGAIN   (-1)  /* nothing to read now (netread) */
+#define NABLA_EINVAL   (-2)  /* bad argument: clock id, alignment, length */
+#define NABLA_EFAULT   (-3)  /* buffer not inside guest memory */
+#define NABLA_ENODEV   (-4)  /* no such device, or a device of another kind */
+#define NABLA_EROFS    (-5)  /* write to a read-only device */
+#define NABLA_EIO      (-6)  /* the host reported an I/O error */
+#define NABLA_ERANGE   (-7)  /* request past the device's capacity */
+
+/* Clocks for walltime. */
+#define NABLA_CLOCK_REALTIME   0u  /* nanoseconds since the Unix epoch */
+#define NABLA_CLOCK_MONOTONIC  1u  /* nanoseconds since an arbitrary start */
+
+/* ---- Devices -------------------------------------------------------------- */
+#define NABLA_MAX_DEVICES      16u
+#define NABLA_DEVICE_NAME_MAX  32u  /* including the terminating NUL */
+
+#define NABLA_DEVICE_BLOCK  1u
+#define NABLA_DEVICE_NET    2u
+
+/* Device flags. */
+#define NABLA_DEVICE_READONLY  0x1u  /* block: blkwrite returns NABLA_EROFS */
+
+struct nabla_block_info {
+    uint64_t sector_size;   /* bytes; always 512 in version 1 */
+    uint64_t capacity;      /* in sectors */
+};
+
+struct nabla_net_info {
+    uint8_t  mac[6];
+    uint16_t reserved;
+    uint32_t mtu;           /* payload bytes, excluding the Ethernet header */
+};
+
+/* One attached device. Its handle is its index in nabla_boot_info.devices. */
+struct nabla_device {
+    char     name[NABLA_DEVICE_NAME_MAX];
+    uint32_t kind;          /* NABLA_DEVICE_BLOCK or NABLA_DEVICE_NET */
+    uint32_t flags;
+    union {
+        struct nabla_block_info block;
+        struct nabla_net_info   net;
+    } u;
+};
+
+typedef uint32_t nabla_handle_t;
+
+/* ---- Hypercalls ------------------------------------------------------------
+ *
+ * Seven entries, called with the x86_64 System V calling convention on the
+ * guest's own stack. See docs/abi.md for each contract. */
+struct nabla_hypercalls {
+    /* Nanoseconds on clock `clock` (NABLA_CLOCK_*); NABLA_EINVAL otherwise. */
+    int64_t (*walltime)(uint32_t clock);
+    /* Writes len bytes to the console; returns len or an error. */
+    int64_t (*puts)(const char *buf, uint64_t len);
+    /* Waits up to timeout_ns for input on any NIC. Returns the number of
+     * NICs with input and sets *ready to the bitmask of their handles. */
+    int64_t (*poll)(uint64_t timeout_ns, uint64_t *ready);
+    /* Reads/writes len bytes at byte offset `offset`; both multiples of the
+     * sector size. Returns NABLA_OK or an error. */
+    int64_t (*blkread)(nabla_handle_t dev, uint64_t offset, void *buf, uint64_t len);
+    int64_t (*blkwrite)(nabla_handle_t dev, uint64_t offset, const void *buf, uint64_t len);
+    /* Reads one frame into buf; returns its length, or NABLA_EAGAIN. */
+    int64_t (*netread)(nabla_handle_t dev, void *buf, uint64_t size);
+    /* Sends one frame; returns NABLA_OK or an error. */
+    int64_t (*netwrite)(nabla_handle_t dev, const void *buf, uint64_t len);
+};
+
+/* ---- Boot info -------------------------------------------------------------
+ *
+ * Passed as the single argument of the guest entry point:
+ *
+ *     int entry(const struct nabla_boot_info *info);
+ *
+ * The entry's return value, modulo 256, is the exit status of nabla-run. */
+#define NABLA_BOOT_CONSOLE  0x1u  /* puts reaches the tender's stdout */
+
+struct nabla_boot_info {
+    uint32_t abi_version;       /* NABLA_ABI_VERSION */
+    uint32_t flags;             /* NABLA_BOOT_* */
+    uint64_t mem_start;         /* guest memory: [mem_start, mem_end) */
+    uint64_t mem_end;
+    uint64_t heap_start;        /* heap: [heap_start, heap_end) */
+    uint64_t heap_end;
+    uint64_t stack_top;         /* initial stack pointer (16-byte aligned) */
+    uint64_t argc;              /* guest arguments after the image name */
+    char   **argv;              /* argc pointers then NULL, in the cmdline area */
+    const struct nabla_hypercalls *hypercalls;
+    uint32_t device_count;
+    uint32_t reserved;
+    struct nabla_device devices[NABLA_MAX_DEVICES];
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NABLA_ABI_H */

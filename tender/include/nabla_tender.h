@@ -1,0 +1,113 @@
+/*
+ * nabla_tender.h: the tender's own C layer (not part of the guest ABI).
+ *
+ * Swift cannot make variadic calls (prctl, syscall), switch stacks, or read
+ * the unions inside siginfo_t; these few functions do that and nothing more.
+ * The state the hypercall handlers read after the seccomp filter is loaded
+ * lives here too, in one statically allocated struct, so that no handler
+ * touches memory that would need allocating or lazy initialisation.
+ */
+#ifndef NABLA_TENDER_H
+#define NABLA_TENDER_H
+
+#include <stdint.h>
+#include <signal.h>
+#include <poll.h>
+#include <time.h>
+#include <linux/filter.h>
+#include "nabla_abi.h"
+
+/* One attached device as the tender sees it: its host fd and limits. */
+struct nabla_host_device {
+    int32_t  fd;
+    uint32_t kind;              /* NABLA_DEVICE_* */
+    uint32_t flags;             /* NABLA_DEVICE_* flags */
+    uint32_t reserved;
+    uint64_t capacity_bytes;    /* block: size of the disk in bytes */
+    uint64_t frame_max;         /* net: largest frame, header included */
+};
+
+/* A range of guest memory the tender may store into on the guest's behalf. */
+struct nabla_host_range {
+    uint64_t start;
+    uint64_t end;
+};
+
+#define NABLA_HOST_MAX_RANGES 16u
+#define NABLA_DIAG_SIZE       512u
+
+/* Everything a hypercall handler or the signal handler reads. Filled in
+ * before the filter is loaded; the filter pins syscall arguments to the
+ * addresses of pollfds, poll_timeout and diag. */
+struct nabla_host {
+    uint64_t mem_start;
+    uint64_t mem_end;
+    uint32_t trace;             /* nonzero: log each hypercall on fd 2 */
+    int32_t  console_fd;        /* 1 */
+    uint32_t device_count;
+    uint32_t writable_count;
+    uint64_t image_base;        /* lowest PT_LOAD address, for diagnostics */
+    struct nabla_host_device devices[NABLA_MAX_DEVICES];
+    struct nabla_host_range  writable[NABLA_HOST_MAX_RANGES];
+    struct pollfd   pollfds[NABLA_MAX_DEVICES];
+    uint32_t        pollfd_count;
+    uint32_t        pollfd_handle[NABLA_MAX_DEVICES];
+    struct timespec poll_timeout;
+    char diag[NABLA_DIAG_SIZE]; /* the only buffer write(2, ...) may send */
+};
+
+/* The tender's single instance. */
+struct nabla_host *nabla_host(void);
+
+static inline struct nabla_host_device *nabla_host_device(uint32_t handle) {
+    struct nabla_host *h = nabla_host();
+    return handle < h->device_count ? &h->devices[handle] : 0;
+}
+
+static inline struct nabla_host_range *nabla_host_writable(uint32_t index) {
+    return index < NABLA_HOST_MAX_RANGES ? &nabla_host()->writable[index] : 0;
+}
+
+static inline struct pollfd *nabla_host_pollfds(void) {
+    return nabla_host()->pollfds;
+}
+
+static inline uint32_t nabla_host_pollfd_handle(uint32_t index) {
+    return index < NABLA_MAX_DEVICES ? nabla_host()->pollfd_handle[index] : 0;
+}
+
+static inline char *nabla_host_diag(void) {
+    return nabla_host()->diag;
+}
+
+/* prctl(PR_SET_NO_NEW_PRIVS, 1): returns 0 or -errno. */
+int nabla_set_no_new_privs(void);
+
+/* memfd_create(name, MFD_CLOEXEC): returns the fd or -errno. */
+int nabla_memfd(const char *name);
+
+/* close_range(first, last, 0): returns 0 or -errno. */
+int nabla_close_range(unsigned first, unsigned last);
+
+/* ppoll(fds, n, timeout, NULL) as a raw system call, so that the arguments
+ * the filter pins are exactly the ones passed. Returns the result or -errno. */
+long nabla_sys_ppoll(struct pollfd *fds, unsigned long n, struct timespec *timeout);
+
+/* exit_group(status); never returns. */
+__attribute__((noreturn)) void nabla_sys_exit_group(int status);
+
+/* Loads `filter` with seccomp(SECCOMP_SET_MODE_FILTER, TSYNC), switches to
+ * the guest stack, calls entry(info) and passes its return value to
+ * exit_group. Returns only if the filter could not be loaded: -errno. */
+long nabla_enter_guest(const struct sock_fprog *filter, uint64_t entry,
+                       uint64_t info, uint64_t stack_top);
+
+/* siginfo_t fields that Swift cannot reach through the unions. */
+static inline int nabla_siginfo_syscall(const siginfo_t *si) { return si->si_syscall; }
+static inline unsigned nabla_siginfo_arch(const siginfo_t *si) { return si->si_arch; }
+static inline void *nabla_siginfo_addr(const siginfo_t *si) { return si->si_addr; }
+
+/* The name of x86_64 system call `nr`, or NULL if it has none in the table. */
+const char *nabla_syscall_name(long nr);
+
+#endif /* NABLA_TENDER_H */

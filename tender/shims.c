@@ -1,0 +1,43 @@
+/* Thin shims for the calls Swift cannot make itself: see nabla_tender.h. */
+#define _GNU_SOURCE
+#include "nabla_tender.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct nabla_host host;
+
+struct nabla_host *nabla_host(void) { return &host; }
+
+int nabla_set_no_new_privs(void) {
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
+int nabla_memfd(const char *name) {
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+}
+
+int nabla_close_range(unsigned first, unsigned last) {
+    return syscall(SYS_close_range, first, last, 0) == 0 ? 0 : -errno;
+}
+
+long nabla_sys_ppoll(struct pollfd *fds, unsigned long n, struct timespec *timeout) {
+    long r;
+    register long r10 __asm__("r10") = 0; /* no signal mask */
+    register long r8 __asm__("r8") = 8;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "0"((long)SYS_ppoll), "D"(fds), "S"(n), "d"(timeout), "r"(r10), "r"(r8)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+
+void nabla_sys_exit_group(int status) {
+    for (;;) {
+        __asm__ volatile("syscall" : : "a"((long)SYS_exit_group), "D"((long)status) : "rcx", "r11", "memory");
+    }
+}
