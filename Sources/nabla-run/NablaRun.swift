@@ -1,12 +1,9 @@
 // nabla-run: the command line of the tender.
 
 import ArgumentParser
+import Glibc
 import Nabla
 
-extension ByteCount: ExpressibleByArgument {
-    public init?(argument: String) { self.init(parsing: argument) }
-    public static var defaultCompletionKind: CompletionKind { .default }
-}
 
 @main
 struct NablaRun: ParsableCommand {
@@ -26,7 +23,8 @@ struct NablaRun: ParsableCommand {
         version: "0.1.0"
     )
 
-    @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024.", valueName: "size"))
+    @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024.", valueName: "size"),
+            transform: NablaRun.parseSize)
     var mem = ByteCount(bytes: GuestLayout.defaultMemory)
 
     @Flag(name: .long, help: "Print each hypercall with its arguments and result on stderr.")
@@ -38,14 +36,50 @@ struct NablaRun: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the guest.", valueName: "guest-args"))
     var guestArguments: [String] = []
 
+    /// Parses and runs like `ParsableCommand.main()`, but reports a bad
+    /// command line in one line on stderr rather than with the usage text.
+    static func main() {
+        if let configuration = FastPath.parse(CommandLine.arguments.dropFirst()) {
+            launch(configuration)
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let status = exitCode(for: error)
+            if status.isSuccess { exit(withError: error) }  // --help, --version
+            let message = self.message(for: error)
+            if !message.isEmpty {
+                StandardError.write("nabla-run: \(message) (see 'nabla-run --help')\n")
+            }
+            exit(withError: ExitCode(status.rawValue))
+        }
+    }
+
+    static func parseSize(_ text: String) throws -> ByteCount {
+        guard let size = ByteCount(parsing: text) else {
+            throw ValidationError("'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
+        }
+        return size
+    }
+
+    /// The configuration this command line asks for.
+    var configuration: TenderConfiguration {
+        TenderConfiguration(imagePath: image, guestArguments: guestArguments, memorySize: mem.bytes, trace: trace)
+    }
+
     func run() throws {
-        let configuration = TenderConfiguration(imagePath: image, guestArguments: guestArguments,
-                                                memorySize: mem.bytes, trace: trace)
+        Self.launch(configuration)
+    }
+
+    /// Runs the guest; never returns. A failure before the guest starts is
+    /// one line on stderr and its documented status.
+    static func launch(_ configuration: TenderConfiguration) -> Never {
         do {
             try Tender.run(configuration)
         } catch {
             StandardError.write("nabla-run: \(error)\n")
-            throw ExitCode(error.exitStatus)
+            Glibc.exit(error.exitStatus)
         }
     }
 }

@@ -1,0 +1,37 @@
+# nabla: two commands on a fresh Debian machine.
+#   make run    installs what is missing, builds, runs the hello guest
+#   make test   the whole test suite
+SWIFT       ?= swift
+BUILD       := $(CURDIR)/.build
+TENDER      := $(BUILD)/release/nabla-run
+GUESTS      := $(BUILD)/guests
+# A fully static tender starts fastest (docs/performance.md).
+RELEASE_FLAGS := -c release --product nabla-run -Xswiftc -static-executable
+
+.PHONY: all deps tender guests run test bench clean
+
+all: tender guests
+
+deps:
+	@tools/install-deps
+
+tender: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+guests: deps
+	@$(MAKE) --no-print-directory -C guests OUT=$(GUESTS)
+
+run: tender guests
+	$(TENDER) $(GUESTS)/hello.nabla
+
+# The suite runs against the shipped (release, static) tender and the
+# bundled guests; NABLA_RUN and NABLA_GUESTS tell it where they are.
+test: tender guests
+	NABLA_RUN=$(TENDER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
+
+bench: tender guests
+	@tools/install-deps hyperfine
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
