@@ -1,0 +1,50 @@
+// The fast-path parser agrees with ArgumentParser on everything it accepts,
+// and leaves everything else to it.
+
+import Testing
+@testable import Nabla
+@testable import nabla_run
+
+private let commandLines: [[String]] = [
+    ["app.nabla"],
+    ["app.nabla", "a", "b"],
+    ["--trace", "app.nabla"],
+    ["--mem", "32M", "app.nabla"],
+    ["--mem=128M", "--trace", "app.nabla", "x"],
+    ["--trace", "--mem", "1G", "app.nabla", "--mem", "5", "--trace", "-h"],
+    ["app.nabla", "--", "--help"],
+    ["--mem", "4096", "--mem", "8K", "app.nabla"],
+    ["--trace", "--trace", "app.nabla"],
+    ["./dir/app.nabla", "--ipv4=10.0.0.2/24"],
+]
+
+private let leftToArgumentParser: [[String]] = [
+    [], ["--help"], ["-h"], ["--version"], ["--mem"], ["--mem", "12Q", "app.nabla"], ["--mem=", "app.nabla"],
+    ["--bogus", "app.nabla"], ["--", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
+    ["--generate-completion-script", "bash"],
+]
+
+@Suite("Command line")
+struct CommandLineTests {
+    @Test("the fast path and ArgumentParser agree", arguments: commandLines)
+    func agree(_ arguments: [String]) throws {
+        let fast = try #require(FastPath.parse(arguments[...]))
+        let parsed = try NablaRun.parse(arguments).configuration
+        #expect(fast.imagePath == parsed.imagePath)
+        #expect(fast.guestArguments == parsed.guestArguments)
+        #expect(fast.memorySize == parsed.memorySize)
+        #expect(fast.trace == parsed.trace)
+    }
+
+    @Test("the fast path leaves help, errors and unknown options to ArgumentParser", arguments: leftToArgumentParser)
+    func declines(_ arguments: [String]) {
+        #expect(FastPath.parse(arguments[...]) == nil)
+    }
+
+    @Test("guest arguments keep their dashes")
+    func passthrough() throws {
+        let parsed = try NablaRun.parse(["--trace", "app.nabla", "--mem", "1", "-v"]).configuration
+        #expect(parsed.guestArguments == ["--mem", "1", "-v"])
+        #expect(parsed.memorySize == GuestLayout.defaultMemory)
+    }
+}

@@ -1,0 +1,100 @@
+// nabla-run end to end on synthetic images: exit statuses and the one-line
+// errors for every kind of bad input.
+
+import CNablaTender
+import Foundation
+import Testing
+@testable import Nabla
+
+/// Asserts that `outcome` is a failure with `status` and exactly one line
+/// on stderr that starts with "nabla-run: " and contains `fragment`.
+func expectOneLineError(_ outcome: Outcome, status: Int32, containing fragment: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(outcome.status == status, "\(outcome)", sourceLocation: sourceLocation)
+    let lines = outcome.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == 2 && lines[1].isEmpty, "not one line: \(outcome.stderr)", sourceLocation: sourceLocation)
+    #expect(outcome.stderr.hasPrefix("nabla-run: "), "\(outcome.stderr)", sourceLocation: sourceLocation)
+    #expect(outcome.stderr.contains(fragment), "\(outcome.stderr)", sourceLocation: sourceLocation)
+    #expect(outcome.stdout.isEmpty, sourceLocation: sourceLocation)
+}
+
+@Suite("nabla-run on synthetic images")
+struct TenderTests {
+    @Test("exits with the status the guest entry returns", arguments: [UInt8(0), 7, 255])
+    func guestStatus(_ status: UInt8) throws {
+        try withTemporaryDirectory { dir in
+            let image = try writeImage(ELFBuilder(status: status).build(), in: dir)
+            let outcome = try nablaRun([image])
+            #expect(outcome.status == Int32(status), "\(outcome)")
+            #expect(outcome.stderr.isEmpty)
+        }
+    }
+
+    @Test("refuses each malformed image with one line and status 65")
+    func malformed() throws {
+        try withTemporaryDirectory { dir in
+            var builder = ELFBuilder()
+            builder.programHeaders[0].flags = 7
+            let wx = try writeImage(builder.build(), in: dir, name: "wx.nabla")
+            expectOneLineError(try nablaRun([wx]), status: ExitStatus.badImage,
+                               containing: "\(wx): program header 0: segment is writable and executable")
+
+            builder = ELFBuilder()
+            builder.abiVersion = 9
+            let old = try writeImage(builder.build(), in: dir, name: "abi.nabla")
+            expectOneLineError(try nablaRun([old]), status: ExitStatus.badImage,
+                               containing: "built for nabla ABI version 9; this nabla-run speaks version \(NABLA_ABI_VERSION)")
+
+            let text = try writeImage(Array("#!/bin/sh\necho hi\n".utf8), in: dir, name: "script")
+            expectOneLineError(try nablaRun([text]), status: ExitStatus.badImage, containing: "not an ELF file")
+
+            let empty = try writeImage([], in: dir, name: "empty")
+            expectOneLineError(try nablaRun([empty]), status: ExitStatus.badImage, containing: "not an ELF file")
+
+            expectOneLineError(try nablaRun(["/bin/sh"]), status: ExitStatus.badImage, containing: "ET_DYN")
+        }
+    }
+
+    @Test("refuses what cannot be opened with status 66")
+    func unopenable() throws {
+        try withTemporaryDirectory { dir in
+            expectOneLineError(try nablaRun([dir + "/missing.nabla"]), status: ExitStatus.noInput,
+                               containing: "cannot open \(dir)/missing.nabla: No such file or directory")
+            expectOneLineError(try nablaRun([dir]), status: ExitStatus.noInput, containing: "is not a regular file")
+            expectOneLineError(try nablaRun(["/dev/null"]), status: ExitStatus.noInput, containing: "is not a regular file")
+        }
+    }
+
+    @Test("checks --mem against the image and the limit")
+    func memory() throws {
+        try withTemporaryDirectory { dir in
+            let image = try writeImage(ELFBuilder(status: 3).build(), in: dir)
+            expectOneLineError(try nablaRun(["--mem", "1M", image]), status: ExitStatus.badImage,
+                               containing: "--mem 1M is too small for this image: it needs at least 1544K")
+            expectOneLineError(try nablaRun(["--mem", "65G", image]), status: ExitStatus.usage,
+                               containing: "--mem 65G is larger than the limit of 64G")
+            expectOneLineError(try nablaRun(["--mem", "lots", image]), status: ExitStatus.usage,
+                               containing: "'lots' is not a size")
+            #expect(try nablaRun(["--mem", "1544K", image]).status == 3)
+            #expect(try nablaRun(["--mem=2G", image]).status == 3)
+        }
+    }
+
+    @Test("refuses guest arguments longer than the command line area")
+    func longArguments() throws {
+        try withTemporaryDirectory { dir in
+            let image = try writeImage(ELFBuilder().build(), in: dir)
+            let long = String(repeating: "a", count: Int(NABLA_CMDLINE_SIZE))
+            expectOneLineError(try nablaRun([image, long]), status: ExitStatus.usage,
+                               containing: "the guest arguments take \(Int(NABLA_CMDLINE_SIZE) + 17) bytes; the command line area holds \(NABLA_CMDLINE_SIZE)")
+        }
+    }
+
+    @Test("reports command-line mistakes in one line with status 64")
+    func usage() throws {
+        expectOneLineError(try nablaRun([]), status: ExitStatus.usage, containing: "Missing expected argument")
+        expectOneLineError(try nablaRun(["--frobnicate", "x.nabla"]), status: ExitStatus.usage, containing: "Unknown option '--frobnicate'")
+        let help = try nablaRun(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: nabla-run"))
+    }
+}
