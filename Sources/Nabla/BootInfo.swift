@@ -18,11 +18,11 @@ enum BootInfo {
         var info = nabla_boot_info()
         info.abi_version = NABLA_ABI_VERSION
         info.flags = NABLA_BOOT_CONSOLE
-        info.mem_start = layout.memory.lowerBound
-        info.mem_end = layout.memory.upperBound
-        info.heap_start = layout.heap.lowerBound
-        info.heap_end = layout.heap.upperBound
-        info.stack_top = layout.stack.upperBound
+        info.mem_start = layout.memory.start
+        info.mem_end = layout.memory.end
+        info.heap_start = layout.heap.start
+        info.heap_end = layout.heap.end
+        info.stack_top = layout.stack.end
         info.argc = argc
         info.argv = UnsafeMutablePointer(bitPattern: UInt(argv))
         info.hypercalls = UnsafePointer(table)

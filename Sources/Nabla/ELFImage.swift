@@ -41,8 +41,8 @@ public struct LoadSegment: Sendable, Equatable {
     /// First address past the segment.
     public var end: UInt64 { address + memorySize }
     /// The segment rounded out to whole pages: the unit of protection.
-    public var pageRange: Range<UInt64> {
-        alignDown(address, to: pageSize)..<alignUp(end, to: pageSize)
+    public var pageRange: GuestRange {
+        GuestRange(alignDown(address, to: pageSize), alignUp(end, to: pageSize))
     }
 }
 
@@ -56,9 +56,13 @@ public struct ELFImage: Sendable {
     public var abiVersion: UInt32
 
     /// Lowest page the image occupies.
-    public var lowestAddress: UInt64 { segments.first?.pageRange.lowerBound ?? 0 }
+    public var lowestAddress: UInt64 { segments.first?.pageRange.start ?? 0 }
     /// First page boundary past the image.
-    public var highestAddress: UInt64 { segments.map(\.pageRange.upperBound).max() ?? 0 }
+    public var highestAddress: UInt64 {
+        var highest: UInt64 = 0
+        for segment in segments { highest = max(highest, segment.pageRange.end) }
+        return highest
+    }
 
     /// Validates `bytes` as a nabla guest image.
     ///
@@ -70,6 +74,11 @@ public struct ELFImage: Sendable {
     /// this tender speaks. Where each segment must fit in guest memory depends
     /// on `--mem` and is checked by ``GuestLayout``.
     public init(bytes: UnsafeRawBufferPointer) throws(ImageError) {
+        try self.init(bytes: Array(bytes))
+    }
+
+    /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
+    public init(bytes: [UInt8]) throws(ImageError) {
         let file = ByteReader(bytes)
         guard bytes.count >= 4, file.u8(0) == 0x7f, file.u8(1) == 0x45, file.u8(2) == 0x4c, file.u8(3) == 0x46 else {
             throw .notELF
@@ -133,15 +142,16 @@ public struct ELFImage: Sendable {
         }
         guard !segments.isEmpty else { throw .noLoadSegment }
         segments.sort { $0.address < $1.address }
-        for (previous, next) in zip(segments, segments.dropFirst()) where previous.pageRange.overlaps(next.pageRange) {
-            if previous.end > next.address {
-                throw .segmentsOverlap(previous.index, next.index)
-            }
-            throw .segmentsSharePage(previous.index, next.index)
+        for i in segments.indices.dropFirst() {
+            let previous = segments[i - 1], next = segments[i]
+            if previous.end > next.address { throw .segmentsOverlap(previous.index, next.index) }
+            if previous.pageRange.end > next.pageRange.start { throw .segmentsSharePage(previous.index, next.index) }
         }
-        guard segments.contains(where: { $0.permissions.contains(.execute) && ($0.address..<$0.end).contains(entry) }) else {
-            throw .entryNotExecutable(entry)
+        var entryIsExecutable = false
+        for segment in segments where segment.permissions.contains(.execute) && entry >= segment.address && entry < segment.end {
+            entryIsExecutable = true
         }
+        guard entryIsExecutable else { throw .entryNotExecutable(entry) }
         guard let abiVersion else { throw .missingABINote }
         guard abiVersion == NABLA_ABI_VERSION else { throw .wrongABIVersion(found: abiVersion, expected: NABLA_ABI_VERSION) }
 
@@ -161,7 +171,7 @@ public struct ELFImage: Sendable {
             let next = descStart + alignUp(descsz, to: 4)
             guard namesz <= 4096, descsz <= 4096, next <= end else { return nil }
             if type == NABLA_NOTE_TYPE_ABI, descsz == 4, namesz == ELF.noteName.count + 1,
-               file.bytes(nameStart, count: namesz).elementsEqual(ELF.noteName + [0]) {
+               file.matches(ELF.noteName, at: nameStart), file.u8(nameStart + namesz - 1) == 0 {
                 return file.u32(descStart)
             }
             at = next
@@ -262,16 +272,22 @@ enum ELF {
     static let noteName = Array(NABLA_NOTE_NAME.utf8)
 }
 
-/// Little-endian reads from a buffer; callers check bounds first.
+/// Little-endian reads from the image; callers check bounds first.
 struct ByteReader {
-    let base: UnsafeRawBufferPointer
-    init(_ base: UnsafeRawBufferPointer) { self.base = base }
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    func u8(_ at: Int) -> UInt8 { base[at] }
-    func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-    func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-    func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-    func bytes(_ at: Int, count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: base[at..<(at + count)]) }
+    func u8(_ at: Int) -> UInt8 { bytes[at] }
+    func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
+    func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
+    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+
+    /// True if `expected` stands at `at`.
+    func matches(_ expected: [UInt8], at: Int) -> Bool {
+        guard at >= 0, at + expected.count <= bytes.count else { return false }
+        for i in expected.indices where bytes[at + i] != expected[i] { return false }
+        return true
+    }
 }
 
 let pageSize = UInt64(NABLA_PAGE_SIZE)

@@ -8,6 +8,27 @@ import Glibc
 /// runs in the tender's address space).
 public typealias GuestAddress = UInt64
 
+/// A range of guest addresses, `[start, end)`.
+///
+/// A concrete type rather than `Range<UInt64>`: it is used on the start-up
+/// path, where each generic type's metadata costs a runtime lookup.
+public struct GuestRange: Hashable, Sendable, CustomStringConvertible {
+    public var start: GuestAddress
+    public var end: GuestAddress
+
+    public init(_ start: GuestAddress, _ end: GuestAddress) {
+        self.start = start
+        self.end = end
+    }
+
+    /// Bytes in the range.
+    public var size: UInt64 { end - start }
+    public var isEmpty: Bool { start >= end }
+
+    /// `0x60000000-0x64000000`.
+    public var description: String { "\(hex(start))-\(hex(end))" }
+}
+
 /// The placement of the image, heap, guard page and stack for one run.
 public struct GuestLayout: Sendable, Equatable {
     /// The smallest and largest `--mem` accepted.
@@ -15,11 +36,11 @@ public struct GuestLayout: Sendable, Equatable {
     /// `--mem` when none is given.
     public static let defaultMemory: UInt64 = 64 << 20
 
-    /// Guest memory: `[memory.lowerBound, memory.upperBound)`.
-    public var memory: Range<GuestAddress>
-    public var heap: Range<GuestAddress>
-    public var guardPage: Range<GuestAddress>
-    public var stack: Range<GuestAddress>
+    /// All of guest memory.
+    public var memory: GuestRange
+    public var heap: GuestRange
+    public var guardPage: GuestRange
+    public var stack: GuestRange
 
     /// Places `image` in `memorySize` bytes (rounded up to whole pages).
     public init(image: ELFImage, memorySize: UInt64) throws(TenderError) {
@@ -31,36 +52,38 @@ public struct GuestLayout: Sendable, Equatable {
         let overhead = UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE)
         let needed = image.highestAddress + overhead - start
         guard end >= start + needed else { throw .memoryTooSmall(given: memorySize, needed: needed) }
-        memory = start..<end
-        stack = (end - UInt64(NABLA_STACK_SIZE))..<end
-        guardPage = (stack.lowerBound - UInt64(NABLA_GUARD_SIZE))..<stack.lowerBound
-        heap = image.highestAddress..<guardPage.lowerBound
+        memory = GuestRange(start, end)
+        stack = GuestRange(end - UInt64(NABLA_STACK_SIZE), end)
+        guardPage = GuestRange(stack.start - UInt64(NABLA_GUARD_SIZE), stack.start)
+        heap = GuestRange(image.highestAddress, guardPage.start)
     }
 }
 
 /// Guest memory, mapped and filled.
 public enum GuestMemory {
     /// The boot info page and the command line area.
-    static let bootArea = GuestAddress(NABLA_MEM_BASE)..<(GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
+    static let bootArea = GuestRange(GuestAddress(NABLA_MEM_BASE), GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
 
     /// Maps guest memory, copies in the image's segments with their own
     /// permissions, lays out argv in the command line area and writes the
     /// boot info. Returns the ranges the tender may store into for the guest.
-    static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: GuestLayout,
-                     arguments: CommandLineArea, hypercalls: nabla_hypercalls) throws(TenderError) -> [Range<GuestAddress>] {
+    static func load(image: ELFImage, from file: [UInt8], layout: GuestLayout,
+                     arguments: CommandLineArea, hypercalls: nabla_hypercalls) throws(TenderError) -> [GuestRange] {
         let memory = layout.memory
-        switch Sys.mapFixed(memory.lowerBound, UInt64(memory.count), PROT_NONE) {
+        switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
         case .success: break
-        case .failure(.exists): throw .guestMemoryInUse(start: memory.lowerBound, end: memory.upperBound)
-        case .failure(let error): throw .hostCall("mmap of \(ByteCount(bytes: UInt64(memory.count))) guest memory", error)
+        case .failure(.exists): throw .guestMemoryInUse(start: memory.start, end: memory.end)
+        case .failure(let error): throw .hostCall("mmap of \(ByteCount(bytes: memory.size)) guest memory", error)
         }
 
         try protect(bootArea, PROT_READ | PROT_WRITE)
-        var writable = [GuestAddress(NABLA_CMDLINE_ADDR)..<bootArea.upperBound]
+        var writable = [GuestRange(GuestAddress(NABLA_CMDLINE_ADDR), bootArea.end)]
         for segment in image.segments {
             try protect(segment.pageRange, PROT_READ | PROT_WRITE)
-            let source = UnsafeRawBufferPointer(rebasing: file[Int(segment.fileOffset)..<Int(segment.fileOffset + segment.fileSize)])
-            UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+            file.withUnsafeBytes { bytes in
+                UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
+                    .copyMemory(from: bytes.baseAddress! + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
+            }
             if segment.permissions.contains(.write) { writable.append(segment.pageRange) }
         }
         if !layout.heap.isEmpty {
@@ -75,7 +98,7 @@ public enum GuestMemory {
 
         // Final permissions: the boot info page becomes read-only, each
         // segment gets exactly what its program header asks for.
-        try protect(GuestAddress(NABLA_MEM_BASE)..<GuestAddress(NABLA_CMDLINE_ADDR), PROT_READ)
+        try protect(GuestRange(GuestAddress(NABLA_MEM_BASE), GuestAddress(NABLA_CMDLINE_ADDR)), PROT_READ)
         for segment in image.segments {
             var protection: Int32 = PROT_NONE
             if segment.permissions.contains(.read) { protection |= PROT_READ }
@@ -86,9 +109,9 @@ public enum GuestMemory {
         return writable
     }
 
-    private static func protect(_ range: Range<GuestAddress>, _ protection: Int32) throws(TenderError) {
-        if case .failure(let error) = Sys.protect(range.lowerBound, UInt64(range.count), protection) {
-            throw .hostCall("mprotect of guest memory \(hex(range.lowerBound))-\(hex(range.upperBound))", error)
+    private static func protect(_ range: GuestRange, _ protection: Int32) throws(TenderError) {
+        if case .failure(let error) = Sys.protect(range.start, range.size, protection) {
+            throw .hostCall("mprotect of guest memory \(range)", error)
         }
     }
 }

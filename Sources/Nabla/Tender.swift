@@ -34,11 +34,11 @@ public enum Tender {
     public static func run(_ configuration: TenderConfiguration) throws(TenderError) -> Never {
         let path = configuration.imagePath
         let file = try readImage(path)
-        let parsed = file.withUnsafeBytes { bytes in Result { () throws(ImageError) in try ELFImage(bytes: bytes) } }
         let image: ELFImage
-        switch parsed {
-        case .success(let valid): image = valid
-        case .failure(let error): throw .invalidImage(path: path, error)
+        do {
+            image = try ELFImage(bytes: file)
+        } catch {
+            throw .invalidImage(path: path, error)
         }
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
         let arguments = try CommandLineArea(configuration.guestArguments)
@@ -49,24 +49,20 @@ public enum Tender {
         host.pointee.device_count = 0
         let filter = try SeccompPolicy(for: .current).compile()
 
-        let writable = try file.withUnsafeBytes { bytes in
-            Result { () throws(TenderError) in
-                try GuestMemory.load(image: image, from: bytes, layout: layout, arguments: arguments, hypercalls: Hypercall.table)
-            }
-        }.get()
-        host.pointee.mem_start = layout.memory.lowerBound
-        host.pointee.mem_end = layout.memory.upperBound
+        let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments, hypercalls: Hypercall.table)
+        host.pointee.mem_start = layout.memory.start
+        host.pointee.mem_end = layout.memory.end
         host.pointee.image_base = image.lowestAddress
         host.pointee.writable_count = UInt32(min(writable.count, Int(NABLA_HOST_MAX_RANGES)))
-        for (index, range) in writable.prefix(Int(NABLA_HOST_MAX_RANGES)).enumerated() {
-            nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: range.lowerBound, end: range.upperBound)
+        for index in 0..<Int(host.pointee.writable_count) {
+            nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: writable[index].start, end: writable[index].end)
         }
         host.pointee.trace = configuration.trace ? 1 : 0
         if configuration.trace { traceBoot(image: image, layout: layout) }
 
         try Diagnostics.install()
         closeDescriptors(keeping: [1, 2])
-        try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.upperBound)
+        try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)
     }
 
     /// Reads the whole image, refusing what is not a regular file of a
@@ -105,11 +101,11 @@ public enum Tender {
     }
 
     private static func traceBoot(image: ELFImage, layout: GuestLayout) {
-        var lines = ["nabla-run: guest memory \(hex(layout.memory.lowerBound))-\(hex(layout.memory.upperBound)) (\(ByteCount(bytes: UInt64(layout.memory.count))))"]
+        var lines = ["nabla-run: guest memory \(layout.memory) (\(ByteCount(bytes: layout.memory.size)))"]
         for segment in image.segments {
             lines.append("nabla-run: segment \(segment.index) \(hex(segment.address))-\(hex(segment.end)) \(segment.permissions)")
         }
-        lines.append("nabla-run: heap \(hex(layout.heap.lowerBound))-\(hex(layout.heap.upperBound)), stack \(hex(layout.stack.lowerBound))-\(hex(layout.stack.upperBound))")
+        lines.append("nabla-run: heap \(layout.heap), stack \(layout.stack)")
         lines.append("nabla-run: entry \(hex(image.entry))")
         Sys.writeAll(2, lines.joined(separator: "\n") + "\n")
     }

@@ -12,6 +12,18 @@
 import Nabla
 
 enum FastPath {
+    /// Parses this process's arguments, read from argv directly:
+    /// `CommandLine.arguments` costs more to build than the rest of the parse.
+    static func parseProcessArguments() -> TenderConfiguration? {
+        var arguments: [String] = []
+        arguments.reserveCapacity(Int(CommandLine.argc))
+        for index in 1..<Int(CommandLine.argc) {
+            guard let argument = CommandLine.unsafeArgv[index] else { return nil }
+            arguments.append(String(cString: argument))
+        }
+        return parse(arguments[...])
+    }
+
     /// The configuration for `arguments` (without the program name), or nil
     /// if ArgumentParser should parse them.
     static func parse(_ arguments: ArraySlice<String>) -> TenderConfiguration? {

@@ -39,7 +39,7 @@ struct NablaRun: ParsableCommand {
     /// Parses and runs like `ParsableCommand.main()`, but reports a bad
     /// command line in one line on stderr rather than with the usage text.
     static func main() {
-        if let configuration = FastPath.parse(CommandLine.arguments.dropFirst()) {
+        if let configuration = FastPath.parseProcessArguments() {
             launch(configuration)
         }
         do {

@@ -6,7 +6,7 @@ import Testing
 @testable import Nabla
 
 private func validate(_ builder: ELFBuilder) -> Result<ELFImage, ImageError> {
-    builder.build().withUnsafeBytes { bytes in Result { () throws(ImageError) in try ELFImage(bytes: bytes) } }
+    Result { () throws(ImageError) in try ELFImage(bytes: builder.build()) }
 }
 
 private let base = ELFBuilder.base

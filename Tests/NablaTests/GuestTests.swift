@@ -80,7 +80,7 @@ struct GuestTests {
         #expect(traced.stderr.contains("nabla-run: hypercall walltime(clock=7) = -2"))
         #expect(traced.stderr.contains("nabla-run: hypercall poll(timeout_ns="))
         #expect(traced.stderr.contains("nabla-run: hypercall puts(buf=0x"))
-        #expect(traced.stderr.contains("nabla-run: entry 0x401"))
+        #expect(traced.stderr.contains("nabla-run: entry 0x601"))
     }
 
     @Test("--trace reports refused device hypercalls with their codes")

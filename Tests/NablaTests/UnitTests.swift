@@ -35,23 +35,23 @@ struct ByteCountTests {
 
 @Suite("Guest layout")
 struct GuestLayoutTests {
-    let image = try! ELFBuilder().build().withUnsafeBytes { try ELFImage(bytes: $0) }
+    let image = try! ELFImage(bytes: ELFBuilder().build())
 
     @Test("places heap, guard page and stack at the top of guest memory")
     func layout() throws {
         let layout = try GuestLayout(image: image, memorySize: 8 << 20)
         let start = UInt64(NABLA_MEM_BASE)
-        #expect(layout.memory == start..<(start + (8 << 20)))
-        #expect(layout.stack == (layout.memory.upperBound - UInt64(NABLA_STACK_SIZE))..<layout.memory.upperBound)
-        #expect(layout.guardPage.upperBound == layout.stack.lowerBound)
-        #expect(layout.guardPage.count == Int(NABLA_GUARD_SIZE))
-        #expect(layout.heap == (ELFBuilder.base + 0x1000)..<layout.guardPage.lowerBound)
+        #expect(layout.memory == GuestRange(start, start + (8 << 20)))
+        #expect(layout.stack == GuestRange(layout.memory.end - UInt64(NABLA_STACK_SIZE), layout.memory.end))
+        #expect(layout.guardPage.end == layout.stack.start)
+        #expect(layout.guardPage.size == UInt64(NABLA_GUARD_SIZE))
+        #expect(layout.heap == GuestRange(ELFBuilder.base + 0x1000, layout.guardPage.start))
     }
 
     @Test("rounds memory up to whole pages")
     func rounds() throws {
         let layout = try GuestLayout(image: image, memorySize: (8 << 20) + 1)
-        #expect(layout.memory.count == (8 << 20) + 4096)
+        #expect(layout.memory.size == (8 << 20) + 4096)
     }
 
     @Test("refuses too little memory and names the minimum")

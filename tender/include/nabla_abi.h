@@ -36,7 +36,7 @@ extern "C" {
  *   stack_top - NABLA_STACK_SIZE .. stack_top   stack (read-write)
  *   stack_top == mem_end == NABLA_MEM_BASE + --mem
  */
-#define NABLA_MEM_BASE      0x40000000ull   /* 1 GiB */
+#define NABLA_MEM_BASE      0x60000000ull   /* 1.5 GiB: see docs/abi.md */
 #define NABLA_IMAGE_BASE    (NABLA_MEM_BASE + 0x100000ull)
 #define NABLA_CMDLINE_ADDR  (NABLA_MEM_BASE + 0x1000ull)
 #define NABLA_CMDLINE_SIZE  0x2000u         /* argv pointers + strings */
