@@ -3,6 +3,9 @@
 #include "nabla_tender.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -19,6 +22,15 @@ int nabla_set_no_new_privs(void) {
 int nabla_memfd(const char *name) {
     int fd = memfd_create(name, MFD_CLOEXEC);
     return fd >= 0 ? fd : -errno;
+}
+
+int nabla_dup_above(int fd, int min) {
+    int r = fcntl(fd, F_DUPFD_CLOEXEC, min);
+    return r >= 0 ? r : -errno;
+}
+
+int nabla_block_device_size(int fd, uint64_t *size) {
+    return ioctl(fd, BLKGETSIZE64, size) == 0 ? 0 : -errno;
 }
 
 int nabla_close_range(unsigned first, unsigned last) {

@@ -11,7 +11,8 @@ enum BootInfo {
 
     /// Writes the boot info and the hypercall table. The boot page must be
     /// writable.
-    static func write(layout: GuestLayout, argc: UInt64, argv: GuestAddress, hypercalls: nabla_hypercalls) {
+    static func write(layout: GuestLayout, argc: UInt64, argv: GuestAddress, devices: [AttachedDevice],
+                      hypercalls: nabla_hypercalls) {
         let table = UnsafeMutablePointer<nabla_hypercalls>(bitPattern: UInt(hypercallTableAddress))!
         table.initialize(to: hypercalls)
 
@@ -26,7 +27,11 @@ enum BootInfo {
         info.argc = argc
         info.argv = UnsafeMutablePointer(bitPattern: UInt(argv))
         info.hypercalls = UnsafePointer(table)
-        info.device_count = 0
+        info.device_count = UInt32(devices.count)
+        withUnsafeMutableBytes(of: &info.devices) { table in
+            let entries = table.bindMemory(to: nabla_device.self)
+            for (handle, device) in devices.enumerated() { entries[handle] = device.guestDescription }
+        }
         UnsafeMutablePointer<nabla_boot_info>(bitPattern: UInt(address))!.initialize(to: info)
     }
 }

@@ -12,7 +12,9 @@ import Glibc
 struct DiagnosticLine {
     private let buffer: UnsafeMutablePointer<CChar>
     private var count = 0
-    private static let capacity = Int(NABLA_DIAG_SIZE) - 1  // room for "\n"
+    // Computed, not stored: a stored static is initialised lazily, and
+    // nothing here may depend on that under the filter.
+    private static var capacity: Int { Int(NABLA_DIAG_SIZE) - 1 }  // room for "\n"
 
     init() { buffer = nabla_host_diag() }
 
@@ -75,8 +77,8 @@ struct DiagnosticLine {
 /// Signal handling for the guest phase.
 enum Diagnostics {
     /// AUDIT_ARCH_X86_64, as seccomp reports it in si_arch.
-    static let auditArchX86_64: UInt32 = 0xc000_003e
-    static let x32SyscallBit: Int32 = 0x4000_0000
+    static var auditArchX86_64: UInt32 { 0xc000_003e }
+    static var x32SyscallBit: Int32 { 0x4000_0000 }
     static let signalStackSize = 64 * 1024
 
     /// Installs the SIGSYS handler on its own stack and ignores SIGPIPE, so

@@ -68,7 +68,8 @@ public enum GuestMemory {
     /// permissions, lays out argv in the command line area and writes the
     /// boot info. Returns the ranges the tender may store into for the guest.
     static func load(image: ELFImage, from file: [UInt8], layout: GuestLayout,
-                     arguments: CommandLineArea, hypercalls: nabla_hypercalls) throws(TenderError) -> [GuestRange] {
+                     arguments: CommandLineArea, devices: [AttachedDevice],
+                     hypercalls: nabla_hypercalls) throws(TenderError) -> [GuestRange] {
         let memory = layout.memory
         switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
         case .success: break
@@ -94,7 +95,7 @@ public enum GuestMemory {
         writable.append(layout.stack)
 
         let argv = arguments.write()
-        BootInfo.write(layout: layout, argc: UInt64(arguments.count), argv: argv, hypercalls: hypercalls)
+        BootInfo.write(layout: layout, argc: UInt64(arguments.count), argv: argv, devices: devices, hypercalls: hypercalls)
 
         // Final permissions: the boot info page becomes read-only, each
         // segment gets exactly what its program header asks for.

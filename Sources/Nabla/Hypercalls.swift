@@ -168,12 +168,17 @@ private func device(_ handle: UInt32, kind: UInt32) -> UnsafeMutablePointer<nabl
     return device
 }
 
-private func traceDeviceCall(_ name: StaticString, _ handle: UInt32, _ address: UInt64, _ length: UInt64, _ result: Int64) {
+private func traceDeviceCall(_ name: StaticString, _ handle: UInt32, _ address: UInt64, _ length: UInt64, _ result: Int64,
+                             offset: UInt64? = nil) {
     var line = DiagnosticLine()
     line.append("nabla-run: hypercall ")
     line.append(name)
     line.append("(dev=")
     line.append(unsignedDecimal: UInt64(handle))
+    if let offset {
+        line.append(", offset=")
+        line.append(unsignedDecimal: offset)
+    }
     line.append(", buf=")
     line.append(hex: address)
     line.append(", len=")
@@ -183,15 +188,49 @@ private func traceDeviceCall(_ name: StaticString, _ handle: UInt32, _ address: 
     line.emit()
 }
 
+// MARK: - blkread, blkwrite: pread64, pwrite64 on the disk's descriptor
+
+/// Checks a block request and performs it, retrying short transfers.
+/// Order of checks (docs/abi.md): device, read-only, alignment, range, buffer.
+@inline(__always)
+private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64, _ length: UInt64, write: Bool) -> Int64 {
+    guard let device = device(handle, kind: NABLA_DEVICE_BLOCK) else { return Int64(NABLA_ENODEV) }
+    if write && device.pointee.flags & NABLA_DEVICE_READONLY != 0 { return Int64(NABLA_EROFS) }
+    let sector = UInt64(NABLA_SECTOR_SIZE)  // a C constant: no Swift global under the filter
+    if length == 0 || offset % sector != 0 || length % sector != 0 { return Int64(NABLA_EINVAL) }
+    let capacity = device.pointee.capacity_bytes
+    if offset > capacity || length > capacity &- offset { return Int64(NABLA_ERANGE) }
+    // The tender stores into the buffer on a read: it must be writable.
+    if write ? !guestContains(address, length) : !guestWritable(address, length) { return Int64(NABLA_EFAULT) }
+    let fd = device.pointee.fd
+    var done: UInt64 = 0
+    while done < length {
+        let buffer = UnsafeMutableRawPointer(bitPattern: UInt(address &+ done))
+        let position = off_t(Int64(bitPattern: offset &+ done))
+        let n = write ? pwrite(fd, buffer, Int(length &- done), position) : pread(fd, buffer, Int(length &- done), position)
+        if n > 0 {
+            done &+= UInt64(n)
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else {
+            // 0 means the file shrank under us: an I/O error, not success.
+            return n < 0 ? guestError(errno) : Int64(NABLA_EIO)
+        }
+    }
+    return Int64(NABLA_OK)
+}
+
 private func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
-    let result = device(handle, kind: NABLA_DEVICE_BLOCK) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
-    if tracing { traceDeviceCall("blkread", handle, UInt64(UInt(bitPattern: buffer)), length, result) }
+    let address = UInt64(UInt(bitPattern: buffer))
+    let result = blockRequest(handle, offset, address, length, write: false)
+    if tracing { traceDeviceCall("blkread", handle, address, length, result, offset: offset) }
     return result
 }
 
 private func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
-    let result = device(handle, kind: NABLA_DEVICE_BLOCK) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
-    if tracing { traceDeviceCall("blkwrite", handle, UInt64(UInt(bitPattern: buffer)), length, result) }
+    let address = UInt64(UInt(bitPattern: buffer))
+    let result = blockRequest(handle, offset, address, length, write: true)
+    if tracing { traceDeviceCall("blkwrite", handle, address, length, result, offset: offset) }
     return result
 }
 

@@ -78,8 +78,9 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     public static let defaultAction = "trap: SIGSYS, reported on stderr, exit status 159"
 
     /// The guest-phase policy for a run: the console, the diagnostic
-    /// buffer, the tender's pollfd array, two clocks and exit_group.
-    public init(for host: HostAddresses) {
+    /// buffer, the tender's pollfd array, two clocks, exit_group, and each
+    /// device's descriptor for the calls its hypercalls make.
+    public init(for host: HostAddresses, devices: [AttachedDevice] = []) {
         rules = [
             SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
             SyscallRule(.write, [ArgumentPin(0, equals: 2, "stderr"),
@@ -92,6 +93,13 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
             SyscallRule(.exitGroup),
         ]
+        for device in devices where device.kind == .block {
+            let meaning = "disk \(device.name) (\(device.path))"
+            rules.append(SyscallRule(.pread64, [ArgumentPin(0, equals: UInt64(device.fd), meaning)]))
+            if !device.readOnly {
+                rules.append(SyscallRule(.pwrite64, [ArgumentPin(0, equals: UInt64(device.fd), meaning)]))
+            }
+        }
     }
 
     /// One rule a line, then the default action.

@@ -13,12 +13,19 @@ public struct TenderConfiguration: Sendable {
     public var memorySize: UInt64
     /// Log each hypercall on stderr.
     public var trace: Bool
+    /// Disks, in handle order.
+    public var disks: [DiskConfiguration]
+    /// Open writable disks with O_DSYNC: each blkwrite is durable when it returns.
+    public var diskSync: Bool
 
-    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory, trace: Bool = false) {
+    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory,
+                trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.memorySize = memorySize
         self.trace = trace
+        self.disks = disks
+        self.diskSync = diskSync
     }
 }
 
@@ -43,13 +50,19 @@ public enum Tender {
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
         let arguments = try CommandLineArea(configuration.guestArguments)
 
+        let devices = try Devices.attachDisks(configuration.disks, sync: configuration.diskSync)
+
         let host = nabla_host()!
         host.pointee.console_fd = 1
         host.pointee.pollfd_count = 0
-        host.pointee.device_count = 0
-        let filter = try SeccompPolicy(for: .current).compile()
+        host.pointee.device_count = UInt32(devices.count)
+        for (handle, device) in devices.enumerated() {
+            nabla_host_device(UInt32(handle))!.pointee = device.hostDescription
+        }
+        let filter = try SeccompPolicy(for: .current, devices: devices).compile()
 
-        let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments, hypercalls: Hypercall.table)
+        let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
+                                            devices: devices, hypercalls: Hypercall.table)
         host.pointee.mem_start = layout.memory.start
         host.pointee.mem_end = layout.memory.end
         host.pointee.image_base = image.lowestAddress
@@ -58,10 +71,10 @@ public enum Tender {
             nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: writable[index].start, end: writable[index].end)
         }
         host.pointee.trace = configuration.trace ? 1 : 0
-        if configuration.trace { traceBoot(image: image, layout: layout) }
+        if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
         try Diagnostics.install()
-        closeDescriptors(keeping: [1, 2])
+        closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)
     }
 
@@ -100,12 +113,16 @@ public enum Tender {
         Sys.closeRange(next, UInt32.max)
     }
 
-    private static func traceBoot(image: ELFImage, layout: GuestLayout) {
+    private static func traceBoot(image: ELFImage, layout: GuestLayout, devices: [AttachedDevice]) {
         var lines = ["nabla-run: guest memory \(layout.memory) (\(ByteCount(bytes: layout.memory.size)))"]
         for segment in image.segments {
             lines.append("nabla-run: segment \(segment.index) \(hex(segment.address))-\(hex(segment.end)) \(segment.permissions)")
         }
         lines.append("nabla-run: heap \(layout.heap), stack \(layout.stack)")
+        for (handle, device) in devices.enumerated() {
+            let access = device.readOnly ? "read-only" : "read-write"
+            lines.append("nabla-run: device \(handle) '\(device.name)': disk \(device.path), \(device.capacity / AttachedDevice.sectorSize) sectors, \(access), fd \(device.fd)")
+        }
         lines.append("nabla-run: entry \(hex(image.entry))")
         Sys.writeAll(2, lines.joined(separator: "\n") + "\n")
     }

@@ -16,6 +16,8 @@ public enum ExitStatus {
     public static let software: Int32 = 70
     /// A host call failed while setting up guest memory (EX_OSERR).
     public static let osError: Int32 = 71
+    /// A disk is locked by another process (EX_TEMPFAIL: try again later).
+    public static let inUse: Int32 = 75
     /// The guest made a system call outside the policy: 128 + SIGSYS.
     public static let forbiddenSyscall: Int32 = 159
 }
@@ -34,13 +36,24 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case guestMemoryInUse(start: UInt64, end: UInt64)
     case hostCall(String, Errno)
     case seccompUnavailable(String, Errno)
+    case tooManyDevices(Int, limit: Int)
+    case invalidDeviceName(String)
+    case duplicateDeviceName(String)
+    case diskCannotOpen(path: String, Errno)
+    case diskNotAFile(path: String, what: String)
+    case diskEmpty(path: String)
+    case diskSizeNotSectors(path: String, size: UInt64, sector: UInt64)
+    case diskLocked(path: String, readOnly: Bool)
+    case diskAttachedTwice(path: String, first: String, second: String)
 
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
         switch self {
-        case .cannotOpen, .cannotRead, .notARegularFile: ExitStatus.noInput
-        case .imageTooLarge, .invalidImage, .memoryTooSmall: ExitStatus.badImage
-        case .memoryTooLarge, .argumentsTooLong: ExitStatus.usage
+        case .cannotOpen, .cannotRead, .notARegularFile, .diskCannotOpen, .diskNotAFile: ExitStatus.noInput
+        case .imageTooLarge, .invalidImage, .memoryTooSmall, .diskEmpty, .diskSizeNotSectors: ExitStatus.badImage
+        case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName, .diskAttachedTwice:
+            ExitStatus.usage
+        case .diskLocked: ExitStatus.inUse
         case .guestMemoryInUse, .hostCall: ExitStatus.osError
         case .seccompUnavailable: ExitStatus.unavailable
         }
@@ -68,6 +81,26 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot map guest memory at \(hex(start))-\(hex(end)): the range is already in use in this process"
         case let .hostCall(call, error):
             return "\(call) failed: \(error)"
+        case let .tooManyDevices(count, limit):
+            return "\(count) devices given; a guest can have at most \(limit)"
+        case let .invalidDeviceName(name):
+            return "'\(name)' is not a device name: use 1 to 31 of A-Z a-z 0-9 . _ -"
+        case let .duplicateDeviceName(name):
+            return "two devices are named '\(name)': give each --disk its own NAME= prefix"
+        case let .diskCannotOpen(path, error):
+            return "cannot open disk \(path): \(error)"
+        case let .diskNotAFile(path, what):
+            return "disk \(path) is \(what); give a regular file or a block device"
+        case let .diskEmpty(path):
+            return "disk \(path) is empty; make it a multiple of 512 bytes, for example: truncate -s 64M \(path)"
+        case let .diskSizeNotSectors(path, size, sector):
+            return "disk \(path) is \(size) bytes, not a multiple of the \(sector)-byte sector; resize it, for example: truncate -s \((size / sector + 1) * sector) \(path)"
+        case let .diskLocked(path, readOnly):
+            return readOnly
+                ? "disk \(path) is in use: another process has it open for writing"
+                : "disk \(path) is in use: another nabla-run (or another process holding a lock on it) has it open"
+        case let .diskAttachedTwice(path, first, second):
+            return "disk \(path) is attached twice (as '\(first)' and '\(second)')"
         case let .seccompUnavailable(what, error):
             return "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
         }

@@ -27,31 +27,52 @@ enum FastPath {
     /// The configuration for `arguments` (without the program name), or nil
     /// if ArgumentParser should parse them.
     static func parse(_ arguments: ArraySlice<String>) -> TenderConfiguration? {
-        var memory = GuestLayout.defaultMemory
-        var trace = false
+        var configuration = TenderConfiguration(imagePath: "")
+        var readOnlyDisks: [DiskConfiguration] = []
         var rest = arguments
         while let argument = rest.first {
-            if argument == "--trace" {
-                trace = true
-            } else if argument == "--mem" || argument.hasPrefix("--mem=") {
-                let value: String
-                if argument == "--mem" {
-                    rest = rest.dropFirst()
-                    guard let next = rest.first else { return nil }
-                    value = next
-                } else {
-                    value = String(argument.dropFirst("--mem=".count))
-                }
-                guard let size = ByteCount(parsing: value) else { return nil }
-                memory = size.bytes
-            } else if argument.hasPrefix("-") {
-                return nil
-            } else {
-                return TenderConfiguration(imagePath: argument, guestArguments: Array(rest.dropFirst()),
-                                           memorySize: memory, trace: trace)
-            }
             rest = rest.dropFirst()
+            switch argument {
+            case "--trace":
+                configuration.trace = true
+            case "--disk-sync":
+                configuration.diskSync = true
+            case "--mem", "--disk", "--disk-readonly":
+                guard let value = rest.first else { return nil }
+                rest = rest.dropFirst()
+                guard option(argument, value, &configuration, &readOnlyDisks) else { return nil }
+            default:
+                if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                    let name = String(argument[..<equals]), value = String(argument[argument.index(after: equals)...])
+                    guard ["--mem", "--disk", "--disk-readonly"].contains(name),
+                          option(name, value, &configuration, &readOnlyDisks) else { return nil }
+                } else if argument.hasPrefix("-") {
+                    return nil
+                } else {
+                    configuration.imagePath = argument
+                    configuration.guestArguments = Array(rest)
+                    configuration.disks += readOnlyDisks
+                    return configuration
+                }
+            }
         }
         return nil
+    }
+
+    /// Applies one option with a value; false if ArgumentParser should
+    /// report it. Like ArgumentParser, a value may not begin with a dash.
+    private static func option(_ name: String, _ value: String, _ configuration: inout TenderConfiguration,
+                               _ readOnlyDisks: inout [DiskConfiguration]) -> Bool {
+        guard !value.hasPrefix("-") else { return false }
+        switch name {
+        case "--mem":
+            guard let size = ByteCount(parsing: value) else { return false }
+            configuration.memorySize = size.bytes
+        case "--disk":
+            configuration.disks.append(DiskConfiguration(DeviceSpec(parsing: value)))
+        default:
+            readOnlyDisks.append(DiskConfiguration(DeviceSpec(parsing: value), readOnly: true))
+        }
+        return true
     }
 }

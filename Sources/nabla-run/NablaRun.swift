@@ -14,11 +14,16 @@ struct NablaRun: ParsableCommand {
             The guest image (app.nabla) is a static x86_64 ELF linked with the nabla \
             library OS. Arguments after the image go to the guest.
 
+            Disks are files (or block devices) whose size is a multiple of 512 bytes, \
+            for example one made with `truncate -s 64M disk.img`. Each is locked while \
+            the guest runs: a second nabla-run on the same disk fails.
+
             Exit status: the guest's own status (what its entry returns, modulo 256); \
             64 for a bad command line; 65 for an image that is not a valid nabla guest \
-            or does not fit in --mem; 66 for an image that cannot be opened or read; \
-            69 when the host cannot load a seccomp filter; 71 when setting up guest \
-            memory fails; 159 when the guest makes a forbidden system call.
+            or does not fit in --mem, or a disk of a bad size; 66 for an image or disk \
+            that cannot be opened; 69 when the host cannot load a seccomp filter; 71 \
+            when setting up guest memory fails; 75 when a disk is in use; 159 when the \
+            guest makes a forbidden system call.
             """,
         version: "0.1.0"
     )
@@ -29,6 +34,18 @@ struct NablaRun: ParsableCommand {
 
     @Flag(name: .long, help: "Print each hypercall with its arguments and result on stderr.")
     var trace = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Attach a file or block device as a read-write disk. Unnamed disks are called disk, disk1, ... in order (all --disk, then all --disk-readonly).",
+        valueName: "[name=]path"), transform: DeviceSpec.init(parsing:))
+    var disk: [DeviceSpec] = []
+
+    @Option(name: .customLong("disk-readonly"), help: ArgumentHelp(
+        "Attach a file or block device as a read-only disk.", valueName: "[name=]path"), transform: DeviceSpec.init(parsing:))
+    var diskReadOnly: [DeviceSpec] = []
+
+    @Flag(name: .customLong("disk-sync"), help: "Make each blkwrite durable before it returns (opens disks with O_DSYNC).")
+    var diskSync = false
 
     @Argument(help: ArgumentHelp("The guest image.", valueName: "app.nabla"), completion: .file(extensions: ["nabla"]))
     var image: String
@@ -65,7 +82,9 @@ struct NablaRun: ParsableCommand {
 
     /// The configuration this command line asks for.
     var configuration: TenderConfiguration {
-        TenderConfiguration(imagePath: image, guestArguments: guestArguments, memorySize: mem.bytes, trace: trace)
+        TenderConfiguration(imagePath: image, guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
+                            disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
+                            diskSync: diskSync)
     }
 
     func run() throws {

@@ -16,12 +16,17 @@ private let commandLines: [[String]] = [
     ["--mem", "4096", "--mem", "8K", "app.nabla"],
     ["--trace", "--trace", "app.nabla"],
     ["./dir/app.nabla", "--ipv4=10.0.0.2/24"],
+    ["--disk", "a.img", "app.nabla"],
+    ["--disk", "data=a.img", "--disk-readonly", "b.img", "--disk", "c.img", "app.nabla", "--disk", "x"],
+    ["--disk-readonly=ro=/x/y.img", "--disk=./odd=name.img", "--disk-sync", "app.nabla"],
+    ["--disk-sync", "--trace", "--mem", "8M", "--disk", "d.img", "app.nabla"],
 ]
 
 private let leftToArgumentParser: [[String]] = [
     [], ["--help"], ["-h"], ["--version"], ["--mem"], ["--mem", "12Q", "app.nabla"], ["--mem=", "app.nabla"],
     ["--bogus", "app.nabla"], ["--", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
     ["--generate-completion-script", "bash"],
+    ["--disk"], ["--disk", "-x", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
 ]
 
 @Suite("Command line")
@@ -34,6 +39,16 @@ struct CommandLineTests {
         #expect(fast.guestArguments == parsed.guestArguments)
         #expect(fast.memorySize == parsed.memorySize)
         #expect(fast.trace == parsed.trace)
+        #expect(fast.disks == parsed.disks)
+        #expect(fast.diskSync == parsed.diskSync)
+    }
+
+    @Test("disks are named in order, writable ones first")
+    func diskOrder() throws {
+        let parsed = try NablaRun.parse(["--disk-readonly", "r.img", "--disk", "w=a.img", "--disk", "b.img", "app.nabla"]).configuration
+        #expect(parsed.disks == [DiskConfiguration(DeviceSpec(name: "w", path: "a.img")),
+                                 DiskConfiguration(DeviceSpec(path: "b.img")),
+                                 DiskConfiguration(DeviceSpec(path: "r.img"), readOnly: true)])
     }
 
     @Test("the fast path leaves help, errors and unknown options to ArgumentParser", arguments: leftToArgumentParser)

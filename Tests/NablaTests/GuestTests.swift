@@ -87,7 +87,7 @@ struct GuestTests {
     func traceErrors() throws {
         let traced = try nablaRun(["--trace", try Paths.guest("hypercall-bad")])
         #expect(traced.status == 0, "\(traced)")
-        #expect(traced.stderr.contains("nabla-run: hypercall blkread(dev=999, buf=0x"))
+        #expect(traced.stderr.contains("nabla-run: hypercall blkread(dev=999, offset=0, buf=0x"))
         #expect(traced.stderr.contains(") = -4"))
         #expect(traced.stderr.contains("nabla-run: hypercall puts(buf=0x1000, len="))
     }
@@ -96,5 +96,15 @@ struct GuestTests {
     func closedStdout() throws {
         let outcome = try run("/bin/sh", ["-c", "exec \"$0\" \"$1\" >&-", Paths.tender, try Paths.guest("hello")])
         #expect(outcome.status != 159 && outcome.status < 128, "\(outcome)")
+    }
+}
+
+@Suite("Library OS")
+struct LibraryOSTests {
+    @Test("libos-test: printf, parsing, strings, math and the allocator pass their self-checks")
+    func selfTest() throws {
+        let outcome = try nablaRun([try Paths.guest("libos-test")])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains(", 0 failures"), "\(outcome.stdout.suffix(500))")
     }
 }

@@ -72,14 +72,9 @@ struct SecurityTests {
     func descriptors() throws {
         try withTemporaryDirectory { dir in
             let image = try writeImage(sleepingGuest(nanoseconds: 3_000_000_000), in: dir)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
             // fd 7 and stdin are inherited; neither may reach the guest.
-            process.arguments = ["-c", "exec 7</etc/hostname; exec \"$0\" \"$1\"", Paths.tender, image]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            defer { process.terminate(); process.waitUntilExit() }
-            let pid = process.processIdentifier
+            let process = try Child("/bin/sh", ["-c", "exec 7</etc/hostname; exec \"$0\" \"$1\"", Paths.tender, image])
+            let pid = process.pid
             var last: [String] = []
             var filtered = false
             let deadline = Date().addingTimeInterval(2.5)

@@ -96,8 +96,11 @@ struct nabla_abi_note {
 /* Device flags. */
 #define NABLA_DEVICE_READONLY  0x1u  /* block: blkwrite returns NABLA_EROFS */
 
+/* Block devices have 512-byte sectors in version 1. */
+#define NABLA_SECTOR_SIZE   512u
+
 struct nabla_block_info {
-    uint64_t sector_size;   /* bytes; always 512 in version 1 */
+    uint64_t sector_size;   /* bytes; NABLA_SECTOR_SIZE in version 1 */
     uint64_t capacity;      /* in sectors */
 };
 

@@ -86,6 +86,12 @@ int nabla_set_no_new_privs(void);
 /* memfd_create(name, MFD_CLOEXEC): returns the fd or -errno. */
 int nabla_memfd(const char *name);
 
+/* fcntl(fd, F_DUPFD_CLOEXEC, min): returns the new fd or -errno. */
+int nabla_dup_above(int fd, int min);
+
+/* ioctl(fd, BLKGETSIZE64): stores the size of a block device; 0 or -errno. */
+int nabla_block_device_size(int fd, uint64_t *size);
+
 /* close_range(first, last, 0): returns 0 or -errno. */
 int nabla_close_range(unsigned first, unsigned last);
 

@@ -43,35 +43,79 @@ struct Outcome: CustomStringConvertible {
     var description: String { "status \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
 }
 
+/// A child process started with posix_spawn. Foundation's Process is not
+/// used: with one child still running it can report another's exit late.
+final class Child {
+    let pid: pid_t
+    private(set) var status: Int32?
+
+    /// Starts `executable`; stdin is /dev/null, stdout and stderr go to the
+    /// given files (or /dev/null).
+    init(_ executable: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null") throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard result == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(result)))") }
+        self.pid = pid
+    }
+
+    /// Reaps the child if it has exited; returns whether it is still running.
+    var isRunning: Bool {
+        if status != nil { return false }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
+        status = Self.decode(raw)
+        return false
+    }
+
+    /// Waits up to `timeout` seconds; returns the status, or nil if still running.
+    func wait(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning && Date() < deadline { usleep(1000) }
+        return status
+    }
+
+    /// Kills the child with SIGKILL and reaps it.
+    func kill() {
+        guard isRunning else { return }
+        Glibc.kill(pid, SIGKILL)
+        var raw: Int32 = 0
+        waitpid(pid, &raw, 0)
+        status = Self.decode(raw)
+    }
+
+    deinit { kill() }
+
+    /// The exit status, or 128 + the signal, as a shell reports it.
+    private static func decode(_ raw: Int32) -> Int32 {
+        let signal = raw & 0x7f
+        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+    }
+}
+
 /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
-func run(_ executable: String, _ arguments: [String], timeout: Double = 20, directory: String? = nil) throws -> Outcome {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(2000) }
-    if process.isRunning {
-        process.terminate()
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        group.wait()
+func run(_ executable: String, _ arguments: [String], timeout: Double = 20) throws -> Outcome {
+    let base = NSTemporaryDirectory() + "nabla-run-" + UUID().uuidString
+    let outPath = base + ".out", errPath = base + ".err"
+    defer {
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+    let child = try Child(executable, arguments, stdout: outPath, stderr: errPath)
+    guard let status = child.wait(timeout: timeout) else {
+        child.kill()
         throw HarnessError("\(executable) \(arguments) did not finish in \(timeout) s")
     }
-    process.waitUntilExit()
-    group.wait()
-    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    return Outcome(status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    let stdout = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
+    let stderr = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+    return Outcome(status: status, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 /// Runs nabla-run with `arguments`.
