@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <sys/socket.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -31,6 +35,38 @@ int nabla_dup_above(int fd, int min) {
 
 int nabla_block_device_size(int fd, uint64_t *size) {
     return ioctl(fd, BLKGETSIZE64, size) == 0 ? 0 : -errno;
+}
+
+int nabla_tap_attach(const char *name) {
+    if (strlen(name) >= IFNAMSIZ) return -ENAMETOOLONG;
+    /* TUNSETIFF would create a missing interface: refuse instead. */
+    if (if_nametoindex(name) == 0) return -ENODEV;
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    return fd;
+}
+
+int nabla_interface_is_up(const char *name) {
+    if (strlen(name) >= IFNAMSIZ) return -ENAMETOOLONG;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int r = ioctl(sock, SIOCGIFFLAGS, &ifr);
+    int error = errno;
+    close(sock);
+    if (r != 0) return -error;
+    return (ifr.ifr_flags & IFF_UP) ? 1 : 0;
 }
 
 int nabla_close_range(unsigned first, unsigned last) {

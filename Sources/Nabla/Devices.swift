@@ -61,6 +61,59 @@ public struct DiskConfiguration: Hashable, Sendable {
     }
 }
 
+/// An Ethernet address.
+public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
+    public var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+
+    public init(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8, _ b4: UInt8, _ b5: UInt8) {
+        bytes = (b0, b1, b2, b3, b4, b5)
+    }
+
+    /// Parses `02:00:00:aa:bb:cc` (also with `-`); nil otherwise.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).count == 6
+            ? text.split(separator: ":", omittingEmptySubsequences: false)
+            : text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var values: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let value = UInt8(part, radix: 16) else { return nil }
+            values.append(value)
+        }
+        self.init(values[0], values[1], values[2], values[3], values[4], values[5])
+    }
+
+    /// A random locally administered unicast address.
+    public static func random() -> MACAddress {
+        var generator = SystemRandomNumberGenerator()
+        let b = withUnsafeBytes(of: generator.next() as UInt64) { Array($0) }
+        return MACAddress((b[0] & 0xfe) | 0x02, b[1], b[2], b[3], b[4], b[5])
+    }
+
+    /// True for a multicast (group) address: the low bit of the first byte.
+    public var isMulticast: Bool { bytes.0 & 1 != 0 }
+
+    public var array: [UInt8] { [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5] }
+
+    public var description: String {
+        array.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+    }
+
+    public static func == (a: MACAddress, b: MACAddress) -> Bool { a.array == b.array }
+    public func hash(into hasher: inout Hasher) { hasher.combine(array) }
+}
+
+/// How a NIC is attached: the TAP interface and, optionally, its MAC.
+public struct NetConfiguration: Hashable, Sendable {
+    public var spec: DeviceSpec
+    public var mac: MACAddress?
+
+    public init(_ spec: DeviceSpec, mac: MACAddress? = nil) {
+        self.spec = spec
+        self.mac = mac
+    }
+}
+
 /// The kinds of device.
 public enum DeviceKind: UInt32, Sendable {
     case block = 1  // NABLA_DEVICE_BLOCK
@@ -78,16 +131,20 @@ public struct AttachedDevice: Hashable, Sendable {
     public var readOnly: Bool
     /// Block: the size in bytes, a multiple of ``sectorSize``.
     public var capacity: UInt64
+    /// Net: the NIC's Ethernet address.
+    public var mac: MACAddress?
 
     public static let sectorSize = UInt64(NABLA_SECTOR_SIZE)
 
-    public init(name: String, kind: DeviceKind, path: String, fd: Int32, readOnly: Bool, capacity: UInt64) {
+    public init(name: String, kind: DeviceKind, path: String, fd: Int32, readOnly: Bool = false, capacity: UInt64 = 0,
+                mac: MACAddress? = nil) {
         self.name = name
         self.kind = kind
         self.path = path
         self.fd = fd
         self.readOnly = readOnly
         self.capacity = capacity
+        self.mac = mac
     }
 
     /// The boot info entry the guest sees.
@@ -98,8 +155,11 @@ public struct AttachedDevice: Hashable, Sendable {
         }
         device.kind = kind.rawValue
         device.flags = readOnly ? NABLA_DEVICE_READONLY : 0
-        if kind == .block {
+        switch kind {
+        case .block:
             device.u.block = nabla_block_info(sector_size: Self.sectorSize, capacity: capacity / Self.sectorSize)
+        case .net:
+            device.u.net = nabla_net_info(mac: mac?.bytes ?? (0, 0, 0, 0, 0, 0), reserved: 0, mtu: NABLA_NET_MTU)
         }
         return device
     }
@@ -107,43 +167,97 @@ public struct AttachedDevice: Hashable, Sendable {
     /// The state the hypercall handlers read.
     var hostDescription: nabla_host_device {
         nabla_host_device(fd: fd, kind: kind.rawValue, flags: readOnly ? NABLA_DEVICE_READONLY : 0, reserved: 0,
-                          capacity_bytes: capacity, frame_max: 0)
+                          capacity_bytes: capacity, frame_max: kind == .net ? UInt64(NABLA_NET_FRAME_MAX) : 0)
     }
+
+    /// `disk /x.img` or `tap tap0`: what the descriptor is, for messages.
+    public var resource: String { kind == .block ? "disk \(path)" : "tap \(path)" }
 }
 
 /// Opens host resources as devices.
 enum Devices {
-    /// Names unnamed disks `disk`, `disk1`, ... in order, and checks that
-    /// every name is valid and unique and that there are not too many.
-    static func names(for disks: [DiskConfiguration]) throws(TenderError) -> [String] {
-        guard disks.count <= Int(NABLA_MAX_DEVICES) else {
-            throw .tooManyDevices(disks.count, limit: Int(NABLA_MAX_DEVICES))
+    /// Attaches every device: disks first, then NICs; a device's handle is
+    /// its index in the result. On failure nothing stays open.
+    static func attach(disks: [DiskConfiguration], taps: [DeviceSpec], macs: [DeviceSpec], diskSync: Bool) throws(TenderError) -> [AttachedDevice] {
+        let count = disks.count + taps.count
+        guard count <= Int(NABLA_MAX_DEVICES) else {
+            throw .tooManyDevices(count, limit: Int(NABLA_MAX_DEVICES))
         }
+        let diskNames = try names(for: disks.map(\.spec), prefix: "disk", taken: taps.compactMap(\.name))
+        let nicNames = try names(for: taps, prefix: "net", taken: diskNames)
+        var nics = taps.map { NetConfiguration($0) }
+        for assignment in macs {
+            guard let target = assignment.name ?? nicNames.first, let index = nicNames.firstIndex(of: target) else {
+                throw .unknownMACTarget(assignment.name ?? "net")
+            }
+            guard let mac = MACAddress(parsing: assignment.path) else { throw .invalidMAC(assignment.path) }
+            nics[index].mac = mac
+        }
+        let attachedDisks = try attachDisks(disks, names: diskNames, sync: diskSync)
+        do throws(TenderError) {
+            return attachedDisks + (try attachNICs(nics, names: nicNames))
+        } catch {
+            for device in attachedDisks { Sys.close(device.fd) }
+            throw error
+        }
+    }
+
+    /// Names unnamed devices `PREFIX`, `PREFIX1`, ... in order, and checks
+    /// that every name is valid and unique, also against `taken`.
+    static func names(for specs: [DeviceSpec], prefix: String, taken: [String] = []) throws(TenderError) -> [String] {
         var names: [String] = []
         var unnamed = 0
-        for disk in disks {
+        let given = specs.compactMap(\.name) + taken
+        for spec in specs {
             var name: String
-            if let given = disk.spec.name {
-                name = given
+            if let explicit = spec.name {
+                name = explicit
             } else {
-                name = unnamed == 0 ? "disk" : "disk\(unnamed)"
-                unnamed += 1
-                while disks.contains(where: { $0.spec.name == name }) {
-                    name = "disk\(unnamed)"
+                repeat {
+                    name = unnamed == 0 ? prefix : "\(prefix)\(unnamed)"
                     unnamed += 1
-                }
+                } while given.contains(name)
             }
             guard DeviceSpec.isValidName(name) else { throw .invalidDeviceName(name) }
-            guard !names.contains(name) else { throw .duplicateDeviceName(name) }
+            guard !names.contains(name) && !taken.contains(name) else { throw .duplicateDeviceName(name) }
             names.append(name)
         }
         return names
     }
 
+    /// Attaches each NIC to its TAP interface.
+    static func attachNICs(_ nics: [NetConfiguration], names: [String]) throws(TenderError) -> [AttachedDevice] {
+        var attached: [AttachedDevice] = []
+        do throws(TenderError) {
+            for (index, nic) in nics.enumerated() {
+                let tap = nic.spec.path
+                guard !nics[..<index].contains(where: { $0.spec.path == tap }) else {
+                    throw .tapAttachedTwice(tap)
+                }
+                if let mac = nic.mac, mac.isMulticast { throw .multicastMAC(mac.description) }
+                var fd = nabla_tap_attach(tap)
+                guard fd >= 0 else { throw .tapCannotAttach(tap, Errno(rawValue: -fd)) }
+                if fd < 3 {
+                    let moved = nabla_dup_above(fd, 3)
+                    Sys.close(fd)
+                    guard moved >= 0 else { throw .hostCall("fcntl(F_DUPFD_CLOEXEC) of tap \(tap)", Errno(rawValue: -moved)) }
+                    fd = moved
+                }
+                attached.append(AttachedDevice(name: names[index], kind: .net, path: tap, fd: fd, mac: nic.mac ?? .random()))
+                let up = nabla_interface_is_up(tap)
+                if up == 0 { throw .tapDown(tap) }
+                if up < 0 { throw .tapCannotAttach(tap, Errno(rawValue: -up)) }
+            }
+        } catch {
+            for device in attached { Sys.close(device.fd) }
+            throw error
+        }
+        return attached
+    }
+
     /// Opens, checks and locks each disk. On failure the descriptors opened
     /// so far are closed.
-    static func attachDisks(_ disks: [DiskConfiguration], sync: Bool) throws(TenderError) -> [AttachedDevice] {
-        let names = try names(for: disks)
+    static func attachDisks(_ disks: [DiskConfiguration], names: [String], sync: Bool) throws(TenderError) -> [AttachedDevice] {
         var attached: [AttachedDevice] = []
         var identities: [(dev: UInt64, ino: UInt64, name: String)] = []
         do throws(TenderError) {

@@ -234,14 +234,55 @@ private func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: U
     return result
 }
 
+// MARK: - netread, netwrite: read, write on the NIC's tap descriptor
+
+/// One frame from the tap into the guest's buffer, never blocking.
+@inline(__always)
+private func netRead(_ handle: UInt32, _ address: UInt64, _ size: UInt64) -> Int64 {
+    guard let device = device(handle, kind: NABLA_DEVICE_NET) else { return Int64(NABLA_ENODEV) }
+    let frameMax = device.pointee.frame_max
+    // A smaller buffer would let the kernel truncate a frame silently.
+    if size < frameMax { return Int64(NABLA_EINVAL) }
+    if !guestWritable(address, frameMax) { return Int64(NABLA_EFAULT) }
+    while true {
+        let n = read(device.pointee.fd, UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(frameMax))
+        if n >= 0 { return Int64(n) }
+        switch errno {
+        case EINTR: continue
+        case EAGAIN: return Int64(NABLA_EAGAIN)
+        case let error: return guestError(error)
+        }
+    }
+}
+
+/// One frame from the guest's buffer to the tap.
+@inline(__always)
+private func netWrite(_ handle: UInt32, _ address: UInt64, _ length: UInt64) -> Int64 {
+    guard let device = device(handle, kind: NABLA_DEVICE_NET) else { return Int64(NABLA_ENODEV) }
+    if length < UInt64(NABLA_ETHER_HEADER) || length > device.pointee.frame_max { return Int64(NABLA_EINVAL) }
+    if !guestContains(address, length) { return Int64(NABLA_EFAULT) }
+    while true {
+        let n = write(device.pointee.fd, UnsafeRawPointer(bitPattern: UInt(address)), Int(length))
+        if n == Int(length) { return Int64(NABLA_OK) }
+        if n >= 0 { return Int64(NABLA_EIO) }  // a tap takes whole frames or none
+        switch errno {
+        case EINTR: continue
+        case EAGAIN: return Int64(NABLA_EAGAIN)
+        case let error: return guestError(error)
+        }
+    }
+}
+
 private func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt64) -> Int64 {
-    let result = device(handle, kind: NABLA_DEVICE_NET) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
-    if tracing { traceDeviceCall("netread", handle, UInt64(UInt(bitPattern: buffer)), size, result) }
+    let address = UInt64(UInt(bitPattern: buffer))
+    let result = netRead(handle, address, size)
+    if tracing { traceDeviceCall("netread", handle, address, size, result) }
     return result
 }
 
 private func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
-    let result = device(handle, kind: NABLA_DEVICE_NET) == nil ? Int64(NABLA_ENODEV) : Int64(NABLA_EIO)
-    if tracing { traceDeviceCall("netwrite", handle, UInt64(UInt(bitPattern: buffer)), length, result) }
+    let address = UInt64(UInt(bitPattern: buffer))
+    let result = netWrite(handle, address, length)
+    if tracing { traceDeviceCall("netwrite", handle, address, length, result) }
     return result
 }

@@ -93,11 +93,19 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
             SyscallRule(.exitGroup),
         ]
-        for device in devices where device.kind == .block {
-            let meaning = "disk \(device.name) (\(device.path))"
-            rules.append(SyscallRule(.pread64, [ArgumentPin(0, equals: UInt64(device.fd), meaning)]))
-            if !device.readOnly {
-                rules.append(SyscallRule(.pwrite64, [ArgumentPin(0, equals: UInt64(device.fd), meaning)]))
+        for device in devices {
+            let fd = UInt64(device.fd)
+            switch device.kind {
+            case .block:
+                let meaning = "disk \(device.name) (\(device.path))"
+                rules.append(SyscallRule(.pread64, [ArgumentPin(0, equals: fd, meaning)]))
+                if !device.readOnly {
+                    rules.append(SyscallRule(.pwrite64, [ArgumentPin(0, equals: fd, meaning)]))
+                }
+            case .net:
+                let meaning = "tap \(device.name) (\(device.path))"
+                rules.append(SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning)]))
+                rules.append(SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning)]))
             }
         }
     }

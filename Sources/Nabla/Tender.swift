@@ -17,15 +17,22 @@ public struct TenderConfiguration: Sendable {
     public var disks: [DiskConfiguration]
     /// Open writable disks with O_DSYNC: each blkwrite is durable when it returns.
     public var diskSync: Bool
+    /// TAP interfaces to attach as NICs, in handle order after the disks.
+    public var nics: [DeviceSpec]
+    /// MAC addresses for NICs: `NAME=MAC`, or `MAC` for the first NIC.
+    public var nicMACs: [DeviceSpec]
 
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory,
-                trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false) {
+                trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
+                nics: [DeviceSpec] = [], nicMACs: [DeviceSpec] = []) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.memorySize = memorySize
         self.trace = trace
         self.disks = disks
         self.diskSync = diskSync
+        self.nics = nics
+        self.nicMACs = nicMACs
     }
 }
 
@@ -50,15 +57,21 @@ public enum Tender {
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
         let arguments = try CommandLineArea(configuration.guestArguments)
 
-        let devices = try Devices.attachDisks(configuration.disks, sync: configuration.diskSync)
+        let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
+                                         diskSync: configuration.diskSync)
 
         let host = nabla_host()!
         host.pointee.console_fd = 1
-        host.pointee.pollfd_count = 0
         host.pointee.device_count = UInt32(devices.count)
+        var pollfds: UInt32 = 0
         for (handle, device) in devices.enumerated() {
             nabla_host_device(UInt32(handle))!.pointee = device.hostDescription
+            if device.kind == .net {
+                nabla_host_set_pollfd(pollfds, device.fd, UInt32(handle))
+                pollfds += 1
+            }
         }
+        host.pointee.pollfd_count = pollfds
         let filter = try SeccompPolicy(for: .current, devices: devices).compile()
 
         let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
@@ -120,8 +133,13 @@ public enum Tender {
         }
         lines.append("nabla-run: heap \(layout.heap), stack \(layout.stack)")
         for (handle, device) in devices.enumerated() {
-            let access = device.readOnly ? "read-only" : "read-write"
-            lines.append("nabla-run: device \(handle) '\(device.name)': disk \(device.path), \(device.capacity / AttachedDevice.sectorSize) sectors, \(access), fd \(device.fd)")
+            switch device.kind {
+            case .block:
+                let access = device.readOnly ? "read-only" : "read-write"
+                lines.append("nabla-run: device \(handle) '\(device.name)': disk \(device.path), \(device.capacity / AttachedDevice.sectorSize) sectors, \(access), fd \(device.fd)")
+            case .net:
+                lines.append("nabla-run: device \(handle) '\(device.name)': tap \(device.path), mac \(device.mac.map(\.description) ?? "?"), mtu \(NABLA_NET_MTU), fd \(device.fd)")
+            }
         }
         lines.append("nabla-run: entry \(hex(image.entry))")
         Sys.writeAll(2, lines.joined(separator: "\n") + "\n")

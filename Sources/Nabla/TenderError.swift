@@ -45,6 +45,12 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case diskSizeNotSectors(path: String, size: UInt64, sector: UInt64)
     case diskLocked(path: String, readOnly: Bool)
     case diskAttachedTwice(path: String, first: String, second: String)
+    case tapCannotAttach(String, Errno)
+    case tapDown(String)
+    case tapAttachedTwice(String)
+    case multicastMAC(String)
+    case unknownMACTarget(String)
+    case invalidMAC(String)
 
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
@@ -54,6 +60,9 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName, .diskAttachedTwice:
             ExitStatus.usage
         case .diskLocked: ExitStatus.inUse
+        case .tapAttachedTwice, .multicastMAC, .unknownMACTarget, .invalidMAC: ExitStatus.usage
+        case .tapDown: ExitStatus.unavailable
+        case let .tapCannotAttach(_, error): error.rawValue == EBUSY ? ExitStatus.inUse : ExitStatus.unavailable
         case .guestMemoryInUse, .hostCall: ExitStatus.osError
         case .seccompUnavailable: ExitStatus.unavailable
         }
@@ -101,6 +110,33 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
                 : "disk \(path) is in use: another nabla-run (or another process holding a lock on it) has it open"
         case let .diskAttachedTwice(path, first, second):
             return "disk \(path) is attached twice (as '\(first)' and '\(second)')"
+        case let .tapCannotAttach(tap, error):
+            switch error.rawValue {
+            case ENODEV:
+                return "no network interface '\(tap)': create it with: ip tuntap add dev \(tap) mode tap && ip link set \(tap) up"
+            case ENOENT:
+                return "cannot attach \(tap): /dev/net/tun is missing (load the tun module: modprobe tun)"
+            case EPERM, EACCES:
+                return "cannot attach \(tap): \(error) (run as root, or create it for your user: ip tuntap add dev \(tap) mode tap user $USER)"
+            case EBUSY:
+                return "cannot attach \(tap): it is in use by another process"
+            case EINVAL:
+                return "cannot attach \(tap): it is not a TAP interface (a TUN device, or another kind of link?)"
+            case ENAMETOOLONG:
+                return "'\(tap)' is too long for an interface name (at most 15 characters)"
+            default:
+                return "cannot attach \(tap): \(error)"
+            }
+        case let .tapDown(tap):
+            return "cannot attach \(tap): Network is down (run: ip link set \(tap) up)"
+        case let .tapAttachedTwice(tap):
+            return "tap \(tap) is attached twice"
+        case let .multicastMAC(mac):
+            return "--net-mac \(mac) is a multicast address; a NIC needs a unicast one (first byte even)"
+        case let .invalidMAC(text):
+            return "'\(text)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01"
+        case let .unknownMACTarget(name):
+            return "--net-mac names '\(name)', but no --net has that name"
         case let .seccompUnavailable(what, error):
             return "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
         }
@@ -108,3 +144,4 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 import CNablaTender
+import Glibc

@@ -37,14 +37,14 @@ enum FastPath {
                 configuration.trace = true
             case "--disk-sync":
                 configuration.diskSync = true
-            case "--mem", "--disk", "--disk-readonly":
+            case "--mem", "--disk", "--disk-readonly", "--net", "--net-mac":
                 guard let value = rest.first else { return nil }
                 rest = rest.dropFirst()
                 guard option(argument, value, &configuration, &readOnlyDisks) else { return nil }
             default:
                 if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                     let name = String(argument[..<equals]), value = String(argument[argument.index(after: equals)...])
-                    guard ["--mem", "--disk", "--disk-readonly"].contains(name),
+                    guard ["--mem", "--disk", "--disk-readonly", "--net", "--net-mac"].contains(name),
                           option(name, value, &configuration, &readOnlyDisks) else { return nil }
                 } else if argument.hasPrefix("-") {
                     return nil
@@ -70,8 +70,16 @@ enum FastPath {
             configuration.memorySize = size.bytes
         case "--disk":
             configuration.disks.append(DiskConfiguration(DeviceSpec(parsing: value)))
-        default:
+        case "--net":
+            configuration.nics.append(DeviceSpec(parsing: value))
+        case "--net-mac":
+            let spec = DeviceSpec(parsing: value)
+            guard MACAddress(parsing: spec.path) != nil else { return false }
+            configuration.nicMACs.append(spec)
+        case "--disk-readonly":
             readOnlyDisks.append(DiskConfiguration(DeviceSpec(parsing: value), readOnly: true))
+        default:
+            return false
         }
         return true
     }

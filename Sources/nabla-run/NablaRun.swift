@@ -47,6 +47,16 @@ struct NablaRun: ParsableCommand {
     @Flag(name: .customLong("disk-sync"), help: "Make each blkwrite durable before it returns (opens disks with O_DSYNC).")
     var diskSync = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Attach an existing TAP interface as a NIC (create one with: ip tuntap add dev tap0 mode tap && ip link set tap0 up). Unnamed NICs are called net, net1, ...",
+        valueName: "[name=]tap"), transform: DeviceSpec.init(parsing:))
+    var net: [DeviceSpec] = []
+
+    @Option(name: .customLong("net-mac"), help: ArgumentHelp(
+        "Set a NIC's MAC address (without a name: the first NIC's). Default: a random locally administered address.",
+        valueName: "[name=]mac"), transform: NablaRun.parseMACAssignment)
+    var netMAC: [DeviceSpec] = []
+
     @Argument(help: ArgumentHelp("The guest image.", valueName: "app.nabla"), completion: .file(extensions: ["nabla"]))
     var image: String
 
@@ -73,6 +83,14 @@ struct NablaRun: ParsableCommand {
         }
     }
 
+    static func parseMACAssignment(_ text: String) throws -> DeviceSpec {
+        let spec = DeviceSpec(parsing: text)
+        guard MACAddress(parsing: spec.path) != nil else {
+            throw ValidationError("'\(spec.path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
+        }
+        return spec
+    }
+
     static func parseSize(_ text: String) throws -> ByteCount {
         guard let size = ByteCount(parsing: text) else {
             throw ValidationError("'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
@@ -84,7 +102,7 @@ struct NablaRun: ParsableCommand {
     var configuration: TenderConfiguration {
         TenderConfiguration(imagePath: image, guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
-                            diskSync: diskSync)
+                            diskSync: diskSync, nics: net, nicMACs: netMAC)
     }
 
     func run() throws {

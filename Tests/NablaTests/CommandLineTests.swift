@@ -20,13 +20,15 @@ private let commandLines: [[String]] = [
     ["--disk", "data=a.img", "--disk-readonly", "b.img", "--disk", "c.img", "app.nabla", "--disk", "x"],
     ["--disk-readonly=ro=/x/y.img", "--disk=./odd=name.img", "--disk-sync", "app.nabla"],
     ["--disk-sync", "--trace", "--mem", "8M", "--disk", "d.img", "app.nabla"],
+    ["--net", "tap0", "app.nabla", "--ipv4=10.0.0.2/24"],
+    ["--net", "a=tap0", "--net=tap1", "--net-mac", "02:00:00:00:00:01", "--net-mac=a=02:00:00:00:00:02", "--disk", "x", "app.nabla"],
 ]
 
 private let leftToArgumentParser: [[String]] = [
     [], ["--help"], ["-h"], ["--version"], ["--mem"], ["--mem", "12Q", "app.nabla"], ["--mem=", "app.nabla"],
     ["--bogus", "app.nabla"], ["--", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
     ["--generate-completion-script", "bash"],
-    ["--disk"], ["--disk", "-x", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
+    ["--disk"], ["--disk", "-x", "app.nabla"], ["--net-mac", "zz", "app.nabla"], ["--net-mac", "n=02:00:00:00:00", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
 ]
 
 @Suite("Command line")
@@ -41,6 +43,8 @@ struct CommandLineTests {
         #expect(fast.trace == parsed.trace)
         #expect(fast.disks == parsed.disks)
         #expect(fast.diskSync == parsed.diskSync)
+        #expect(fast.nics == parsed.nics)
+        #expect(fast.nicMACs == parsed.nicMACs)
     }
 
     @Test("disks are named in order, writable ones first")

@@ -60,8 +60,10 @@ struct DiskAttachTests {
             let many = (0...Int(NABLA_MAX_DEVICES)).flatMap { ["--disk-readonly", "d\($0)=" + a] }
             expectOneLineError(try nablaRun(many + [image]), status: ExitStatus.usage,
                                containing: "17 devices given; a guest can have at most 16")
-            #expect(try Devices.names(for: [DiskConfiguration(DeviceSpec(path: a)), DiskConfiguration(DeviceSpec(name: "disk", path: b)),
-                                            DiskConfiguration(DeviceSpec(path: b), readOnly: true)]) == ["disk1", "disk", "disk2"])
+            #expect(try Devices.names(for: [DeviceSpec(path: a), DeviceSpec(name: "disk", path: b), DeviceSpec(path: b)],
+                                      prefix: "disk") == ["disk1", "disk", "disk2"])
+            #expect(try Devices.names(for: [DeviceSpec(path: "tap0"), DeviceSpec(path: "tap1")], prefix: "net", taken: ["net"])
+                    == ["net1", "net2"])
         }
     }
 

@@ -104,6 +104,13 @@ struct nabla_block_info {
     uint64_t capacity;      /* in sectors */
 };
 
+/* Network devices: Ethernet with a 1500-byte MTU in version 1. A frame as
+ * netread returns it and netwrite takes it is the Ethernet header and the
+ * payload, without preamble or FCS: 14 to NABLA_NET_FRAME_MAX bytes. */
+#define NABLA_NET_MTU        1500u
+#define NABLA_ETHER_HEADER   14u
+#define NABLA_NET_FRAME_MAX  (NABLA_NET_MTU + NABLA_ETHER_HEADER)
+
 struct nabla_net_info {
     uint8_t  mac[6];
     uint16_t reserved;

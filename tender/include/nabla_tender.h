@@ -76,6 +76,14 @@ static inline uint32_t nabla_host_pollfd_handle(uint32_t index) {
     return index < NABLA_MAX_DEVICES ? nabla_host()->pollfd_handle[index] : 0;
 }
 
+static inline void nabla_host_set_pollfd(uint32_t index, int fd, uint32_t handle) {
+    if (index >= NABLA_MAX_DEVICES) return;
+    nabla_host()->pollfds[index].fd = fd;
+    nabla_host()->pollfds[index].events = POLLIN;
+    nabla_host()->pollfds[index].revents = 0;
+    nabla_host()->pollfd_handle[index] = handle;
+}
+
 static inline char *nabla_host_diag(void) {
     return nabla_host()->diag;
 }
@@ -91,6 +99,14 @@ int nabla_dup_above(int fd, int min);
 
 /* ioctl(fd, BLKGETSIZE64): stores the size of a block device; 0 or -errno. */
 int nabla_block_device_size(int fd, uint64_t *size);
+
+/* Attaches to the existing TAP interface `name`: opens /dev/net/tun
+ * non-blocking and close-on-exec and sets IFF_TAP|IFF_NO_PI. Returns the fd
+ * or -errno; -ENODEV if no interface has that name (none is created). */
+int nabla_tap_attach(const char *name);
+
+/* 1 if interface `name` is up, 0 if down, -errno if it cannot be asked. */
+int nabla_interface_is_up(const char *name);
 
 /* close_range(first, last, 0): returns 0 or -errno. */
 int nabla_close_range(unsigned first, unsigned last);
