@@ -11,6 +11,8 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,6 +69,69 @@ int nabla_interface_is_up(const char *name) {
     close(sock);
     if (r != 0) return -error;
     return (ifr.ifr_flags & IFF_UP) ? 1 : 0;
+}
+
+int nabla_spawn_traced(const char *path, char *const argv[], char *const envp[], int keep_fd) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        if (keep_fd >= 0) fcntl(keep_fd, F_SETFD, 0);
+        if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0) _exit(126);
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    return pid;
+}
+
+long nabla_ptrace(int request, int pid, unsigned long addr, unsigned long data) {
+    errno = 0;
+    long r = ptrace((enum __ptrace_request)request, pid, (void *)addr, (void *)data);
+    if (r == -1 && errno != 0) return -errno;
+    return r;
+}
+
+/* The kernel's struct ptrace_syscall_info, declared here to keep
+ * <linux/ptrace.h> and <sys/ptrace.h> apart. */
+struct syscall_info {
+    uint8_t op;
+    uint8_t pad[3];
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t stack_pointer;
+    union {
+        struct { uint64_t nr; uint64_t args[6]; } entry;
+        struct { int64_t rval; uint8_t is_error; } exit;
+        struct { uint64_t nr; uint64_t args[6]; uint32_t ret_data; } seccomp;
+    };
+};
+
+int nabla_ptrace_syscall_stop(int pid, struct nabla_syscall_stop *stop) {
+    struct syscall_info info;
+    memset(&info, 0, sizeof info);
+    memset(stop, 0, sizeof *stop);
+    if (ptrace((enum __ptrace_request)0x420e /* PTRACE_GET_SYSCALL_INFO */, pid, (void *)sizeof info, &info) < 0)
+        return -errno;
+    stop->kind = info.op;
+    stop->arch = info.arch;
+    stop->instruction_pointer = info.instruction_pointer;
+    if (info.op == 1 || info.op == 3) {
+        stop->nr = info.op == 1 ? info.entry.nr : info.seccomp.nr;
+        for (int i = 0; i < 6; i++) stop->args[i] = info.op == 1 ? info.entry.args[i] : info.seccomp.args[i];
+    } else if (info.op == 2) {
+        stop->rval = info.exit.rval;
+    }
+    return 0;
+}
+
+int nabla_read_process_memory(int pid, uint64_t address, void *buffer, uint64_t size) {
+    struct iovec local = { buffer, size }, remote = { (void *)address, size };
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n < 0) return -errno;
+    return (uint64_t)n == size ? 0 : -EIO;
+}
+
+int nabla_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
 }
 
 int nabla_close_range(unsigned first, unsigned last) {

@@ -13,8 +13,11 @@ import CNablaTender
 import Glibc
 
 /// The hypercall table the tender gives every guest.
-public enum Hypercall: CaseIterable, Sendable {
+public enum Hypercall: Int, CaseIterable, Sendable {
     case walltime, puts, poll, blkread, blkwrite, netread, netwrite
+
+    /// The name in docs/abi.md.
+    public var name: String { "\(self)" }
 
     /// The table of C function pointers written after the boot info.
     static var table: nabla_hypercalls {
@@ -73,6 +76,7 @@ private func hypercallWalltime(_ clock: UInt32) -> Int64 {
     default:
         result = Int64(NABLA_EINVAL)
     }
+    nabla_host_count(0, 0)
     if tracing {
         var line = DiagnosticLine()
         line.append("nabla-run: hypercall walltime(clock=")
@@ -105,6 +109,7 @@ private func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) ->
             }
         }
     }
+    nabla_host_count(1, result > 0 ? UInt64(result) : 0)
     if tracing {
         var line = DiagnosticLine()
         line.append("nabla-run: hypercall puts(buf=")
@@ -146,6 +151,7 @@ private func hypercallPoll(_ timeoutNanoseconds: UInt64, _ ready: UnsafeMutableP
         result = n >= 0 ? Int64(n) : (n == -Int(EINTR) ? 0 : Int64(NABLA_EIO))
         ready?.pointee = mask
     }
+    nabla_host_count(2, 0)
     if tracing {
         var line = DiagnosticLine()
         line.append("nabla-run: hypercall poll(timeout_ns=")
@@ -223,6 +229,7 @@ private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64,
 private func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = blockRequest(handle, offset, address, length, write: false)
+    nabla_host_count(3, result == Int64(NABLA_OK) ? length : 0)
     if tracing { traceDeviceCall("blkread", handle, address, length, result, offset: offset) }
     return result
 }
@@ -230,6 +237,7 @@ private func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: Un
 private func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = blockRequest(handle, offset, address, length, write: true)
+    nabla_host_count(4, result == Int64(NABLA_OK) ? length : 0)
     if tracing { traceDeviceCall("blkwrite", handle, address, length, result, offset: offset) }
     return result
 }
@@ -276,6 +284,7 @@ private func netWrite(_ handle: UInt32, _ address: UInt64, _ length: UInt64) -> 
 private func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = netRead(handle, address, size)
+    nabla_host_count(5, result > 0 ? UInt64(result) : 0)
     if tracing { traceDeviceCall("netread", handle, address, size, result) }
     return result
 }
@@ -283,6 +292,7 @@ private func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointe
 private func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = netWrite(handle, address, length)
+    nabla_host_count(6, result == Int64(NABLA_OK) ? length : 0)
     if tracing { traceDeviceCall("netwrite", handle, address, length, result) }
     return result
 }

@@ -115,6 +115,14 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
         (rules.map(\.description) + ["default: \(Self.defaultAction)"]).joined(separator: "\n")
     }
 
+    /// The report `nabla-run --policy` prints.
+    public var report: String {
+        let calls = Set(rules.map(\.syscall.name)).count
+        return "seccomp policy for the guest phase: \(rules.count) rules over \(calls) of the 7 guest system calls\n"
+            + "architecture: x86_64 only; i386 (int 0x80) and x32 calls trap like any other\n"
+            + description
+    }
+
     /// Compiles the policy to a BPF program with libseccomp. All allocation
     /// happens here, long before the filter is loaded.
     public func compile() throws(TenderError) -> SeccompFilter {

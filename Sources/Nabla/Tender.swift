@@ -36,6 +36,19 @@ public struct TenderConfiguration: Sendable {
     }
 }
 
+extension TenderConfiguration {
+    /// The `nabla-run` arguments that ask for this configuration.
+    public var commandLine: [String] {
+        var arguments = ["--mem", String(memorySize)]
+        if trace { arguments.append("--trace") }
+        for disk in disks { arguments += [disk.readOnly ? "--disk-readonly" : "--disk", disk.spec.name.map { "\($0)=" } .map { $0 + disk.spec.path } ?? disk.spec.path] }
+        if diskSync { arguments.append("--disk-sync") }
+        for nic in nics { arguments += ["--net", nic.description] }
+        for mac in nicMACs { arguments += ["--net-mac", mac.description] }
+        return arguments + [imagePath] + guestArguments
+    }
+}
+
 /// The tender: loads a guest into this process and runs it.
 public enum Tender {
     /// The largest image file nabla-run reads.
@@ -72,7 +85,8 @@ public enum Tender {
             }
         }
         host.pointee.pollfd_count = pollfds
-        let filter = try SeccompPolicy(for: .current, devices: devices).compile()
+        let policy = SeccompPolicy(for: .current, devices: devices)
+        let filter = try policy.compile()
 
         let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
                                             devices: devices, hypercalls: Hypercall.table)
@@ -87,8 +101,21 @@ public enum Tender {
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
         try Diagnostics.install()
+        Auditor.writeManifest(policy: policy)
         closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)
+    }
+
+    /// The policy a run with `configuration`'s devices would install. The
+    /// devices are really opened (so the descriptors and every error are the
+    /// run's own) and closed again; nothing is run.
+    public static func policy(for configuration: TenderConfiguration) throws(TenderError) -> SeccompPolicy {
+        let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
+                                         diskSync: configuration.diskSync)
+        defer { for device in devices { Sys.close(device.fd) } }
+        let host = nabla_host()!
+        host.pointee.pollfd_count = UInt32(devices.filter { $0.kind == .net }.count)
+        return SeccompPolicy(for: .current, devices: devices)
     }
 
     /// Reads the whole image, refusing what is not a regular file of a

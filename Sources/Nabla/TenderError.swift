@@ -51,6 +51,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case multicastMAC(String)
     case unknownMACTarget(String)
     case invalidMAC(String)
+    case auditFailed(String)
+    case kernelTracingUnavailable(String)
 
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
@@ -61,7 +63,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             ExitStatus.usage
         case .diskLocked: ExitStatus.inUse
         case .tapAttachedTwice, .multicastMAC, .unknownMACTarget, .invalidMAC: ExitStatus.usage
-        case .tapDown: ExitStatus.unavailable
+        case .tapDown, .kernelTracingUnavailable: ExitStatus.unavailable
+        case .auditFailed: ExitStatus.osError
         case let .tapCannotAttach(_, error): error.rawValue == EBUSY ? ExitStatus.inUse : ExitStatus.unavailable
         case .guestMemoryInUse, .hostCall: ExitStatus.osError
         case .seccompUnavailable: ExitStatus.unavailable
@@ -133,6 +136,10 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             return "tap \(tap) is attached twice"
         case let .multicastMAC(mac):
             return "--net-mac \(mac) is a multicast address; a NIC needs a unicast one (first byte even)"
+        case let .auditFailed(message):
+            return "--audit: \(message)"
+        case let .kernelTracingUnavailable(message):
+            return "--audit-kernel: \(message)"
         case let .invalidMAC(text):
             return "'\(text)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01"
         case let .unknownMACTarget(name):

@@ -57,8 +57,30 @@ struct NablaRun: ParsableCommand {
         valueName: "[name=]mac"), transform: NablaRun.parseMACAssignment)
     var netMAC: [DeviceSpec] = []
 
-    @Argument(help: ArgumentHelp("The guest image.", valueName: "app.nabla"), completion: .file(extensions: ["nabla"]))
-    var image: String
+    @Flag(name: .long, help: "Print the seccomp policy a run with these options would install (devices are opened), and exit.")
+    var policy = false
+
+    @Flag(name: .long, help: "Describe the image without running it: segments, entry, ABI version, memory, raw syscall instructions.")
+    var inspect = false
+
+    @Flag(name: .long, help: "Run the guest traced and report its system calls by phase, checked against the policy.")
+    var audit = false
+
+    @Flag(name: .customLong("audit-native"), help: "Audit a native command instead: nabla-run --audit-native [options] -- CMD ARGS...")
+    var auditNative = false
+
+    @Flag(name: .customLong("audit-kernel"), help: "With an audit: also count the kernel functions reached (ftrace; needs root).")
+    var auditKernel = false
+
+    @Flag(name: .long, help: "With an audit: write the report as JSON (docs/audit.md).")
+    var json = false
+
+    @Option(name: .customLong("audit-out"), help: ArgumentHelp("With an audit: write the report to this file, not stderr.", valueName: "file"))
+    var auditOut: String?
+
+    @Argument(help: ArgumentHelp("The guest image (with --audit-native: the command).", valueName: "app.nabla"),
+              completion: .file(extensions: ["nabla"]))
+    var image: String?
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the guest.", valueName: "guest-args"))
     var guestArguments: [String] = []
@@ -100,13 +122,64 @@ struct NablaRun: ParsableCommand {
 
     /// The configuration this command line asks for.
     var configuration: TenderConfiguration {
-        TenderConfiguration(imagePath: image, guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
+        TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC)
     }
 
+    func validate() throws {
+        let modes = [policy, inspect, audit || auditKernel || json || auditOut != nil, auditNative].filter { $0 }.count
+        if auditNative && (policy || inspect) || modes > 1 && !auditNative {
+            throw ValidationError("--policy, --inspect and --audit are separate modes: give one")
+        }
+        if image == nil && !policy {
+            throw ValidationError(auditNative ? "--audit-native needs a command: nabla-run --audit-native -- CMD ARGS..." : "Missing expected argument '<app.nabla>'")
+        }
+        if policy && image != nil {
+            throw ValidationError("--policy takes no image: it prints the policy for the devices given")
+        }
+        if inspect && !(disk.isEmpty && diskReadOnly.isEmpty && net.isEmpty) {
+            throw ValidationError("--inspect only reads the image: devices do not apply")
+        }
+    }
+
     func run() throws {
-        Self.launch(configuration)
+        do {
+            try execute()
+        } catch {
+            StandardError.write("nabla-run: \(error)\n")
+            Glibc.exit(error.exitStatus)
+        }
+    }
+
+    /// Runs the mode the command line asks for.
+    private func execute() throws(TenderError) {
+        let options = AuditOptions(kernel: auditKernel, json: json, output: auditOut)
+        if policy {
+            print(try Tender.policy(for: configuration).report)
+        } else if inspect {
+            print(try ImageInspection(path: configuration.imagePath).report)
+        } else if auditNative {
+            Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options)
+        } else if audit || auditKernel || json || auditOut != nil {
+            Self.finish(try Auditor.audit(configuration, options: options), options)
+        } else {
+            Self.launch(configuration)
+        }
+    }
+
+    /// Delivers an audit report and exits as the audited process did.
+    static func finish(_ report: AuditReport, _ options: AuditOptions) -> Never {
+        do {
+            try Auditor.deliver(report, options: options)
+        } catch {
+            StandardError.write("nabla-run: \(error)\n")
+        }
+        if case .signal(let signal) = report.exit {
+            Glibc.signal(signal, SIG_DFL)
+            Glibc.kill(getpid(), signal)
+        }
+        Glibc.exit(report.exit.shellStatus)
     }
 
     /// Runs the guest; never returns. A failure before the guest starts is
@@ -119,4 +192,9 @@ struct NablaRun: ParsableCommand {
             Glibc.exit(error.exitStatus)
         }
     }
+}
+
+extension TenderConfiguration {
+    /// The native command of `--audit-native -- CMD ARGS`.
+    var commandLineForNative: [String] { [imagePath] + guestArguments }
 }

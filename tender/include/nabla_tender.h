@@ -54,10 +54,23 @@ struct nabla_host {
     uint32_t        pollfd_handle[NABLA_MAX_DEVICES];
     struct timespec poll_timeout;
     char diag[NABLA_DIAG_SIZE]; /* the only buffer write(2, ...) may send */
+    /* Per hypercall (in table order): calls made, bytes moved. Read by the
+     * --audit tracer from outside the process when it exits. */
+    uint64_t hypercall_calls[7];
+    uint64_t hypercall_bytes[7];
 };
+
 
 /* The tender's single instance. */
 struct nabla_host *nabla_host(void);
+
+/* Counts one call of hypercall `hypercall` (table index) moving `bytes`. */
+static inline void nabla_host_count(uint32_t hypercall, uint64_t bytes) {
+    if (hypercall < 7) {
+        nabla_host()->hypercall_calls[hypercall] += 1;
+        nabla_host()->hypercall_bytes[hypercall] += bytes;
+    }
+}
 
 static inline struct nabla_host_device *nabla_host_device(uint32_t handle) {
     struct nabla_host *h = nabla_host();
@@ -108,6 +121,9 @@ int nabla_tap_attach(const char *name);
 /* 1 if interface `name` is up, 0 if down, -errno if it cannot be asked. */
 int nabla_interface_is_up(const char *name);
 
+/* pipe2(fds, O_CLOEXEC): 0 or -errno. */
+int nabla_pipe_cloexec(int fds[2]);
+
 /* close_range(first, last, 0): returns 0 or -errno. */
 int nabla_close_range(unsigned first, unsigned last);
 
@@ -128,6 +144,32 @@ long nabla_enter_guest(const struct sock_fprog *filter, uint64_t entry,
 static inline int nabla_siginfo_syscall(const siginfo_t *si) { return si->si_syscall; }
 static inline unsigned nabla_siginfo_arch(const siginfo_t *si) { return si->si_arch; }
 static inline void *nabla_siginfo_addr(const siginfo_t *si) { return si->si_addr; }
+
+/* ---- The --audit tracer (runs in a separate, unfiltered process) ---- */
+
+/* A ptrace stop at a system call, from PTRACE_GET_SYSCALL_INFO. */
+struct nabla_syscall_stop {
+    uint32_t kind;      /* 1 entry, 2 exit, 3 seccomp, 0 other */
+    uint32_t arch;      /* AUDIT_ARCH_* */
+    uint64_t nr;
+    uint64_t args[6];
+    int64_t  rval;      /* exit: the result (or -errno) */
+    uint64_t instruction_pointer;
+};
+
+/* fork; the child calls ptrace(PTRACE_TRACEME) and execve(path, argv,
+ * envp), so it stops at the exec. `keep_fd` (if >= 0) loses close-on-exec
+ * in the child. Returns the child's pid or -errno. */
+int nabla_spawn_traced(const char *path, char *const argv[], char *const envp[], int keep_fd);
+
+/* ptrace(request, pid, addr, data): returns the result or -errno. */
+long nabla_ptrace(int request, int pid, unsigned long addr, unsigned long data);
+
+/* Fills *stop for a syscall stop of `pid`; 0 or -errno. */
+int nabla_ptrace_syscall_stop(int pid, struct nabla_syscall_stop *stop);
+
+/* Reads `size` bytes at `address` in process `pid`; 0 or -errno. */
+int nabla_read_process_memory(int pid, uint64_t address, void *buffer, uint64_t size);
 
 /* The name of x86_64 system call `nr`, or NULL if it has none in the table. */
 const char *nabla_syscall_name(long nr);

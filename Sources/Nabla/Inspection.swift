@@ -1,0 +1,73 @@
+// Inspection.swift: what an image is, without running it (`--inspect`).
+
+import CNablaTender
+
+/// A raw system-call instruction found in an executable segment.
+public struct RawSyscallSite: Hashable, Sendable {
+    /// `syscall`, `sysenter` or `int 0x80`.
+    public var instruction: String
+    /// Offset in the image file.
+    public var fileOffset: UInt64
+    /// Guest address where it is loaded.
+    public var address: GuestAddress
+}
+
+/// A description of a guest image.
+public struct ImageInspection: Sendable {
+    public var path: String
+    public var image: ELFImage
+    /// The smallest `--mem` that fits the image, guard page and stack.
+    public var minimumMemory: UInt64
+    public var rawSyscalls: [RawSyscallSite]
+
+    /// Byte sequences of the instructions that enter the kernel directly.
+    static let patterns: [(name: String, bytes: [UInt8])] = [
+        ("syscall", [0x0f, 0x05]), ("sysenter", [0x0f, 0x34]), ("int 0x80", [0xcd, 0x80]),
+    ]
+
+    /// Validates the image at `path` and scans its executable segments.
+    public init(path: String) throws(TenderError) {
+        let file = try Tender.readImage(path)
+        do {
+            image = try ELFImage(bytes: file)
+        } catch {
+            throw .invalidImage(path: path, error)
+        }
+        self.path = path
+        minimumMemory = image.highestAddress + UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE) - UInt64(NABLA_MEM_BASE)
+        rawSyscalls = []
+        for segment in image.segments where segment.permissions.contains(.execute) && segment.fileSize >= 2 {
+            let start = Int(segment.fileOffset), end = start + Int(segment.fileSize)
+            for at in start..<(end - 1) {
+                for pattern in Self.patterns where file[at] == pattern.bytes[0] && file[at + 1] == pattern.bytes[1] {
+                    rawSyscalls.append(RawSyscallSite(instruction: pattern.name, fileOffset: UInt64(at),
+                                                      address: segment.address + UInt64(at - start)))
+                }
+            }
+        }
+    }
+
+    /// The human-readable report.
+    public var report: String {
+        var lines = [
+            "image:          \(path)",
+            "format:         ELF64 x86_64 static executable (ET_EXEC)",
+            "ABI version:    \(image.abiVersion) (this nabla-run speaks \(NABLA_ABI_VERSION))",
+            "entry:          \(hex(image.entry))",
+            "memory needed:  \(ByteCount(bytes: minimumMemory)) at least (--mem; default \(ByteCount(bytes: GuestLayout.defaultMemory)))",
+            "load segments:",
+        ]
+        for segment in image.segments {
+            lines.append("  [\(segment.index)] \(segment.permissions) \(hex(segment.address))-\(hex(segment.end))  memsz \(segment.memorySize)  filesz \(segment.fileSize)  offset \(hex(segment.fileOffset))")
+        }
+        if rawSyscalls.isEmpty {
+            lines.append("raw system-call instructions: none (the guest reaches the host only through hypercalls)")
+        } else {
+            lines.append("raw system-call instructions: \(rawSyscalls.count) (byte sequences in executable segments; the filter stops any that run)")
+            for site in rawSyscalls {
+                lines.append("  \(site.instruction) at \(hex(site.address)) (file offset \(hex(site.fileOffset)))")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,104 @@
+// KernelFunctionTracer.swift: `--audit-kernel`: the kernel functions a
+// process reaches, from the ftrace function tracer filtered to its pid.
+// This is the attack-surface measure of the nabla paper.
+
+import Glibc
+
+/// Drives tracefs for one audit. Needs root and a kernel that allows the
+/// function tracer; ``init()`` checks both and says which is missing.
+final class KernelFunctionTracer {
+    static let root = "/sys/kernel/tracing"
+    private var running = false
+
+    /// Mounts tracefs if needed and checks that the function tracer can be
+    /// selected, before anything is run.
+    init() throws(TenderError) {
+        if access("\(Self.root)/trace", F_OK) != 0 {
+            if mount("nodev", Self.root, "tracefs", 0, nil) != 0 {
+                throw .kernelTracingUnavailable("cannot mount tracefs on \(Self.root): \(Errno.current) (--audit-kernel needs root)")
+            }
+        }
+        try write("tracing_on", "0")
+        try write("current_tracer", "function")
+        try write("current_tracer", "nop")
+    }
+
+    /// Traces every kernel function `pid` runs from now on.
+    func start(pid: Int32) throws(TenderError) {
+        try write("tracing_on", "0")
+        try write("current_tracer", "nop")
+        try write("buffer_size_kb", "16384")
+        try write("trace", "")
+        try write("set_ftrace_filter", "")
+        try write("set_ftrace_pid", "\(pid)")
+        try write("current_tracer", "function")
+        try write("tracing_on", "1")
+        running = true
+    }
+
+    /// Stops tracing and returns the unique functions and the entries lost.
+    func stop() throws(TenderError) -> ([String], UInt64) {
+        guard running else { return ([], 0) }
+        running = false
+        try write("tracing_on", "0")
+        let trace = readFile("\(Self.root)/trace")
+        try? write("current_tracer", "nop")
+        try? write("set_ftrace_pid", "")
+        try? write("trace", "")
+        var functions = Set<String>()
+        var lost: UInt64 = 0
+        for line in trace.split(separator: "\n") {
+            if line.hasPrefix("#") {
+                // "# entries-in-buffer/entries-written: 95/120   #P:2"
+                if line.contains("entries-in-buffer"), let counts = line.split(separator: " ").first(where: { $0.contains("/") && $0.first?.isNumber == true }) {
+                    let parts = counts.split(separator: "/").compactMap { UInt64($0) }
+                    if parts.count == 2, parts[1] > parts[0] { lost = parts[1] - parts[0] }
+                }
+                continue
+            }
+            // "  nabla-run-1234  [001] .....  12.345678: do_syscall_64 <-entry_SYSCALL_64"
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let stamp = words.firstIndex(where: { $0.hasSuffix(":") && $0.dropLast().allSatisfy { $0.isNumber || $0 == "." } }),
+                  stamp + 1 < words.endIndex else { continue }
+            functions.insert(String(words[stamp + 1]))
+        }
+        return (functions.sorted(), lost)
+    }
+
+    deinit {
+        if running {
+            try? write("tracing_on", "0")
+            try? write("current_tracer", "nop")
+            try? write("set_ftrace_pid", "")
+        }
+    }
+
+    private func write(_ file: String, _ value: String) throws(TenderError) {
+        let path = "\(Self.root)/\(file)"
+        let fd = Glibc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw .kernelTracingUnavailable("cannot open \(path): \(Errno.current) (--audit-kernel needs root)") }
+        defer { Sys.close(fd) }
+        var text = value + "\n"
+        let n = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            let error = Errno.current
+            throw .kernelTracingUnavailable(error.rawValue == EPERM && file == "current_tracer"
+                ? "the kernel refused the function tracer (\(error)): it is locked down or restricts ftrace"
+                : "cannot write '\(value)' to \(path): \(error)")
+        }
+    }
+
+    private func readFile(_ path: String) -> String {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { Sys.close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

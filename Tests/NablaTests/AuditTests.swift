@@ -1,0 +1,171 @@
+// --policy, --inspect and --audit: the syscall surface, shown and proved.
+
+import Foundation
+import Testing
+@testable import Nabla
+
+/// Replaces every hex address with ADDR, so rules from another process compare.
+private func normalised(_ text: String) -> [String] {
+    text.split(separator: "\n").map { $0.replacingOccurrences(of: #"0x[0-9a-f]{6,}"#, with: "ADDR", options: .regularExpression) }
+}
+
+private let baseRules = [
+    "allow write (1) if fd == 1 [console]",
+    "allow write (1) if fd == 2 [stderr] && buf == ADDR [tender diagnostic buffer]",
+    "allow clock_gettime (228) if clockid == 0 [CLOCK_REALTIME]",
+    "allow clock_gettime (228) if clockid == 1 [CLOCK_MONOTONIC]",
+    "allow exit_group (231)",
+]
+
+@Suite("Policy and inspection")
+struct PolicyInspectionTests {
+    @Test("--policy with no device")
+    func policyPlain() throws {
+        let outcome = try nablaRun(["--policy"])
+        #expect(outcome.status == 0, "\(outcome)")
+        let lines = normalised(outcome.stdout)
+        #expect(lines.first == "seccomp policy for the guest phase: 6 rules over 4 of the 7 guest system calls")
+        #expect(Set(baseRules).isSubset(of: Set(lines)))
+        #expect(lines.contains("allow ppoll (271) if fds == ADDR [tender pollfd array] && nfds == 0 && tmo == ADDR [tender timeout] && sigmask == 0 [no signal mask]"))
+        #expect(lines.last == "default: trap: SIGSYS, reported on stderr, exit status 159")
+    }
+
+    @Test("--policy with disks pins each descriptor, pwrite64 only for writable ones")
+    func policyDisks() throws {
+        try withTemporaryDirectory { dir in
+            let a = try makeDisk(in: dir, name: "a.img", size: 4096), b = try makeDisk(in: dir, name: "b.img", size: 4096)
+            let outcome = try nablaRun(["--policy", "--disk", "data=" + a, "--disk-readonly", b])
+            #expect(outcome.status == 0, "\(outcome)")
+            let lines = normalised(outcome.stdout)
+            #expect(lines.first == "seccomp policy for the guest phase: 9 rules over 6 of the 7 guest system calls")
+            #expect(lines.contains("allow pread64 (17) if fd == 3 [disk data (\(a))]"))
+            #expect(lines.contains("allow pwrite64 (18) if fd == 3 [disk data (\(a))]"))
+            #expect(lines.contains("allow pread64 (17) if fd == 4 [disk disk (\(b))]"))
+            #expect(!lines.contains { $0.hasPrefix("allow pwrite64") && $0.contains("fd == 4") })
+        }
+    }
+
+    @Test("--policy reports a device that cannot be attached, and needs no image")
+    func policyErrors() throws {
+        expectOneLineError(try nablaRun(["--policy", "--disk", "/nonexistent.img"]), status: ExitStatus.noInput,
+                           containing: "cannot open disk /nonexistent.img")
+        expectOneLineError(try nablaRun(["--policy", try Paths.guest("hello")]), status: ExitStatus.usage,
+                           containing: "--policy takes no image")
+    }
+
+    @Test("--inspect finds the raw syscall in forbidden and none in hello")
+    func inspect() throws {
+        let forbidden = try nablaRun(["--inspect", try Paths.guest("forbidden")])
+        #expect(forbidden.status == 0, "\(forbidden)")
+        #expect(forbidden.stdout.contains("raw system-call instructions: 1"))
+        #expect(forbidden.stdout.contains("  syscall at 0x"))
+        #expect(forbidden.stdout.contains("ABI version:    1"))
+        #expect(forbidden.stdout.contains("entry:          0x601"))
+        #expect(forbidden.stdout.contains("[0] r-x 0x60100000-"))
+        let hello = try nablaRun(["--inspect", try Paths.guest("hello")])
+        #expect(hello.stdout.contains("raw system-call instructions: none"))
+        #expect(hello.stdout.contains("memory needed:"))
+        expectOneLineError(try nablaRun(["--inspect", "/bin/sh"]), status: ExitStatus.badImage, containing: "ET_DYN")
+    }
+}
+
+@Suite("Audit")
+struct AuditTests {
+    @Test("--audit on hello: the guest phase uses only pinned calls, including write and exit_group")
+    func hello() throws {
+        let outcome = try nablaRun(["--audit", try Paths.guest("hello")])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout == "Hello from a nabla guest!\n")
+        let report = outcome.stderr
+        #expect(report.contains("policy check: every guest-phase call matched an allowed rule"), "\(report)")
+        let guest = report.components(separatedBy: "guest phase (under the filter):")[1].components(separatedBy: "policy check")[0]
+        let names = guest.split(separator: "\n").dropFirst().map { $0.split(separator: " ")[0] }
+        #expect(Set(names).isSubset(of: Set(Syscall.guestSet.map { Substring($0.name) })), "\(names)")
+        #expect(names.contains("write") && names.contains("exit_group"))
+        #expect(report.contains("  puts       1 calls, 26 bytes"))
+        #expect(report.contains("setup phase (nabla-run, before the filter):"))
+        #expect(report.contains("policy rules never used:"))
+    }
+
+    @Test("--audit on forbidden reports the violating call and keeps the exit status")
+    func forbidden() throws {
+        let outcome = try nablaRun(["--audit", try Paths.guest("forbidden"), "39"])
+        #expect(outcome.status == ExitStatus.forbiddenSyscall, "\(outcome)")
+        #expect(outcome.stderr.contains("nabla-run: guest made a forbidden system call: getpid (39)"))
+        #expect(outcome.stderr.contains("policy check: 1 guest-phase calls matched no rule:\n  getpid (39) args"))
+    }
+
+    @Test("the guest's stdout and exit status are the same with and without --audit",
+          arguments: [["hello"], ["exit", "42"], ["args", "a", "-b", "c d"], ["abort"], ["clock"]])
+    func transparent(_ arguments: [String]) throws {
+        let guest = [try Paths.guest(arguments[0])] + arguments.dropFirst()
+        let plain = try nablaRun(guest)
+        let audited = try nablaRun(["--audit", "--audit-out", "/dev/null"] + guest)
+        #expect(audited.status == plain.status)
+        if arguments[0] != "clock" { #expect(audited.stdout == plain.stdout) }  // clock prints timings
+        #expect(audited.stderr == plain.stderr)
+    }
+
+    @Test("--json writes the documented fields")
+    func json() throws {
+        try withTemporaryDirectory { dir in
+            let disk = try makeDisk(in: dir, size: 4096)
+            let out = dir + "/audit.json"
+            let outcome = try nablaRun(["--audit", "--json", "--audit-out", out, "--disk", disk, try Paths.guest("clock")])
+            #expect(outcome.status == 0, "\(outcome)")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+            let report = try #require(object)
+            #expect(report["schema"] as? String == "nabla-audit/1")
+            #expect(report["mode"] as? String == "guest")
+            #expect((report["exit"] as? [String: Any])?["status"] as? Int == 0)
+            let phases = try #require(report["phases"] as? [String: Any])
+            let guest = try #require(phases["guest"] as? [String: Any])
+            let syscalls = try #require(guest["syscalls"] as? [String: Int])
+            #expect(syscalls["ppoll"] ?? 0 >= 1 && syscalls["exit_group"] == 1)
+            #expect((phases["setup"] as? [String: Any])?["total"] as? Int ?? 0 > 10)
+            let policy = try #require(report["policy"] as? [[String: Any]])
+            #expect(policy.contains { ($0["rule"] as? String)?.hasPrefix("pwrite64 (18) if fd == 3 [disk disk") == true && $0["used"] as? Int == 0 })
+            #expect((report["violations"] as? [Any])?.isEmpty == true)
+            let hypercalls = try #require(report["hypercalls"] as? [String: [String: Int]])
+            #expect(hypercalls["poll"]?["calls"] == 1 && hypercalls["walltime"]?["calls"] ?? 0 >= 3)
+            #expect((report["unused_rules"] as? [String])?.contains { $0.hasPrefix("pread64") } == true)
+        }
+    }
+
+    @Test("--audit-native traces a native command the same way")
+    func native() throws {
+        let outcome = try nablaRun(["--audit-native", "--", "/bin/echo", "hi"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout == "hi\n")
+        #expect(outcome.stderr.contains("nabla-run audit: /bin/echo hi\nnative process: "))
+        #expect(outcome.stderr.contains("\n  write "))
+        let failing = try nablaRun(["--audit-native", "--", "/bin/sh", "-c", "exit 3"])
+        #expect(failing.status == 3)
+        expectOneLineError(try nablaRun(["--audit-native", "--", "no-such-command-here"]), status: ExitStatus.osError,
+                           containing: "cannot find 'no-such-command-here' on PATH")
+    }
+
+    @Test("--audit-kernel counts kernel functions, or says why the kernel refuses")
+    func kernel() throws {
+        // Ask the kernel directly whether the function tracer may be used here.
+        let probe = try run("/bin/sh", ["-c", "mount | grep -q tracefs || mount -t tracefs nodev /sys/kernel/tracing; echo function > /sys/kernel/tracing/current_tracer && echo nop > /sys/kernel/tracing/current_tracer"])
+        let outcome = try nablaRun(["--audit", "--audit-kernel", "--json", try Paths.guest("hello")], timeout: 120)
+        if probe.status == 0 {
+            #expect(outcome.status == 0, "\(outcome.stderr.prefix(400))")
+            let object = try JSONSerialization.jsonObject(with: Data(outcome.stderr.utf8)) as? [String: Any]
+            let kernel = try #require(object?["kernel"] as? [String: Any])
+            #expect(kernel["functions"] as? Int ?? 0 > 0)
+        } else {
+            // This machine's kernel refuses ftrace's function tracer even to root.
+            #expect(!probe.stderr.isEmpty, "\(probe)")
+            expectOneLineError(outcome, status: ExitStatus.unavailable, containing: "--audit-kernel: the kernel refused the function tracer")
+        }
+    }
+
+    @Test("audit modes are exclusive with --policy and --inspect")
+    func exclusive() throws {
+        expectOneLineError(try nablaRun(["--audit", "--inspect", try Paths.guest("hello")]), status: ExitStatus.usage,
+                           containing: "separate modes")
+        expectOneLineError(try nablaRun(["--audit-native"]), status: ExitStatus.usage, containing: "--audit-native needs a command")
+    }
+}
