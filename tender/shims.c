@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +21,10 @@
 static struct nabla_host host;
 
 struct nabla_host *nabla_host(void) { return &host; }
+
+uint64_t nabla_ucontext_pc(const void *ucontext) {
+    return ucontext ? (uint64_t)((const ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP] : 0;
+}
 
 int nabla_set_no_new_privs(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : -errno;

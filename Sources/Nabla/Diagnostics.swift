@@ -74,16 +74,34 @@ struct DiagnosticLine {
     }
 }
 
+/// How the guest phase handles faults and time.
+public struct GuardOptions: Sendable, Equatable {
+    /// Stop the guest after this many milliseconds (`--timeout`), or nil.
+    public var timeoutMilliseconds: UInt64?
+    /// Let a faulting guest dump core after the message (`--core`).
+    public var core: Bool
+
+    public init(timeoutMilliseconds: UInt64? = nil, core: Bool = false) {
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.core = core
+    }
+}
+
 /// Signal handling for the guest phase.
 enum Diagnostics {
+    /// The signals a faulting guest raises, each reported with its pc.
+    static let faultSignals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
+
     /// AUDIT_ARCH_X86_64, as seccomp reports it in si_arch.
     static var auditArchX86_64: UInt32 { 0xc000_003e }
     static var x32SyscallBit: Int32 { 0x4000_0000 }
     static let signalStackSize = 64 * 1024
 
-    /// Installs the SIGSYS handler on its own stack and ignores SIGPIPE, so
-    /// that a closed stdout makes `puts` fail instead of killing the tender.
-    static func install() throws(TenderError) {
+    /// Installs the SIGSYS, fault and SIGALRM handlers on their own stack and
+    /// ignores SIGPIPE, so that a closed stdout makes `puts` fail instead of
+    /// killing the tender. With `core`, fault handlers reset themselves and
+    /// return, so the fault repeats under the default action and dumps core.
+    static func install(_ options: GuardOptions) throws(TenderError) {
         guard let stack = mmap(nil, signalStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               stack != MAP_FAILED else {
             throw .hostCall("mmap of the signal stack", .current)
@@ -96,10 +114,105 @@ enum Diagnostics {
         action.sa_flags = SA_SIGINFO | SA_ONSTACK
         sigfillset(&action.sa_mask)
         guard sigaction(SIGSYS, &action, nil) == 0 else { throw .hostCall("sigaction(SIGSYS)", .current) }
+
+        var fault = sigaction()
+        fault.__sigaction_handler.sa_sigaction = guestFault
+        fault.sa_flags = SA_SIGINFO | SA_ONSTACK | (options.core ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0)
+        sigfillset(&fault.sa_mask)
+        for signal in faultSignals {
+            guard sigaction(signal, &fault, nil) == 0 else { throw .hostCall("sigaction(\(signal))", .current) }
+        }
+        if options.core {
+            var limit = rlimit()
+            if getrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0 {
+                limit.rlim_cur = limit.rlim_max
+                _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit)
+            }
+        }
+
+        if let milliseconds = options.timeoutMilliseconds {
+            var alarm = sigaction()
+            alarm.__sigaction_handler.sa_sigaction = timedOut
+            alarm.sa_flags = SA_SIGINFO | SA_ONSTACK
+            sigfillset(&alarm.sa_mask)
+            guard sigaction(SIGALRM, &alarm, nil) == 0 else { throw .hostCall("sigaction(SIGALRM)", .current) }
+            nabla_host()!.pointee.timeout_ms = milliseconds
+        }
         var ignore = sigaction()
         ignore.__sigaction_handler.sa_handler = SIG_IGN
         guard sigaction(SIGPIPE, &ignore, nil) == 0 else { throw .hostCall("sigaction(SIGPIPE)", .current) }
     }
+}
+
+/// Arms `--timeout`: the kernel delivers SIGALRM when it expires, with no
+/// system call from the process, and the handler ends the guest. Called last
+/// before the filter, so the guest's time is what is measured.
+func armTimeout(milliseconds: UInt64) throws(TenderError) {
+    var timer = itimerval()
+    timer.it_value.tv_sec = Int(milliseconds / 1000)
+    timer.it_value.tv_usec = Int(milliseconds % 1000) * 1000
+    guard setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil) == 0 else { throw .hostCall("setitimer", .current) }
+}
+
+/// The SIGALRM handler: `--timeout` expired.
+private func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+    var line = DiagnosticLine()
+    let milliseconds = nabla_host()!.pointee.timeout_ms
+    line.append("nabla-run: guest timed out after ")
+    line.append(unsignedDecimal: milliseconds / 1000)
+    if milliseconds % 1000 != 0 {
+        line.append(UInt8(ascii: "."))
+        let fraction = milliseconds % 1000
+        if fraction < 100 { line.append(UInt8(ascii: "0")) }
+        if fraction < 10 { line.append(UInt8(ascii: "0")) }
+        line.append(unsignedDecimal: fraction)
+    }
+    line.append(" s (--timeout)")
+    line.emit()
+    nabla_sys_exit_group(ExitStatus.timedOut)
+}
+
+/// The fault handler: SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGTRAP. Names the
+/// fault, the program counter (with the addr2line command that resolves it)
+/// and the faulting address, then exits with 128 + the signal. With `--core`
+/// the handler has reset itself and returns instead: the instruction faults
+/// again under the default action, which dumps core.
+private func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+    let host = nabla_host()!
+    let pc = nabla_ucontext_pc(context)
+    let address = info.map { UInt64(UInt(bitPattern: nabla_siginfo_addr($0))) } ?? 0
+    let inImage = pc >= host.pointee.image_base && pc < host.pointee.image_end
+    var line = DiagnosticLine()
+    line.append(inImage ? "nabla-run: guest fault: " : "nabla-run: fault outside the guest image: ")
+    switch signal {
+    case SIGSEGV: line.append("SIGSEGV (invalid memory access)")
+    case SIGBUS: line.append("SIGBUS (bus error)")
+    case SIGILL: line.append("SIGILL (illegal instruction)")
+    case SIGFPE: line.append("SIGFPE (arithmetic error)")
+    default: line.append("SIGTRAP (breakpoint)")
+    }
+    line.append(" at pc ")
+    line.append(hex: pc)
+    if inImage {
+        line.append(" (image offset ")
+        line.append(hex: pc &- host.pointee.image_base)
+        line.append("; addr2line -e ")
+        line.append(cString: nabla_host_image_path())
+        line.append(" ")
+        line.append(hex: pc)
+        line.append(")")
+    }
+    if signal == SIGSEGV || signal == SIGBUS {
+        line.append(", address ")
+        line.append(hex: address)
+        let guardStart = host.pointee.guard_start
+        if address >= guardStart && address < guardStart &+ UInt64(NABLA_GUARD_SIZE) {
+            line.append(": stack overflow into the guard page")
+        }
+    }
+    line.emit()
+    if host.pointee.core_dump != 0 && signal != SIGTRAP { return }
+    nabla_sys_exit_group(128 &+ signal)
 }
 
 /// The SIGSYS handler: the filter trapped a system call. Names it on stderr

@@ -26,6 +26,8 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible {
     public static let clockGettime = Syscall(name: "clock_gettime", number: 228, argumentNames: ["clockid", "tp"])
     public static let exitGroup = Syscall(name: "exit_group", number: 231, argumentNames: ["status"])
     public static let ppoll = Syscall(name: "ppoll", number: 271, argumentNames: ["fds", "nfds", "tmo", "sigmask", "sigsetsize"])
+    /// Only with `--core`: the fault handler returns so the fault repeats and dumps core.
+    public static let rtSigreturn = Syscall(name: "rt_sigreturn", number: 15, argumentNames: [])
 
     /// The seven system calls a guest phase may ever use.
     public static let guestSet: [Syscall] = [.read, .write, .pread64, .pwrite64, .ppoll, .clockGettime, .exitGroup]
@@ -80,7 +82,7 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     /// The guest-phase policy for a run: the console, the diagnostic
     /// buffer, the tender's pollfd array, two clocks, exit_group, and each
     /// device's descriptor for the calls its hypercalls make.
-    public init(for host: HostAddresses, devices: [AttachedDevice] = []) {
+    public init(for host: HostAddresses, devices: [AttachedDevice] = [], core: Bool = false) {
         rules = [
             SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
             SyscallRule(.write, [ArgumentPin(0, equals: 2, "stderr"),
@@ -93,6 +95,7 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
             SyscallRule(.exitGroup),
         ]
+        if core { rules.append(SyscallRule(.rtSigreturn)) }
         for device in devices {
             let fd = UInt64(device.fd)
             switch device.kind {

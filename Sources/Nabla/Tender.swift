@@ -21,10 +21,12 @@ public struct TenderConfiguration: Sendable {
     public var nics: [DeviceSpec]
     /// MAC addresses for NICs: `NAME=MAC`, or `MAC` for the first NIC.
     public var nicMACs: [DeviceSpec]
+    /// `--timeout` and `--core`.
+    public var guards: GuardOptions
 
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
-                nics: [DeviceSpec] = [], nicMACs: [DeviceSpec] = []) {
+                nics: [DeviceSpec] = [], nicMACs: [DeviceSpec] = [], guards: GuardOptions = GuardOptions()) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.memorySize = memorySize
@@ -33,6 +35,7 @@ public struct TenderConfiguration: Sendable {
         self.diskSync = diskSync
         self.nics = nics
         self.nicMACs = nicMACs
+        self.guards = guards
     }
 }
 
@@ -43,6 +46,8 @@ extension TenderConfiguration {
         if trace { arguments.append("--trace") }
         for disk in disks { arguments += [disk.readOnly ? "--disk-readonly" : "--disk", disk.spec.name.map { "\($0)=" } .map { $0 + disk.spec.path } ?? disk.spec.path] }
         if diskSync { arguments.append("--disk-sync") }
+        if let milliseconds = guards.timeoutMilliseconds { arguments += ["--timeout", "\(Double(milliseconds) / 1000)"] }
+        if guards.core { arguments.append("--core") }
         for nic in nics { arguments += ["--net", nic.description] }
         for mac in nicMACs { arguments += ["--net-mac", mac.description] }
         return arguments + [imagePath] + guestArguments
@@ -85,7 +90,7 @@ public enum Tender {
             }
         }
         host.pointee.pollfd_count = pollfds
-        let policy = SeccompPolicy(for: .current, devices: devices)
+        let policy = SeccompPolicy(for: .current, devices: devices, core: configuration.guards.core)
         let filter = try policy.compile()
 
         let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
@@ -93,6 +98,14 @@ public enum Tender {
         host.pointee.mem_start = layout.memory.start
         host.pointee.mem_end = layout.memory.end
         host.pointee.image_base = image.lowestAddress
+        host.pointee.image_end = image.highestAddress
+        host.pointee.guard_start = layout.guardPage.start
+        host.pointee.core_dump = configuration.guards.core ? 1 : 0
+        withUnsafeMutableBytes(of: &host.pointee.image_path) { buffer in
+            let bytes = Array(path.utf8.prefix(buffer.count - 1))
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+            buffer[bytes.count] = 0
+        }
         host.pointee.writable_count = UInt32(min(writable.count, Int(NABLA_HOST_MAX_RANGES)))
         for index in 0..<Int(host.pointee.writable_count) {
             nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: writable[index].start, end: writable[index].end)
@@ -100,9 +113,10 @@ public enum Tender {
         host.pointee.trace = configuration.trace ? 1 : 0
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
-        try Diagnostics.install()
+        try Diagnostics.install(configuration.guards)
         Auditor.writeManifest(policy: policy)
         closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
+        if let milliseconds = configuration.guards.timeoutMilliseconds { try armTimeout(milliseconds: milliseconds) }
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)
     }
 
@@ -115,7 +129,7 @@ public enum Tender {
         defer { for device in devices { Sys.close(device.fd) } }
         let host = nabla_host()!
         host.pointee.pollfd_count = UInt32(devices.filter { $0.kind == .net }.count)
-        return SeccompPolicy(for: .current, devices: devices)
+        return SeccompPolicy(for: .current, devices: devices, core: configuration.guards.core)
     }
 
     /// Reads the whole image, refusing what is not a regular file of a

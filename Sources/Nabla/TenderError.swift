@@ -18,6 +18,8 @@ public enum ExitStatus {
     public static let osError: Int32 = 71
     /// A disk is locked by another process (EX_TEMPFAIL: try again later).
     public static let inUse: Int32 = 75
+    /// `--timeout` expired (as coreutils' timeout(1)).
+    public static let timedOut: Int32 = 124
     /// The guest made a system call outside the policy: 128 + SIGSYS.
     public static let forbiddenSyscall: Int32 = 159
 }

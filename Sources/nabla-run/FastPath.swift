@@ -37,14 +37,16 @@ enum FastPath {
                 configuration.trace = true
             case "--disk-sync":
                 configuration.diskSync = true
-            case "--mem", "--disk", "--disk-readonly", "--net", "--net-mac":
+            case "--core":
+                configuration.guards.core = true
+            case "--mem", "--disk", "--disk-readonly", "--net", "--net-mac", "--timeout":
                 guard let value = rest.first else { return nil }
                 rest = rest.dropFirst()
                 guard option(argument, value, &configuration, &readOnlyDisks) else { return nil }
             default:
                 if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                     let name = String(argument[..<equals]), value = String(argument[argument.index(after: equals)...])
-                    guard ["--mem", "--disk", "--disk-readonly", "--net", "--net-mac"].contains(name),
+                    guard ["--mem", "--disk", "--disk-readonly", "--net", "--net-mac", "--timeout"].contains(name),
                           option(name, value, &configuration, &readOnlyDisks) else { return nil }
                 } else if argument.hasPrefix("-") {
                     return nil
@@ -70,6 +72,9 @@ enum FastPath {
             configuration.memorySize = size.bytes
         case "--disk":
             configuration.disks.append(DiskConfiguration(DeviceSpec(parsing: value)))
+        case "--timeout":
+            guard let milliseconds = NablaRun.timeoutMilliseconds(value) else { return false }
+            configuration.guards.timeoutMilliseconds = milliseconds
         case "--net":
             configuration.nics.append(DeviceSpec(parsing: value))
         case "--net-mac":

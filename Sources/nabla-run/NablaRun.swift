@@ -57,6 +57,16 @@ struct NablaRun: ParsableCommand {
         valueName: "[name=]mac"), transform: NablaRun.parseMACAssignment)
     var netMAC: [DeviceSpec] = []
 
+    @Option(name: .long, help: ArgumentHelp("Stop the guest after this many seconds (exit status 124).", valueName: "seconds"),
+            transform: NablaRun.parseTimeout)
+    var timeout: UInt64?
+
+    @Flag(name: .long, help: "When the guest faults, dump core (adds rt_sigreturn to the policy; see docs/debugging.md).")
+    var core = false
+
+    @Flag(name: .long, help: "Run the guest under gdb with its symbols loaded, stopped just before the guest's entry.")
+    var gdb = false
+
     @Flag(name: .long, help: "Print the seccomp policy a run with these options would install (devices are opened), and exit.")
     var policy = false
 
@@ -113,6 +123,21 @@ struct NablaRun: ParsableCommand {
         return spec
     }
 
+    /// Seconds, as an integer or a decimal, to milliseconds: at least 1 ms,
+    /// at most a year.
+    static func parseTimeout(_ text: String) throws -> UInt64 {
+        guard let milliseconds = timeoutMilliseconds(text) else {
+            throw ValidationError("'\(text)' is not a timeout: give seconds, such as 10 or 0.5 (at most 31536000)")
+        }
+        return milliseconds
+    }
+
+    static func timeoutMilliseconds(_ text: String) -> UInt64? {
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 0.001, seconds <= 31_536_000,
+              text.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+        return UInt64((seconds * 1000).rounded())
+    }
+
     static func parseSize(_ text: String) throws -> ByteCount {
         guard let size = ByteCount(parsing: text) else {
             throw ValidationError("'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
@@ -124,13 +149,14 @@ struct NablaRun: ParsableCommand {
     var configuration: TenderConfiguration {
         TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
-                            diskSync: diskSync, nics: net, nicMACs: netMAC)
+                            diskSync: diskSync, nics: net, nicMACs: netMAC,
+                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core))
     }
 
     func validate() throws {
-        let modes = [policy, inspect, audit || auditKernel || json || auditOut != nil, auditNative].filter { $0 }.count
+        let modes = [policy, inspect, audit || auditKernel || json || auditOut != nil, auditNative, gdb].filter { $0 }.count
         if auditNative && (policy || inspect) || modes > 1 && !auditNative {
-            throw ValidationError("--policy, --inspect and --audit are separate modes: give one")
+            throw ValidationError("--policy, --inspect, --audit and --gdb are separate modes: give one")
         }
         if image == nil && !policy {
             throw ValidationError(auditNative ? "--audit-native needs a command: nabla-run --audit-native -- CMD ARGS..." : "Missing expected argument '<app.nabla>'")
@@ -161,6 +187,8 @@ struct NablaRun: ParsableCommand {
             print(try ImageInspection(path: configuration.imagePath).report)
         } else if auditNative {
             Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options)
+        } else if gdb {
+            try Debugger.run(configuration)
         } else if audit || auditKernel || json || auditOut != nil {
             Self.finish(try Auditor.audit(configuration, options: options), options)
         } else {

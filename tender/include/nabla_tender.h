@@ -47,6 +47,11 @@ struct nabla_host {
     uint32_t device_count;
     uint32_t writable_count;
     uint64_t image_base;        /* lowest PT_LOAD address, for diagnostics */
+    uint64_t image_end;         /* first page past the image */
+    uint64_t guard_start;       /* the guard page below the stack */
+    uint64_t timeout_ms;        /* --timeout, for its message */
+    uint32_t core_dump;         /* --core: fault handlers return to dump core */
+    uint32_t reserved2;
     struct nabla_host_device devices[NABLA_MAX_DEVICES];
     struct nabla_host_range  writable[NABLA_HOST_MAX_RANGES];
     struct pollfd   pollfds[NABLA_MAX_DEVICES];
@@ -58,6 +63,7 @@ struct nabla_host {
      * --audit tracer from outside the process when it exits. */
     uint64_t hypercall_calls[7];
     uint64_t hypercall_bytes[7];
+    char image_path[256];       /* for the fault message's addr2line hint */
 };
 
 
@@ -95,6 +101,10 @@ static inline void nabla_host_set_pollfd(uint32_t index, int fd, uint32_t handle
     nabla_host()->pollfds[index].events = POLLIN;
     nabla_host()->pollfds[index].revents = 0;
     nabla_host()->pollfd_handle[index] = handle;
+}
+
+static inline const char *nabla_host_image_path(void) {
+    return nabla_host()->image_path;
 }
 
 static inline char *nabla_host_diag(void) {
@@ -139,6 +149,9 @@ __attribute__((noreturn)) void nabla_sys_exit_group(int status);
  * exit_group. Returns only if the filter could not be loaded: -errno. */
 long nabla_enter_guest(const struct sock_fprog *filter, uint64_t entry,
                        uint64_t info, uint64_t stack_top);
+
+/* The program counter saved in a signal handler's ucontext. */
+uint64_t nabla_ucontext_pc(const void *ucontext);
 
 /* siginfo_t fields that Swift cannot reach through the unions. */
 static inline int nabla_siginfo_syscall(const siginfo_t *si) { return si->si_syscall; }
