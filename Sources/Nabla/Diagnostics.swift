@@ -138,6 +138,13 @@ enum Diagnostics {
             guard sigaction(SIGALRM, &alarm, nil) == 0 else { throw .hostCall("sigaction(SIGALRM)", .current) }
             nabla_host()!.pointee.timeout_ms = milliseconds
         }
+
+        // A parent may have started us with signals blocked (the mask is
+        // inherited across exec): unblock the ones the guest phase relies on.
+        var needed = sigset_t()
+        sigemptyset(&needed)
+        for signal in faultSignals + [SIGSYS, SIGALRM] { sigaddset(&needed, signal) }
+        guard sigprocmask(SIG_UNBLOCK, &needed, nil) == 0 else { throw .hostCall("sigprocmask", .current) }
         var ignore = sigaction()
         ignore.__sigaction_handler.sa_handler = SIG_IGN
         guard sigaction(SIGPIPE, &ignore, nil) == 0 else { throw .hostCall("sigaction(SIGPIPE)", .current) }
