@@ -90,6 +90,24 @@ struct TenderTests {
         }
     }
 
+    @Test("enforces the documented limits: image size, --timeout range")
+    func limits() throws {
+        try withTemporaryDirectory { dir in
+            let big = dir + "/big.nabla"
+            #expect(FileManager.default.createFile(atPath: big, contents: nil))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+            try handle.truncate(atOffset: Tender.imageSizeLimit + 1)
+            try handle.close()
+            expectOneLineError(try nablaRun([big]), status: ExitStatus.badImage,
+                               containing: "is \(Tender.imageSizeLimit + 1) bytes; the largest image nabla-run loads is 256M")
+            let image = try writeImage(ELFBuilder().build(), in: dir)
+            for bad in ["0", "-1", "1e9", "forever", "31536001"] {
+                expectOneLineError(try nablaRun(["--timeout=" + bad, image]), status: ExitStatus.usage, containing: "is not a timeout")
+            }
+            #expect(try nablaRun(["--timeout", "5", image]).status == 0)
+        }
+    }
+
     @Test("reports command-line mistakes in one line with status 64")
     func usage() throws {
         expectOneLineError(try nablaRun([]), status: ExitStatus.usage, containing: "Missing expected argument")
