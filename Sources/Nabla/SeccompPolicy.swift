@@ -129,6 +129,9 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     /// Compiles the policy to a BPF program with libseccomp. All allocation
     /// happens here, long before the filter is loaded.
     public func compile() throws(TenderError) -> SeccompFilter {
+        // Name the API level instead of letting libseccomp probe the kernel
+        // with nine seccomp() calls: the tender only asks it for BPF.
+        _ = seccomp_api_set(3)
         guard let context = seccomp_init(SCMP_ACT_TRAP) else {
             throw .seccompUnavailable("seccomp_init", Errno(rawValue: ENOMEM))
         }
