@@ -1,0 +1,233 @@
+// The network guests (ping-serve, udp-echo, on guests/netstack) on real TAP
+// interfaces: pings, UDP echo, and malformed frames injected with AF_PACKET.
+//
+// These tests create TAP interfaces, so they need root and /dev/net/tun;
+// without them they fail saying so. Each test has its own 10.211.N.0/24
+// subnets (N below), so they can run in parallel.
+
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs ping; returns (transmitted, received, loss %) from its summary.
+func pingSummary(_ address: String, count: Int, interval: String, extra: [String] = []) throws -> (Int, Int, Double, String) {
+    let tool = try NetHost.tool("ping", package: "iputils-ping")
+    let outcome = try run(tool, ["-c", String(count), "-i", interval, "-W", "1"] + extra + [address], timeout: 60)
+    let text = outcome.stdout
+    guard let match = text.firstMatch(of: /(\d+) packets transmitted, (\d+) received.*?([0-9.]+)% packet loss/) else {
+        throw HarnessError("no summary in ping's output (status \(outcome.status)):\n\(text)\(outcome.stderr)")
+    }
+    return (Int(match.1)!, Int(match.2)!, Double(match.3)!, text)
+}
+
+@Suite("Network guests")
+struct NetTests {
+    @Test("ping-serve answers 200 pings with no loss, then exits after limit=200")
+    func pingServe() throws {
+        let tap = try Tap(subnet: 1)
+        let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("ping-serve"),
+                                      "--ipv4=\(tap.guestAddress)/24", "limit=200"])
+        try guest.waitFor("ping-serve: ready")
+        let (sent, received, loss, text) = try pingSummary(tap.guestAddress, count: 200, interval: "0.002")
+        #expect(sent == 200 && received == 200 && loss == 0, "\(text)")
+        let status = try guest.finish()
+        #expect(status == 0, "stdout: \(guest.stdout)\nstderr: \(guest.stderr)")
+        #expect(guest.stdout.contains("\nreplies 200\n"), "\(guest.stdout)")
+        let counters = parseCounters(guest.stdout.split(separator: "\n").first { $0.hasPrefix("drops: ") }.map(String.init) ?? "")
+        #expect(counters["tx"].map { $0 >= 200 } == true, "\(guest.stdout)")
+        #expect(counters["icmpcsum"] == 0 && counters["ipcsum"] == 0, "\(guest.stdout)")
+    }
+
+    @Test("a guest with two NICs answers pings on both addresses")
+    func twoNICs() throws {
+        let a = try Tap(subnet: 2), b = try Tap(subnet: 3)
+        let guest = try RunningGuest(["--net", "net=" + a.name, "--net", "net1=" + b.name,
+                                      "--net-mac", "net=" + a.guestMAC, "--net-mac", "net1=" + b.guestMAC,
+                                      try Paths.guest("ping-serve"),
+                                      "--ipv4=net:\(a.guestAddress)/24", "--ipv4=net1:\(b.guestAddress)/24", "limit=60"])
+        try guest.waitFor("ping-serve: ready")
+        #expect(guest.stdout.contains("netstack: net handle 0 mac \(a.guestMAC) ipv4 \(a.guestAddress)/24"), "\(guest.stdout)")
+        #expect(guest.stdout.contains("netstack: net1 handle 1 mac \(b.guestMAC) ipv4 \(b.guestAddress)/24"), "\(guest.stdout)")
+        let first = try pingSummary(a.guestAddress, count: 30, interval: "0.005")
+        #expect(first.1 == 30 && first.2 == 0, "\(first.3)")
+        let second = try pingSummary(b.guestAddress, count: 30, interval: "0.005")
+        #expect(second.1 == 30 && second.2 == 0, "\(second.3)")
+        #expect(try guest.finish() == 0, "\(guest.stdout)")
+        #expect(guest.stdout.contains("\nreplies 60\n"), "\(guest.stdout)")
+    }
+
+    @Test("udp-echo echoes datagrams of 1, 100, 1000 and 1472 bytes byte for byte")
+    func udpEcho() throws {
+        let tap = try Tap(subnet: 4)
+        let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
+                                      "--ipv4=\(tap.guestAddress)/24", "--port=7007"])
+        try guest.waitFor("udp-echo: ready on port 7007")
+        let socket = try UDPSocket(bindTo: tap.hostAddress)
+        for size in [1, 100, 1000, 1472] {
+            let payload = (0..<size).map { _ in UInt8.random(in: 0...255) }
+            let echo = try socket.exchange(payload, with: tap.guestAddress, port: 7007)
+            #expect(echo == payload, "size \(size): got \(echo.map { "\($0.count) bytes" } ?? "no answer within 2 s")")
+        }
+        let stats = try socket.exchange(Array("nabla:stats".utf8), with: tap.guestAddress, port: 7007)
+        let line = String(decoding: stats ?? [], as: UTF8.self)
+        #expect(line.hasPrefix("drops: short=0 othermac="), "\(line)")
+        #expect(parseCounters(line)["udpcsum"] == 0, "\(line)")
+        try socket.send(Array("nabla:quit".utf8), to: tap.guestAddress, port: 7007)
+        #expect(try guest.finish() == 0, "\(guest.stdout)")
+        #expect(guest.stdout.contains("drops: short=") && guest.stdout.contains("echoed 4"), "\(guest.stdout)")
+    }
+
+    @Test("malformed frames are dropped and counted, and the guest still echoes")
+    func malformedFrames() throws {
+        let tap = try Tap(subnet: 5)
+        let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
+                                      "--ipv4=\(tap.guestAddress)/24"])
+        try guest.waitFor("udp-echo: ready on port 7")
+        let socket = try UDPSocket(bindTo: tap.hostAddress)
+        // A first exchange settles ARP on both sides.
+        #expect(try socket.exchange([1, 2, 3], with: tap.guestAddress, port: 7) == [1, 2, 3])
+        func stats() throws -> [String: UInt64] {
+            let reply = try socket.exchange(Array("nabla:stats".utf8), with: tap.guestAddress, port: 7)
+            return parseCounters(String(decoding: reply ?? [], as: UTF8.self))
+        }
+        let before = try stats()
+        try #require(before["rx"] != nil, "no stats line from the guest")
+
+        let guestMAC = try parseMAC(tap.guestMAC), hostMAC = try tap.hostMAC()
+        let host = try ipv4Bytes(tap.hostAddress), me = try ipv4Bytes(tap.guestAddress)
+        let port = socket.localPort
+        // Each malformed datagram is addressed to the echo port from our
+        // socket's port: had the guest accepted it, its echo would reach us.
+        func udpFrame(_ tag: String, dstMAC: [UInt8]? = nil, dstIP: [UInt8]? = nil, badIP: Bool = false,
+                      badUDP: Bool = false, totalLength: UInt16? = nil, options: Bool = false,
+                      flags: UInt16 = 0x4000, udpLength: UInt16? = nil, proto: UInt8 = 17) -> [UInt8] {
+            let udp = Frame.udp(src: host, dst: dstIP ?? me, sport: port, dport: 7, Array(("malformed " + tag).utf8),
+                                badChecksum: badUDP, lengthField: udpLength)
+            let ip = Frame.ipv4(src: host, dst: dstIP ?? me, proto: proto, udp, totalLength: totalLength,
+                                badChecksum: badIP, options: options, flags: flags)
+            return Frame.ethernet(dst: dstMAC ?? guestMAC, src: hostMAC, type: 0x0800, ip)
+        }
+        let good = udpFrame("good")
+        let badARP = Frame.ethernet(dst: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], src: hostMAC, type: 0x0806,
+                                    [0, 1, 8, 0, 5, 4, 0, 1] + hostMAC + [0] + host + [0, 0, 0, 0, 0, 0] + me)
+        let badICMP = Frame.ethernet(dst: guestMAC, src: hostMAC, type: 0x0800,
+                                     Frame.ipv4(src: host, dst: me, proto: 1,
+                                                Frame.echoRequest(id: 7, seq: 1, Array("bad".utf8), badChecksum: true)))
+        let cases: [(name: String, counter: String, frame: [UInt8])] = [
+            ("IPv4 header cut to 10 bytes", "iplen", Array(good.prefix(14 + 10))),
+            ("bad IP header checksum", "ipcsum", udpFrame("ipcsum", badIP: true)),
+            ("bad UDP checksum", "udpcsum", udpFrame("udpcsum", badUDP: true)),
+            ("IP total length larger than the frame", "iplen", udpFrame("iplen", totalLength: 1400)),
+            ("unicast to another MAC", "othermac", udpFrame("othermac", dstMAC: [0x02, 0, 0, 0, 0, 0x99])),
+            ("unknown ethertype", "ethertype", Frame.ethernet(dst: guestMAC, src: hostMAC, type: 0x88b5, Array(repeating: 0xab, count: 46))),
+            ("IP options", "ipfrag", udpFrame("options", options: true)),
+            ("IP fragment", "ipfrag", udpFrame("fragment", flags: 0x2000)),
+            ("IP to another address", "notours", udpFrame("notours", dstIP: try ipv4Bytes("10.211.5.77"))),
+            ("bad ICMP checksum", "icmpcsum", badICMP),
+            ("UDP length field past the datagram", "udplen", udpFrame("udplen", udpLength: 900)),
+            ("unknown IP protocol", "proto", udpFrame("proto", proto: 253)),
+            ("ARP with a 5-byte hardware address", "arp", badARP),
+        ]
+        let raw = try RawEthernetSocket(interface: tap.index)
+        var expected = Set(cases.map(\.counter))
+        // A frame shorter than the Ethernet header: Linux refuses to send
+        // it (EINVAL: AF_PACKET pads nothing below the 14-byte header), so
+        // "short" can only be checked if the kernel lets it through.
+        let short = raw.send(Array(good.prefix(10)))
+        if short == 0 { expected.insert("short") } else { #expect(short == EINVAL, "sending 10 bytes: errno \(short)") }
+        for c in cases {
+            let error = raw.send(c.frame)
+            #expect(error == 0, "\(c.name): sendto failed: \(String(cString: strerror(error)))")
+        }
+
+        // The guest still echoes, and none of the malformed datagrams came back.
+        try socket.send(Array("after".utf8), to: tap.guestAddress, port: 7)
+        var answer = socket.receive()
+        while let bytes = answer, bytes != Array("after".utf8) {
+            Issue.record("a malformed datagram was echoed: \(String(decoding: bytes, as: UTF8.self))")
+            answer = socket.receive()
+        }
+        #expect(answer == Array("after".utf8), "no echo after the malformed frames")
+
+        // Every counter rises (the frames may reach the guest after the
+        // stats request, so ask again for up to 5 s).
+        var after = try stats()
+        let deadline = Date().addingTimeInterval(5)
+        while expected.contains(where: { (after[$0] ?? 0) <= (before[$0] ?? 0) }) && Date() < deadline {
+            usleep(50_000)
+            after = try stats()
+        }
+        for counter in expected.sorted() {
+            #expect((after[counter] ?? 0) > (before[counter] ?? 0), "counter \(counter) did not rise: before \(before), after \(after)")
+        }
+        #expect(after["iplen"].map { $0 >= (before["iplen"] ?? 0) + 2 } == true, "both iplen cases: \(after)")
+        #expect(after["ipfrag"].map { $0 >= (before["ipfrag"] ?? 0) + 2 } == true, "both ipfrag cases: \(after)")
+
+        try socket.send(Array("nabla:quit".utf8), to: tap.guestAddress, port: 7)
+        #expect(try guest.finish() == 0, "\(guest.stdout)")
+        #expect(guest.stdout.contains("drops: short="), "\(guest.stdout)")
+    }
+
+    @Test("udp-echo resolves an unknown sender with ARP, and gives up on one that never answers")
+    func arpResolution() throws {
+        let tap = try Tap(subnet: 6)
+        // A second host address the guest has never heard of: the host
+        // answers ARP for it, but never sends ARP from it on its own here.
+        let other = "10.211.6.3"
+        try NetHost.ip(["addr", "add", other + "/24", "dev", tap.name])
+        let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
+                                      "--ipv4=\(tap.guestAddress)/24"])
+        try guest.waitFor("udp-echo: ready on port 7")
+        let socket = try UDPSocket(bindTo: other)
+        let guestMAC = try parseMAC(tap.guestMAC), hostMAC = try tap.hostMAC()
+        let me = try ipv4Bytes(tap.guestAddress)
+        func datagram(from source: String, _ text: String) throws -> [UInt8] {
+            let src = try ipv4Bytes(source)
+            let udp = Frame.udp(src: src, dst: me, sport: socket.localPort, dport: 7, Array(text.utf8))
+            return Frame.ethernet(dst: guestMAC, src: hostMAC, type: 0x0800, Frame.ipv4(src: src, dst: me, proto: 17, udp))
+        }
+        // Injected straight onto the link, so the guest has no ARP entry for
+        // the sender and must ask before it can answer.
+        let raw = try RawEthernetSocket(interface: tap.index)
+        #expect(raw.send(try datagram(from: other, "resolve me")) == 0)
+        #expect(socket.receive() == Array("resolve me".utf8), "no echo to a sender the guest had to resolve")
+
+        // A sender nobody answers ARP for: the echo waits, 3 requests go out
+        // 250 ms apart, then it is dropped and counted.
+        #expect(raw.send(try datagram(from: "10.211.6.9", "nobody")) == 0)
+        let stats = try UDPSocket(bindTo: tap.hostAddress)
+        var counters: [String: UInt64] = [:]
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            usleep(100_000)
+            let reply = try stats.exchange(Array("nabla:stats".utf8), with: tap.guestAddress, port: 7)
+            counters = parseCounters(String(decoding: reply ?? [], as: UTF8.self))
+        } while (counters["unresolved"] ?? 0) == 0 && Date() < deadline
+        #expect(counters["unresolved"] == 1, "\(counters)")
+        try stats.send(Array("nabla:quit".utf8), to: tap.guestAddress, port: 7)
+        #expect(try guest.finish() == 0, "\(guest.stdout)")
+    }
+
+    @Test("bad network arguments are refused before the guest touches the network")
+    func badArguments() throws {
+        let cases: [([String], String)] = [
+            (["--ipv4=10.0.0.300/24"], "bad argument '--ipv4=10.0.0.300/24'"),
+            (["--ipv4=10.0.0.2"], "expected --ipv4=ADDR/PREFIX"),
+            (["--ipv4=10.0.0.2/33"], "PREFIX 1-32"),
+            (["--ipv4=10.0.0.0/24"], "network or broadcast address"),
+            (["--ipv4=10.0.0.2/24"], "no NIC is attached"),
+            (["--ipv4=eth9:10.0.0.2/24"], "no NIC named 'eth9'"),
+            (["--ipv4=10.0.0.2/24", "limit=x"], "bad argument 'limit=x'"),
+            ([], "no address"),
+        ]
+        for (arguments, message) in cases {
+            let outcome = try nablaRun([try Paths.guest("ping-serve")] + arguments)
+            #expect(outcome.status == 2, "\(arguments): \(outcome)")
+            #expect(outcome.stdout.contains(message), "\(arguments): \(outcome)")
+        }
+        let echo = try nablaRun([try Paths.guest("udp-echo"), "--ipv4=10.0.0.2/24", "--port=70000"])
+        #expect(echo.status == 2 && echo.stdout.contains("bad argument '--port=70000'"), "\(echo)")
+    }
+}
