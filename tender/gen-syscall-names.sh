@@ -10,6 +10,9 @@ echo '#include "nabla_tender.h"'
 echo
 echo "static const char *const names[] = {"
 sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]\{1,\}\([0-9]\{1,\}\)$/    [\2] = "\1",/p' "$hdr"
+# Calls newer than Debian 12's headers that guests may try (kernel 6.11+).
+grep -q '__NR_uretprobe' "$hdr" || echo '    [335] = "uretprobe",'
+grep -q '__NR_uprobe[^_]' "$hdr" || echo '    [336] = "uprobe",'
 echo "};"
 echo
 echo "const char *nabla_syscall_name(long nr) {"

@@ -364,6 +364,8 @@ static const char *const names[] = {
     [448] = "process_mrelease",
     [449] = "futex_waitv",
     [450] = "set_mempolicy_home_node",
+    [335] = "uretprobe",
+    [336] = "uprobe",
 };
 
 const char *nabla_syscall_name(long nr) {

@@ -1,0 +1,181 @@
+// Canary.swift: a working directory that proves an attack changed nothing.
+//
+// Each attacking guest's tender runs with its current directory in a fresh
+// temporary directory holding a canary file of random bytes. Afterwards the
+// canary must be byte-identical and no file may have appeared, been removed
+// or changed (a `core` file is allowed only where a test asks for one).
+// Also: a TAP interface of the attack suite's own.
+
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fresh temporary directory with a canary file; the tender runs inside it.
+/// Removed when the value goes away.
+final class CanaryDirectory {
+    static let canaryName = "canary.bin"
+
+    let path: String
+    /// The canary's bytes as written.
+    let canary: Data
+    /// Every file present before the attack and its contents: the canary and
+    /// any disks the test made.
+    private var baseline: [String: Data] = [:]
+
+    init() throws {
+        path = NSTemporaryDirectory() + "nabla-canary-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        canary = Data(bytes)
+        try canary.write(to: URL(fileURLWithPath: path + "/" + Self.canaryName))
+        baseline[Self.canaryName] = canary
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Creates a disk image of `size` random bytes here; it becomes part of
+    /// the baseline (call `diskChanged` to accept a change the test expects).
+    func makeDisk(name: String = "disk.img", size: Int = 4096) throws -> String {
+        var bytes = [UInt8](repeating: 0, count: size)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let data = Data(bytes)
+        let file = path + "/" + name
+        try data.write(to: URL(fileURLWithPath: file))
+        baseline[name] = data
+        return file
+    }
+
+    /// The bytes a file of the baseline had before the attack.
+    func original(_ name: String) -> Data? { baseline[name] }
+
+    /// Accepts the current contents of `name` as its baseline.
+    func accept(_ name: String) throws {
+        baseline[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
+    }
+
+    /// The command that runs nabla-run with `arguments` in this directory.
+    func command(_ arguments: [String]) -> (executable: String, arguments: [String]) {
+        ("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", path, Paths.tender] + arguments)
+    }
+
+    /// Runs nabla-run with `arguments` here and waits for it.
+    func run(_ arguments: [String], timeout: Double = 20) throws -> Outcome {
+        let (executable, shellArguments) = command(arguments)
+        return try NablaTests.run(executable, shellArguments, timeout: timeout)
+    }
+
+    /// Starts nabla-run with `arguments` here without waiting.
+    func start(_ arguments: [String]) throws -> CanaryRun {
+        try CanaryRun(self, arguments)
+    }
+
+    /// What the attack changed here, one line each; empty if nothing.
+    /// Files named in `allowing` may appear.
+    func damage(allowing allowed: (String) -> Bool = { _ in false }) -> [String] {
+        var problems: [String] = []
+        let now = Set((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+        for (name, bytes) in baseline.sorted(by: { $0.key < $1.key }) {
+            guard now.contains(name) else { problems.append("\(name) was removed"); continue }
+            let current = (try? Data(contentsOf: URL(fileURLWithPath: path + "/" + name))) ?? Data()
+            if current != bytes { problems.append("\(name) changed (\(bytes.count) bytes before, \(current.count) after)") }
+        }
+        for name in now.subtracting(baseline.keys).sorted() where !allowed(name) {
+            problems.append("new file \(name)")
+        }
+        return problems
+    }
+
+    /// Records an issue for anything the attack changed here.
+    func expectUntouched(allowing allowed: (String) -> Bool = { _ in false },
+                         _ context: @autoclosure () -> String = "",
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        let problems = damage(allowing: allowed)
+        #expect(problems.isEmpty, "the attack changed its working directory: \(problems.joined(separator: "; ")) \(context())",
+                sourceLocation: sourceLocation)
+    }
+}
+
+/// Runs `body` with a fresh canary directory, then checks it is untouched.
+func withCanaryDirectory<T>(sourceLocation: SourceLocation = #_sourceLocation,
+                            _ body: (CanaryDirectory) throws -> T) throws -> T {
+    let directory = try CanaryDirectory()
+    let result = try body(directory)
+    directory.expectUntouched(sourceLocation: sourceLocation)
+    return result
+}
+
+/// A nabla-run started in a canary directory, its output in temporary files
+/// outside it.
+final class CanaryRun {
+    let directory: CanaryDirectory
+    let child: Child
+    private let outPath: String
+    private let errPath: String
+
+    fileprivate init(_ directory: CanaryDirectory, _ arguments: [String]) throws {
+        self.directory = directory
+        let base = NSTemporaryDirectory() + "nabla-attack-" + UUID().uuidString
+        outPath = base + ".out"
+        errPath = base + ".err"
+        let (executable, shellArguments) = directory.command(arguments)
+        child = try Child(executable, shellArguments, stdout: outPath, stderr: errPath)
+    }
+
+    deinit {
+        child.kill()
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+
+    /// Waits for the tender; kills it and throws after `timeout` seconds.
+    func finish(timeout: Double = 20) throws -> Outcome {
+        guard let status = child.wait(timeout: timeout) else {
+            child.kill()
+            throw HarnessError("nabla-run in \(directory.path) did not finish in \(timeout) s")
+        }
+        let stdout = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
+        let stderr = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+        return Outcome(status: status, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A TAP interface (no address) for the attack suite, created up and deleted
+/// on deinit. Creating one needs root and /dev/net/tun: without them this
+/// throws with a message saying what is missing; the test fails, it is never
+/// skipped.
+final class AttackTap {
+    let name: String
+    private var created = false
+
+    init() throws {
+        guard geteuid() == 0 else {
+            throw HarnessError("the tap attacks need root: they create a TAP interface with 'ip tuntap add' (run swift test as root)")
+        }
+        guard access("/dev/net/tun", R_OK | W_OK) == 0 else {
+            throw HarnessError("/dev/net/tun is missing or not accessible: the tap attacks need the tun driver (modprobe tun; in a container, pass --device /dev/net/tun)")
+        }
+        name = "nba" + String(format: "%08x", UInt32.random(in: 0...UInt32.max))
+        try Self.ip(["tuntap", "add", "dev", name, "mode", "tap"])
+        created = true
+        try Self.ip(["link", "set", name, "up"])
+    }
+
+    deinit {
+        if created { _ = try? Self.ip(["tuntap", "del", "dev", name, "mode", "tap"]) }
+    }
+
+    private static func ip(_ arguments: [String]) throws {
+        let candidates: [String] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        guard let tool = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw HarnessError("'ip' is missing: the tap attacks need it (apt-get install iproute2, or tools/install-deps)")
+        }
+        let outcome = try NablaTests.run(tool, arguments, timeout: 10)
+        guard outcome.status == 0 else {
+            throw HarnessError("ip \(arguments.joined(separator: " ")) failed: \(outcome.stderr)\(outcome.stdout)")
+        }
+    }
+}

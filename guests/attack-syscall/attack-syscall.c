@@ -1,0 +1,65 @@
+/*
+ * attack-syscall: `attack-syscall NR [A0 .. A5]` makes the raw system call
+ * NR with up to six arguments, bypassing the hypercalls. An argument is a
+ * number (decimal or 0x hex), `buf` (the address of a 64-byte guest buffer
+ * holding "attack\n") or `len` (7, the length of that text).
+ *
+ * It prints `calling NR` first and `returned R` (R signed) if the call
+ * returns. The attack suite (Tests/NablaTests/AttackTests.swift) uses it to
+ * sweep every system call number and to call each allowed rule with its
+ * pinned arguments, and with each pin altered.
+ */
+#include <nabla.h>
+
+static char buffer[64] = "attack\n";
+
+/* Parses one argument; 0 on success. */
+static int parse_argument(const char *text, uint64_t *value)
+{
+    if (strcmp(text, "buf") == 0) {
+        *value = (uint64_t)(uintptr_t)buffer;
+        return 0;
+    }
+    if (strcmp(text, "len") == 0) {
+        *value = 7;
+        return 0;
+    }
+    return nabla_parse_u64(text, value);
+}
+
+static long raw_syscall(uint64_t nr, const uint64_t a[6])
+{
+    long ret;
+    register uint64_t r10 __asm__("r10") = a[3];
+    register uint64_t r8 __asm__("r8") = a[4];
+    register uint64_t r9 __asm__("r9") = a[5];
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 1 || argc > 7) {
+        printf("usage: attack-syscall NR [A0 .. A5] (A: number, buf or len)\n");
+        return 2;
+    }
+    uint64_t nr;
+    if (nabla_parse_u64(argv[0], &nr) != 0) {
+        printf("attack-syscall: '%s' is not a number\n", argv[0]);
+        return 2;
+    }
+    uint64_t args[6] = {0, 0, 0, 0, 0, 0};
+    for (int i = 1; i < argc; i++) {
+        if (parse_argument(argv[i], &args[i - 1]) != 0) {
+            printf("attack-syscall: argument '%s' is not a number, buf or len\n", argv[i]);
+            return 2;
+        }
+    }
+    printf("calling %llu\n", (unsigned long long)nr);
+    long r = raw_syscall(nr, args);
+    printf("returned %ld\n", r);
+    return 0;
+}
