@@ -4,12 +4,14 @@
  *
  *   udpecho ADDR PORT
  *
- * Sends every datagram back to its sender, until killed.
+ * Sends every datagram back to its sender, until killed or until a datagram
+ * that says exactly "nabla:quit" (as udp-echo.nabla, for bench/audit.sh).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &len);
         if (n < 0)
             continue;
+        if (n == 10 && memcmp(buf, "nabla:quit", 10) == 0)
+            return 0;
         sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
     }
 }
