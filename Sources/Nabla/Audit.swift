@@ -374,14 +374,7 @@ public enum Auditor {
     /// Reads what is in the pipe now, without blocking.
     private static func drain(_ fd: Int32) -> String {
         _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            bytes += buffer[..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        return Sys.readAvailable(fd)
     }
 
     /// `counters ADDR` and `rule NR ARG=VALUE... # DESCRIPTION` lines.

@@ -95,6 +95,20 @@ enum Sys {
         while fd <= min(last, limit) { _ = Glibc.close(Int32(fd)); fd += 1 }
     }
 
+    /// Reads from `fd` until end of file, an error, or (for a non-blocking
+    /// descriptor) until nothing more is there now.
+    static func readAvailable(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += buffer[..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Writes all of `text` to `fd`, ignoring errors: for messages to stderr.
     static func writeAll(_ fd: Int32, _ text: String) {
         var text = text
