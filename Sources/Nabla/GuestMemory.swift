@@ -41,6 +41,15 @@ public struct GuestLayout: Sendable, Equatable {
     public var heap: GuestRange
     public var guardPage: GuestRange
     public var stack: GuestRange
+    /// Where the guest (and so a hypercall) may read: boot page, command
+    /// line, segments, heap, stack; adjacent ranges merged, in address order.
+    public var readable: [GuestRange]
+    /// Where the tender may store for the guest: command line, writable
+    /// segments, heap, stack.
+    public var writable: [GuestRange]
+
+    /// The most ranges of either kind the hypercall handlers keep.
+    public static let rangeLimit = Int(NABLA_HOST_MAX_RANGES)
 
     /// Places `image` in `memorySize` bytes (rounded up to whole pages).
     public init(image: ELFImage, memorySize: UInt64) throws(TenderError) {
@@ -56,6 +65,34 @@ public struct GuestLayout: Sendable, Equatable {
         stack = GuestRange(end - UInt64(NABLA_STACK_SIZE), end)
         guardPage = GuestRange(stack.start - UInt64(NABLA_GUARD_SIZE), stack.start)
         heap = GuestRange(image.highestAddress, guardPage.start)
+
+        let boot = GuestRange(start, GuestAddress(NABLA_CMDLINE_ADDR))
+        let commandLine = GuestRange(GuestAddress(NABLA_CMDLINE_ADDR), GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
+        var readable = [boot, commandLine], writable = [commandLine]
+        for segment in image.segments where !segment.permissions.isEmpty {
+            readable.append(segment.pageRange)
+            if segment.permissions.contains(.write) { writable.append(segment.pageRange) }
+        }
+        readable += [heap, stack]
+        writable += [heap, stack]
+        self.readable = Self.merged(readable)
+        self.writable = Self.merged(writable)
+        guard self.readable.count <= Self.rangeLimit, self.writable.count <= Self.rangeLimit else {
+            throw .tooManySegments(limit: Self.rangeLimit)
+        }
+    }
+
+    /// `ranges` (in address order) without empty ones, adjacent ones joined.
+    static func merged(_ ranges: [GuestRange]) -> [GuestRange] {
+        var result: [GuestRange] = []
+        for range in ranges where !range.isEmpty {
+            if let last = result.last, last.end == range.start {
+                result[result.count - 1].end = range.end
+            } else {
+                result.append(range)
+            }
+        }
+        return result
     }
 }
 
@@ -66,10 +103,10 @@ public enum GuestMemory {
 
     /// Maps guest memory, copies in the image's segments with their own
     /// permissions, lays out argv in the command line area and writes the
-    /// boot info. Returns the ranges the tender may store into for the guest.
+    /// boot info.
     static func load(image: ELFImage, from file: [UInt8], layout: GuestLayout,
                      arguments: CommandLineArea, devices: [AttachedDevice],
-                     hypercalls: nabla_hypercalls) throws(TenderError) -> [GuestRange] {
+                     hypercalls: nabla_hypercalls) throws(TenderError) {
         let memory = layout.memory
         switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
         case .success: break
@@ -78,21 +115,17 @@ public enum GuestMemory {
         }
 
         try protect(bootArea, PROT_READ | PROT_WRITE)
-        var writable = [GuestRange(GuestAddress(NABLA_CMDLINE_ADDR), bootArea.end)]
         for segment in image.segments {
             try protect(segment.pageRange, PROT_READ | PROT_WRITE)
             file.withUnsafeBytes { bytes in
                 UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
                     .copyMemory(from: bytes.baseAddress! + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
             }
-            if segment.permissions.contains(.write) { writable.append(segment.pageRange) }
         }
         if !layout.heap.isEmpty {
             try protect(layout.heap, PROT_READ | PROT_WRITE)
-            writable.append(layout.heap)
         }
         try protect(layout.stack, PROT_READ | PROT_WRITE)
-        writable.append(layout.stack)
 
         let argv = arguments.write()
         BootInfo.write(layout: layout, argc: UInt64(arguments.count), argv: argv, devices: devices, hypercalls: hypercalls)
@@ -107,7 +140,6 @@ public enum GuestMemory {
             if segment.permissions.contains(.execute) { protection |= PROT_EXEC }
             try protect(segment.pageRange, protection)
         }
-        return writable
     }
 
     private static func protect(_ range: GuestRange, _ protection: Int32) throws(TenderError) {

@@ -29,28 +29,34 @@ public enum Hypercall: Int, CaseIterable, Sendable {
 
 // MARK: - Guest memory checks
 
-/// True if `[address, address + length)` lies inside guest memory.
+/// True if `[address, address + length)` lies inside one of `count` ranges.
 @inline(__always)
-private func guestContains(_ address: UInt64, _ length: UInt64) -> Bool {
-    let host = nabla_host()!
-    let start = host.pointee.mem_start, end = host.pointee.mem_end
-    return address >= start && address <= end && length <= end &- address
+private func within(_ address: UInt64, _ length: UInt64, _ count: UInt32,
+                    _ range: (UInt32) -> UnsafeMutablePointer<nabla_host_range>?) -> Bool {
+    var index: UInt32 = 0
+    while index < count {
+        let bounds = range(index)!
+        if address >= bounds.pointee.start && address <= bounds.pointee.end && length <= bounds.pointee.end &- address {
+            return true
+        }
+        index &+= 1
+    }
+    return false
+}
+
+/// True if the host may read `length` bytes at `address` for the guest:
+/// all of it mapped readable guest memory (not the gaps, not the guard page),
+/// so a write to a disk, a tap or the console cannot stop half-way.
+@inline(__always)
+private func guestReadable(_ address: UInt64, _ length: UInt64) -> Bool {
+    within(address, length, nabla_host()!.pointee.readable_count, nabla_host_readable)
 }
 
 /// True if the tender may store `length` bytes at `address` for the guest:
 /// the range lies inside one writable guest range.
 @inline(__always)
 private func guestWritable(_ address: UInt64, _ length: UInt64) -> Bool {
-    let count = nabla_host()!.pointee.writable_count
-    var index: UInt32 = 0
-    while index < count {
-        let range = nabla_host_writable(index)!
-        if address >= range.pointee.start && address <= range.pointee.end && length <= range.pointee.end &- address {
-            return true
-        }
-        index &+= 1
-    }
-    return false
+    within(address, length, nabla_host()!.pointee.writable_count, nabla_host_writable)
 }
 
 @inline(__always)
@@ -93,7 +99,7 @@ private func hypercallWalltime(_ clock: UInt32) -> Int64 {
 private func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     var result = Int64(NABLA_EFAULT)
-    if guestContains(address, length) {
+    if guestReadable(address, length) {
         let fd = nabla_host()!.pointee.console_fd
         var done: UInt64 = 0
         result = Int64(length)
@@ -207,7 +213,7 @@ private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64,
     let capacity = device.pointee.capacity_bytes
     if offset > capacity || length > capacity &- offset { return Int64(NABLA_ERANGE) }
     // The tender stores into the buffer on a read: it must be writable.
-    if write ? !guestContains(address, length) : !guestWritable(address, length) { return Int64(NABLA_EFAULT) }
+    if write ? !guestReadable(address, length) : !guestWritable(address, length) { return Int64(NABLA_EFAULT) }
     let fd = device.pointee.fd
     var done: UInt64 = 0
     while done < length {
@@ -268,7 +274,7 @@ private func netRead(_ handle: UInt32, _ address: UInt64, _ size: UInt64) -> Int
 private func netWrite(_ handle: UInt32, _ address: UInt64, _ length: UInt64) -> Int64 {
     guard let device = device(handle, kind: NABLA_DEVICE_NET) else { return Int64(NABLA_ENODEV) }
     if length < UInt64(NABLA_ETHER_HEADER) || length > device.pointee.frame_max { return Int64(NABLA_EINVAL) }
-    if !guestContains(address, length) { return Int64(NABLA_EFAULT) }
+    if !guestReadable(address, length) { return Int64(NABLA_EFAULT) }
     while true {
         let n = write(device.pointee.fd, UnsafeRawPointer(bitPattern: UInt(address)), Int(length))
         if n == Int(length) { return Int64(NABLA_OK) }

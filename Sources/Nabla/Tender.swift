@@ -93,7 +93,7 @@ public enum Tender {
         let policy = SeccompPolicy(for: .current, devices: devices, core: configuration.guards.core)
         let filter = try policy.compile()
 
-        let writable = try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
+        try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
                                             devices: devices, hypercalls: Hypercall.table)
         host.pointee.mem_start = layout.memory.start
         host.pointee.mem_end = layout.memory.end
@@ -106,9 +106,13 @@ public enum Tender {
             for (index, byte) in bytes.enumerated() { buffer[index] = byte }
             buffer[bytes.count] = 0
         }
-        host.pointee.writable_count = UInt32(min(writable.count, Int(NABLA_HOST_MAX_RANGES)))
-        for index in 0..<Int(host.pointee.writable_count) {
-            nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: writable[index].start, end: writable[index].end)
+        host.pointee.readable_count = UInt32(layout.readable.count)
+        for (index, range) in layout.readable.enumerated() {
+            nabla_host_readable(UInt32(index))!.pointee = nabla_host_range(start: range.start, end: range.end)
+        }
+        host.pointee.writable_count = UInt32(layout.writable.count)
+        for (index, range) in layout.writable.enumerated() {
+            nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: range.start, end: range.end)
         }
         host.pointee.trace = configuration.trace ? 1 : 0
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
@@ -173,6 +177,7 @@ public enum Tender {
             lines.append("nabla-run: segment \(segment.index) \(hex(segment.address))-\(hex(segment.end)) \(segment.permissions)")
         }
         lines.append("nabla-run: heap \(layout.heap), stack \(layout.stack)")
+        lines.append("nabla-run: readable \(layout.readable.map(\.description).joined(separator: " ")), writable \(layout.writable.map(\.description).joined(separator: " "))")
         for (handle, device) in devices.enumerated() {
             switch device.kind {
             case .block:

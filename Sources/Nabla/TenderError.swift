@@ -54,13 +54,14 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownMACTarget(String)
     case invalidMAC(String)
     case auditFailed(String)
+    case tooManySegments(limit: Int)
     case kernelTracingUnavailable(String)
 
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
         switch self {
         case .cannotOpen, .cannotRead, .notARegularFile, .diskCannotOpen, .diskNotAFile: ExitStatus.noInput
-        case .imageTooLarge, .invalidImage, .memoryTooSmall, .diskEmpty, .diskSizeNotSectors: ExitStatus.badImage
+        case .imageTooLarge, .invalidImage, .memoryTooSmall, .diskEmpty, .diskSizeNotSectors, .tooManySegments: ExitStatus.badImage
         case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName, .diskAttachedTwice:
             ExitStatus.usage
         case .diskLocked: ExitStatus.inUse
@@ -138,6 +139,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             return "tap \(tap) is attached twice"
         case let .multicastMAC(mac):
             return "--net-mac \(mac) is a multicast address; a NIC needs a unicast one (first byte even)"
+        case let .tooManySegments(limit):
+            return "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
         case let .auditFailed(message):
             return "--audit: \(message)"
         case let .kernelTracingUnavailable(message):

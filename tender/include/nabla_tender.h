@@ -46,6 +46,8 @@ struct nabla_host {
     int32_t  console_fd;        /* 1 */
     uint32_t device_count;
     uint32_t writable_count;
+    uint32_t readable_count;
+    uint32_t reserved3;
     uint64_t image_base;        /* lowest PT_LOAD address, for diagnostics */
     uint64_t image_end;         /* first page past the image */
     uint64_t guard_start;       /* the guard page below the stack */
@@ -54,6 +56,7 @@ struct nabla_host {
     uint32_t reserved2;
     struct nabla_host_device devices[NABLA_MAX_DEVICES];
     struct nabla_host_range  writable[NABLA_HOST_MAX_RANGES];
+    struct nabla_host_range  readable[NABLA_HOST_MAX_RANGES];
     struct pollfd   pollfds[NABLA_MAX_DEVICES];
     uint32_t        pollfd_count;
     uint32_t        pollfd_handle[NABLA_MAX_DEVICES];
@@ -85,6 +88,10 @@ static inline struct nabla_host_device *nabla_host_device(uint32_t handle) {
 
 static inline struct nabla_host_range *nabla_host_writable(uint32_t index) {
     return index < NABLA_HOST_MAX_RANGES ? &nabla_host()->writable[index] : 0;
+}
+
+static inline struct nabla_host_range *nabla_host_readable(uint32_t index) {
+    return index < NABLA_HOST_MAX_RANGES ? &nabla_host()->readable[index] : 0;
 }
 
 static inline struct pollfd *nabla_host_pollfds(void) {
