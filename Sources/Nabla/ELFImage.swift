@@ -104,6 +104,7 @@ public struct ELFImage: Sendable {
 
         var segments: [LoadSegment] = []
         var abiVersion: UInt32?
+        var noteBytesScanned: UInt64 = 0
         for index in 0..<Int(phnum) {
             let base = Int(phoff) + index * Int(phentsize)
             let ptype = file.u32(base), flags = file.u32(base + 4)
@@ -133,9 +134,13 @@ public struct ELFImage: Sendable {
                 guard let noteEnd = offset.checkedAdd(filesz), noteEnd <= UInt64(bytes.count) else {
                     throw .segmentPastEndOfFile(index: index, end: offset.saturatingAdd(filesz), fileSize: UInt64(bytes.count))
                 }
-                if let version = Self.abiNote(in: file, from: Int(offset), to: Int(noteEnd)) {
-                    abiVersion = version
-                }
+                // Scan note bytes at most once per byte of the file in all:
+                // many PT_NOTE headers over the same bytes would otherwise
+                // make validation quadratic. The first nabla note counts.
+                guard abiVersion == nil else { continue }
+                noteBytesScanned += filesz
+                guard noteBytesScanned <= UInt64(bytes.count) else { throw .tooManyNotes(index: index) }
+                abiVersion = Self.abiNote(in: file, from: Int(offset), to: Int(noteEnd))
             default:
                 continue
             }
@@ -202,6 +207,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     case writableAndExecutable(index: Int)
     case entryNotExecutable(UInt64)
     case missingABINote
+    case tooManyNotes(index: Int)
     case wrongABIVersion(found: UInt32, expected: UInt32)
 
     public var description: String {
@@ -245,6 +251,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "program header \(index): segment is writable and executable; nabla refuses W+X memory"
         case let .entryNotExecutable(entry):
             return "entry point \(hex(entry)) is not inside an executable segment"
+        case let .tooManyNotes(index):
+            return "program header \(index): the PT_NOTE segments cover more bytes than the file has; refusing to scan them again"
         case .missingABINote:
             return "no nabla ABI note: the image was not built for nabla (link it with the nabla library OS)"
         case let .wrongABIVersion(found, expected):

@@ -71,6 +71,12 @@ private let malformedImages: [MalformedImage] = [
     .init(name: "note of another type", change: { $0.noteType = 1 }, expected: .missingABINote),
     .init(name: "note past end of file", change: { $0.programHeaders[1].offset = 0x1000; $0.programHeaders[1].fileSize = 0x100 },
           expected: .segmentPastEndOfFile(index: 1, end: 0x1100, fileSize: 0x1006)),
+    .init(name: "PT_NOTEs covering the same bytes again and again", change: {
+        $0.programHeaders.removeLast()
+        for _ in 0..<3 {
+            $0.programHeaders.append(ProgramHeader(type: 4, flags: 4, offset: 0x100, address: 0, fileSize: 0x600, memorySize: 0, align: 4))
+        }
+    }, expected: .tooManyNotes(index: 3)),
     .init(name: "wrong ABI version", change: { $0.abiVersion = 7 }, expected: .wrongABIVersion(found: 7, expected: NABLA_ABI_VERSION)),
 ]
 
