@@ -26,7 +26,9 @@ run: tender guests
 
 # The suite runs against the shipped (release, static) tender and the
 # bundled guests; NABLA_RUN and NABLA_GUESTS tell it where they are.
+# The loader's fuzzer runs first (30 s), so the suite's summary comes last.
 test: tender guests
+	@$(MAKE) --no-print-directory fuzz-smoke
 	NABLA_RUN=$(TENDER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 
 bench: tender guests
@@ -34,4 +36,17 @@ bench: tender guests
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(CURDIR)/.build-fuzz
+
+# Fuzzing the image validator, GuestLayout and ImageInspection with
+# libFuzzer and AddressSanitizer (fuzz/README.md). Each fails on a crash,
+# trap, sanitizer report or hang; the input lands in fuzz/crashes/.
+FUZZ_SECONDS ?= 600
+
+.PHONY: fuzz fuzz-smoke
+
+fuzz: guests
+	SWIFT=$(SWIFT) NABLA_GUESTS=$(GUESTS) fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: guests
+	SWIFT=$(SWIFT) NABLA_GUESTS=$(GUESTS) fuzz/run.sh 30
