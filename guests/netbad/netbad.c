@@ -4,17 +4,7 @@
  * Run it with a NIC named `net` (on an idle TAP) and a disk named `disk`:
  *   nabla-run --disk d.img --net tap0 netbad.nabla
  */
-#include <nabla.h>
-
-static int failures;
-
-static void expect(const char *name, int64_t got, int64_t want)
-{
-    printf("case %s: got %lld, expected %lld: %s\n", name, (long long)got,
-           (long long)want, got == want ? "ok" : "MISMATCH");
-    if (got != want)
-        failures++;
-}
+#include <nabla_check.h>
 
 static uint8_t frame[NABLA_NET_FRAME_MAX + 64];
 
@@ -63,6 +53,5 @@ int main(void)
     int64_t polled = hc->poll(1000000, 0);
     expect("poll-null-ready", polled < 0 ? polled : 0, 0);
 
-    printf("%s: %d mismatches\n", failures == 0 ? "all cases ok" : "FAILED", failures);
-    return failures == 0 ? 0 : 1;
+    return nabla_check_summary();
 }
