@@ -169,9 +169,6 @@ public struct AttachedDevice: Hashable, Sendable {
         nabla_host_device(fd: fd, kind: kind.rawValue, flags: readOnly ? NABLA_DEVICE_READONLY : 0, reserved: 0,
                           capacity_bytes: capacity, frame_max: kind == .net ? UInt64(NABLA_NET_FRAME_MAX) : 0)
     }
-
-    /// `disk /x.img` or `tap tap0`: what the descriptor is, for messages.
-    public var resource: String { kind == .block ? "disk \(path)" : "tap \(path)" }
 }
 
 /// Opens host resources as devices.

@@ -12,8 +12,6 @@ public enum ExitStatus {
     public static let noInput: Int32 = 66
     /// The host lacks something the tender needs, such as seccomp (EX_UNAVAILABLE).
     public static let unavailable: Int32 = 69
-    /// A bug in nabla-run (EX_SOFTWARE).
-    public static let software: Int32 = 70
     /// A host call failed while setting up guest memory (EX_OSERR).
     public static let osError: Int32 = 71
     /// A disk is locked by another process (EX_TEMPFAIL: try again later).
