@@ -9,13 +9,19 @@ enum Paths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var tender: String {
-        ProcessInfo.processInfo.environment["NABLA_RUN"]
+        absolute(ProcessInfo.processInfo.environment["NABLA_RUN"])
             ?? packageRoot.appendingPathComponent(".build/debug/nabla-run").path
     }
 
     static var guests: String {
-        ProcessInfo.processInfo.environment["NABLA_GUESTS"]
+        absolute(ProcessInfo.processInfo.environment["NABLA_GUESTS"])
             ?? packageRoot.appendingPathComponent(".build/guests").path
+    }
+
+    /// `path` made absolute (tests run programs from other directories).
+    private static func absolute(_ path: String?) -> String? {
+        guard let path, !path.isEmpty else { return nil }
+        return path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// The path of a bundled guest; the test fails (not skips) if it is
