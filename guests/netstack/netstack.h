@@ -165,6 +165,10 @@ int ns_udp_bind(struct ns_stack *s, uint16_t port, ns_udp_fn fn, void *ctx);
  * negative NABLA_E* code from the poll or netread hypercall. Returns at once
  * once s->stop is set. */
 int64_t ns_poll(struct ns_stack *s, uint64_t timeout_ns);
+/* The main loop of a network guest: ns_poll every 100 ms (for ARP retries)
+ * until s->stop, then prints the drops line. Returns 0, or 1 (with a line
+ * naming `program`) if a network hypercall failed. */
+int ns_run(struct ns_stack *s, const char *program);
 /* Processes one received frame. */
 void ns_input(struct ns_stack *s, struct ns_nic *nic, const uint8_t *frame, size_t len);
 /* ARP retries and timeouts; `now` is nabla_clock_monotonic(). */

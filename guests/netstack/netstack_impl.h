@@ -832,4 +832,19 @@ int ns_format_drops(const struct ns_stack *s, char *buf, size_t size)
                     (unsigned long long)t.txerr);
 }
 
+int ns_run(struct ns_stack *s, const char *program)
+{
+    while (!s->stop) {
+        int64_t r = ns_poll(s, 100000000ull);    /* 100 ms: ARP retries */
+        if (r < 0) {
+            printf("%s: network hypercall failed: %lld\n", program, (long long)r);
+            return 1;
+        }
+    }
+    char line[NS_DROPS_LINE_MAX];
+    ns_format_drops(s, line, sizeof line);
+    printf("%s\n", line);
+    return 0;
+}
+
 #endif /* NABLA_NETSTACK_IMPL_H */

@@ -39,16 +39,8 @@ int main(int argc, char **argv)
         return 2;
     printf("ping-serve: ready\n");
 
-    while (!net.stop) {
-        int64_t r = ns_poll(&net, 100000000ull);    /* 100 ms: ARP retries */
-        if (r < 0) {
-            printf("ping-serve: network hypercall failed: %lld\n", (long long)r);
-            return 1;
-        }
-    }
-    char line[NS_DROPS_LINE_MAX];
-    ns_format_drops(&net, line, sizeof line);
-    printf("%s\n", line);
+    if (ns_run(&net, "ping-serve") != 0)
+        return 1;
     printf("replies %llu\n", (unsigned long long)net.echo_replies);
     return 0;
 }

@@ -73,16 +73,8 @@ int main(int argc, char **argv)
     }
     printf("udp-echo: ready on port %llu\n", (unsigned long long)port);
 
-    while (!net.stop) {
-        int64_t r = ns_poll(&net, 100000000ull);    /* 100 ms: ARP retries */
-        if (r < 0) {
-            printf("udp-echo: network hypercall failed: %lld\n", (long long)r);
-            return 1;
-        }
-    }
-    char line[NS_DROPS_LINE_MAX];
-    ns_format_drops(&net, line, sizeof line);
-    printf("%s\n", line);
+    if (ns_run(&net, "udp-echo") != 0)
+        return 1;
     printf("echoed %llu\n", (unsigned long long)echoed);
     return 0;
 }
