@@ -8,16 +8,10 @@
 # allows it); where it is refused the column says so.
 # Needs root for the udp-echo row (a TAP interface). Usage: bench/audit.sh
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-tender=${NABLA_RUN:-$root/.build/release/nabla-run}
-guests=${NABLA_GUESTS:-$root/.build/guests}
-out=$root/.build/bench/audit
+. "$(dirname "$0")/common.sh"
+out=$out/audit
 mkdir -p "$out"
-cc=${CC:-gcc}
-
-for f in "$tender" "$guests/hello.nabla" "$guests/udp-echo.nabla"; do
-    [ -e "$f" ] || { echo "audit: $f is missing: run 'make tender guests' first" >&2; exit 1; }
-done
+require_built "$tender" "$guests/hello.nabla" "$guests/udp-echo.nabla"
 for p in hello kvlog udpecho udpclient; do
     $cc -O2 -static -o "$out/$p" "$root/bench/native/$p.c"
 done

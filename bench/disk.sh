@@ -14,21 +14,13 @@
 # Paths: NABLA_RUN (default .build/release/nabla-run), NABLA_GUESTS
 # (default .build/guests), CC (default gcc).
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-tender=${NABLA_RUN:-$root/.build/release/nabla-run}
-guests=${NABLA_GUESTS:-$root/.build/guests}
-out=$root/.build/bench
-cc=${CC:-gcc}
+. "$(dirname "$0")/common.sh"
 disk_mb=${DISK_MB:-256}
 runs=${RUNS:-5}
 disk=$out/disk.img
 
-fail() { echo "bench/disk.sh: $*" >&2; exit 1; }
-for f in "$tender" "$guests/blkbench.nabla"; do
-    [ -e "$f" ] || fail "$f is missing: run 'make tender guests' first"
-done
+require_built "$tender" "$guests/blkbench.nabla"
 command -v "$cc" >/dev/null 2>&1 || fail "'$cc' is missing (apt-get install gcc)"
-mkdir -p "$out"
 "$cc" -O2 -o "$out/blkbench" "$root/bench/native/blkbench.c"
 
 rm -f "$disk"

@@ -15,32 +15,24 @@
 # nbveth0/nbveth1 (10.212.1.1/24 / .2) with nbveth1 in namespace nbbench.
 # Everything is removed on exit, also on failure or Ctrl-C.
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-tender=${NABLA_RUN:-$root/.build/release/nabla-run}
-guests=${NABLA_GUESTS:-$root/.build/guests}
-out=$root/.build/bench
-cc=${CC:-gcc}
+. "$(dirname "$0")/common.sh"
 pings=${PINGS:-20000}
 requests=${REQUESTS:-20000}
 
 tap=nbbench0 veth=nbveth0 peer=nbveth1 ns=nbbench
 tap_host=10.212.0.1 tap_guest=10.212.0.2 veth_host=10.212.1.1 veth_peer=10.212.1.2
 
-fail() { echo "bench/net.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "needs root (it creates a TAP interface, a veth pair and a network namespace)"
 [ -c /dev/net/tun ] || fail "/dev/net/tun is missing (modprobe tun)"
 for tool in ip ping "$cc"; do
     command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is missing (apt-get install iproute2 iputils-ping gcc)"
 done
-for f in "$tender" "$guests/ping-serve.nabla" "$guests/udp-echo.nabla"; do
-    [ -e "$f" ] || fail "$f is missing: run 'make tender guests' first"
-done
+require_built "$tender" "$guests/ping-serve.nabla" "$guests/udp-echo.nabla"
 for link in $tap $veth; do
     ! ip link show "$link" >/dev/null 2>&1 || fail "interface $link already exists (a previous run killed?): ip link del $link"
 done
 ! ip netns list | grep -qw "$ns" || fail "network namespace $ns already exists: ip netns del $ns"
 
-mkdir -p "$out"
 $cc -O2 -Wall -o "$out/udpclient" "$root/bench/native/udpclient.c"
 $cc -O2 -Wall -o "$out/udpecho" "$root/bench/native/udpecho.c"
 

@@ -4,16 +4,8 @@
 # Usage: bench/run.sh [startup|hypercall]...   (default: all)
 # Needs `make tender guests` first (`make bench` does both).
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-tender=${NABLA_RUN:-$root/.build/release/nabla-run}
-guests=${NABLA_GUESTS:-$root/.build/guests}
-out=$root/.build/bench
-mkdir -p "$out"
-cc=${CC:-gcc}
-
-for f in "$tender" "$guests/hello.nabla" "$guests/walltime-bench.nabla"; do
-    [ -e "$f" ] || { echo "bench: $f is missing: run 'make tender guests' first" >&2; exit 1; }
-done
+. "$(dirname "$0")/common.sh"
+require_built "$tender" "$guests/hello.nabla" "$guests/walltime-bench.nabla"
 
 $cc -O2 -static -o "$out/hello" "$root/bench/native/hello.c"
 $cc -O2 -static -o "$out/walltime" "$root/bench/native/walltime.c"
