@@ -18,9 +18,48 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static struct nabla_host host;
+/* The sealed configuration fills whole pages of its own, so that sealing
+ * it protects nothing else and leaves nothing else writable. */
+#define NABLA_CONFIG_PAGES ((sizeof(struct nabla_host_config) + 4095u) / 4096u)
+static union {
+    struct nabla_host_config config;
+    unsigned char pages[NABLA_CONFIG_PAGES * 4096u];
+} sealed __attribute__((aligned(4096)));
 
-struct nabla_host *nabla_host(void) { return &host; }
+static struct nabla_host_scratch scratch;
+
+const struct nabla_host_config *nabla_config(void) { return &sealed.config; }
+
+struct nabla_host_scratch *nabla_scratch(void) { return &scratch; }
+
+void nabla_host_publish(const struct nabla_host_config *config) {
+    memcpy(&sealed.config, config, sizeof *config);
+}
+
+int nabla_host_seal(void) {
+    return mprotect(&sealed, sizeof sealed, PROT_READ) == 0 ? 0 : -errno;
+}
+
+/* The entry points in tender/hypercall_x86_64.S. */
+int64_t nabla_hypercall_walltime(uint32_t clock);
+int64_t nabla_hypercall_puts(const char *buf, uint64_t len);
+int64_t nabla_hypercall_poll(uint64_t timeout_ns, uint64_t *ready);
+int64_t nabla_hypercall_blkread(nabla_handle_t dev, uint64_t offset, void *buf, uint64_t len);
+int64_t nabla_hypercall_blkwrite(nabla_handle_t dev, uint64_t offset, const void *buf, uint64_t len);
+int64_t nabla_hypercall_netread(nabla_handle_t dev, void *buf, uint64_t size);
+int64_t nabla_hypercall_netwrite(nabla_handle_t dev, const void *buf, uint64_t len);
+
+static const struct nabla_hypercalls thunks = {
+    .walltime = nabla_hypercall_walltime,
+    .puts = nabla_hypercall_puts,
+    .poll = nabla_hypercall_poll,
+    .blkread = nabla_hypercall_blkread,
+    .blkwrite = nabla_hypercall_blkwrite,
+    .netread = nabla_hypercall_netread,
+    .netwrite = nabla_hypercall_netwrite,
+};
+
+const struct nabla_hypercalls *nabla_hypercall_thunks(void) { return &thunks; }
 
 uint64_t nabla_ucontext_pc(const void *ucontext) {
     return ucontext ? (uint64_t)((const ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP] : 0;

@@ -42,11 +42,40 @@ public struct ObservedCall: Hashable, Sendable {
 /// A policy rule as the traced tender reported it.
 public struct ManifestRule: Sendable {
     public var number: Int
-    public var pins: [(argument: Int, value: UInt64)]
+    public var pins: [ArgumentPin]
     public var description: String
 
     func allows(_ call: ObservedCall) -> Bool {
-        call.native && call.number == number && pins.allSatisfy { $0.argument < call.arguments.count && call.arguments[$0.argument] == $0.value }
+        call.native && call.number == number
+            && pins.allSatisfy { $0.argument < call.arguments.count && $0.admits(call.arguments[$0.argument]) }
+    }
+}
+
+/// How often one system call was seen.
+public struct SyscallCount: Sendable, Equatable {
+    public var name: String
+    public var number: Int
+    public var native: Bool
+    public var count: Int
+}
+
+/// Calls counted by system call, in constant memory per distinct call: a
+/// guest that makes millions of calls costs the tracer no more than one
+/// that makes ten.
+public struct SyscallTally: Sendable {
+    private var counts: [Int: SyscallCount] = [:]
+    /// Calls seen in all.
+    public private(set) var total = 0
+
+    mutating func add(_ call: ObservedCall) {
+        let key = call.native ? call.number : -1 - call.number
+        counts[key, default: SyscallCount(name: call.name, number: call.number, native: call.native, count: 0)].count += 1
+        total += 1
+    }
+
+    /// The counts, most frequent first.
+    public var histogram: [SyscallCount] {
+        counts.values.sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
     }
 }
 
@@ -66,18 +95,29 @@ public enum AuditExit: Sendable, Equatable {
 
 /// Everything `--audit` found.
 public struct AuditReport: Sendable {
+    /// The most violations the report lists; the rest are only counted.
+    public static let violationLimit = 64
+
     public var subject: [String]
     /// True for a nabla guest, false for a native command.
     public var isGuest: Bool
     /// Calls before the filter was loaded (a native command: all its calls).
-    public var setup: [ObservedCall] = []
+    public var setup = SyscallTally()
     /// Calls after the filter was loaded.
-    public var guest: [ObservedCall] = []
+    public var guest = SyscallTally()
     public var rules: [ManifestRule] = []
-    /// Calls of the guest phase that no rule allows.
+    /// How many guest-phase calls each rule allowed.
+    public var ruleUse: [Int] = []
+    /// The first ``violationLimit`` guest-phase calls that no rule allows.
     public var violations: [ObservedCall] = []
-    /// Calls the filter trapped (from SIGSYS).
+    /// All such calls.
+    public var violationCount = 0
+    /// System calls the filter trapped (from the kernel's SIGSYS siginfo).
     public var trapped: [Int] = []
+    /// True if the kernel delivered SIGALRM (`--timeout` expired).
+    public var timedOut = false
+    /// The first fault signal the kernel delivered in the guest phase.
+    public var fault: Int32?
     /// Per hypercall: calls and bytes moved (guests only).
     public var hypercalls: [(Hypercall, calls: UInt64, bytes: UInt64)] = []
     /// Unique kernel functions reached (with `--audit-kernel`).
@@ -86,47 +126,62 @@ public struct AuditReport: Sendable {
     public var kernelEntriesLost: UInt64 = 0
     public var exit: AuditExit = .status(0)
 
-    /// Counts by system call name, most frequent first.
-    static func histogram(_ calls: [ObservedCall]) -> [(name: String, number: Int, count: Int)] {
-        var counts: [Int: (String, Int)] = [:]
-        for call in calls {
-            let key = call.native ? call.number : -1 - call.number
-            counts[key, default: (call.name, 0)].1 += 1
+    /// Records a guest-phase call: counts it, and the rule that allowed it
+    /// or, if none did, a violation.
+    mutating func recordGuestCall(_ call: ObservedCall) {
+        guest.add(call)
+        if ruleUse.count != rules.count { ruleUse = Array(repeating: 0, count: rules.count) }
+        if let rule = rules.firstIndex(where: { $0.allows(call) }) {
+            ruleUse[rule] += 1
+        } else {
+            violationCount += 1
+            if violations.count < Self.violationLimit { violations.append(call) }
         }
-        return counts.map { (name: $0.value.0, number: $0.key, count: $0.value.1) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
     }
 
-    /// How many guest-phase calls each rule allowed.
-    var ruleUse: [Int] {
-        rules.map { rule in guest.filter { rule.allows($0) }.count }
+    /// What the tracer, not the guest, saw end the run: the tender's own
+    /// lines on stderr can be forged by the guest, this cannot.
+    public var verdict: String {
+        if let number = trapped.first {
+            let name = nabla_syscall_name(number).map { String(cString: $0) } ?? "unknown"
+            return "the filter trapped \(name) (\(number)) (SIGSYS from seccomp, seen by the tracer)"
+        }
+        if timedOut { return "--timeout expired (SIGALRM, seen by the tracer)" }
+        if let fault { return "the guest faulted with signal \(fault) (seen by the tracer)" }
+        switch exit {
+        case .status(let status): return "the guest exited with status \(status) (no trap, no timeout)"
+        case .signal(let signal): return "killed by signal \(signal)"
+        }
     }
+
+    private var used: [Int] { ruleUse.count == rules.count ? ruleUse : Array(repeating: 0, count: rules.count) }
 
     /// The text report.
     public var text: String {
         var lines = ["nabla-run audit: \(subject.joined(separator: " "))"]
-        func phase(_ title: String, _ calls: [ObservedCall]) {
-            let histogram = Self.histogram(calls)
-            lines.append("\(title): \(calls.count) system calls, \(histogram.count) distinct")
+        func phase(_ title: String, _ calls: SyscallTally) {
+            let histogram = calls.histogram
+            lines.append("\(title): \(calls.total) system calls, \(histogram.count) distinct")
             for entry in histogram { lines.append("  \(padded(entry.name, 20)) \(entry.count)") }
         }
         if isGuest {
             phase("setup phase (nabla-run, before the filter)", setup)
             phase("guest phase (under the filter)", guest)
-            if violations.isEmpty {
+            if violationCount == 0 {
                 lines.append("policy check: every guest-phase call matched an allowed rule")
             } else {
-                lines.append("policy check: \(violations.count) guest-phase calls matched no rule:")
+                lines.append("policy check: \(violationCount) guest-phase calls matched no rule:")
                 for call in violations {
                     lines.append("  \(call.name) (\(call.number)) args \(call.arguments.map { hex($0) }.joined(separator: ", "))")
                 }
+                if violationCount > violations.count { lines.append("  ... and \(violationCount - violations.count) more") }
             }
-            lines.append("hypercalls:")
+            lines.append("hypercalls (counted in tender memory the guest can write; the system calls above are the kernel's record):")
             for (hypercall, calls, bytes) in hypercalls {
                 let moved = [.puts, .blkread, .blkwrite, .netread, .netwrite].contains(hypercall) ? ", \(bytes) bytes" : ""
                 lines.append("  \(padded(hypercall.name, 10)) \(calls) calls\(moved)")
             }
-            let use = ruleUse
+            let use = used
             let unused = rules.indices.filter { use[$0] == 0 }
             lines.append("policy rules never used: \(unused.count) of \(rules.count)")
             for index in unused { lines.append("  \(rules[index].description)") }
@@ -137,6 +192,7 @@ public struct AuditReport: Sendable {
             lines.append("kernel functions reached\(isGuest ? " in the guest phase" : ""): \(functions.count) unique"
                          + (kernelEntriesLost > 0 ? " (at least: \(kernelEntriesLost) trace entries were lost)" : ""))
         }
+        if isGuest { lines.append("verdict: \(verdict)") }
         switch exit {
         case .status(let status): lines.append("exit: status \(status)")
         case .signal(let signal): lines.append("exit: killed by signal \(signal)")
@@ -160,7 +216,7 @@ public struct AuditReport: Sendable {
                 }
             }
             if isGuest {
-                let use = ruleUse
+                let use = used
                 json.field("policy") {
                     json.array(Array(rules.indices)) { index in
                         let rule = rules[index]
@@ -168,9 +224,10 @@ public struct AuditReport: Sendable {
                             json.field("rule") { json.string(rule.description) }
                             json.field("number") { json.number(rule.number) }
                             json.field("pins") {
-                                json.array(rule.pins.map { $0 }) { pin in
+                                json.array(rule.pins) { pin in
                                     json.object {
                                         json.field("arg") { json.number(pin.argument) }
+                                        json.field("op") { json.string(pin.comparison.rawValue) }
                                         json.field("value") { json.number(pin.value) }
                                     }
                                 }
@@ -182,14 +239,14 @@ public struct AuditReport: Sendable {
             }
             json.field("phases") {
                 json.object {
-                    let phases: [(String, [ObservedCall])] = isGuest ? [("setup", setup), ("guest", guest)] : [("native", setup)]
+                    let phases: [(String, SyscallTally)] = isGuest ? [("setup", setup), ("guest", guest)] : [("native", setup)]
                     for (name, calls) in phases {
                         json.field(name) {
                             json.object {
-                                json.field("total") { json.number(calls.count) }
+                                json.field("total") { json.number(calls.total) }
                                 json.field("syscalls") {
                                     json.object {
-                                        for entry in Self.histogram(calls) { json.field(entry.name) { json.number(entry.count) } }
+                                        for entry in calls.histogram { json.field(entry.name) { json.number(entry.count) } }
                                     }
                                 }
                             }
@@ -198,6 +255,9 @@ public struct AuditReport: Sendable {
                 }
             }
             if isGuest {
+                json.field("verdict") { json.string(verdict) }
+                json.field("trapped") { json.array(trapped) { json.number($0) } }
+                json.field("violation_count") { json.number(violationCount) }
                 json.field("violations") {
                     json.array(violations) { call in
                         json.object {
@@ -219,7 +279,7 @@ public struct AuditReport: Sendable {
                         }
                     }
                 }
-                let use = ruleUse
+                let use = used
                 json.field("unused_rules") { json.array(rules.indices.filter { use[$0] == 0 }) { json.string(rules[$0].description) } }
             }
             if let functions = kernelFunctions {
@@ -333,8 +393,8 @@ public enum Auditor {
                 if nabla_ptrace_syscall_stop(pid, &stop) == 0 {
                     if stop.kind == 1 {
                         let args = withUnsafeBytes(of: stop.args) { Array($0.bindMemory(to: UInt64.self)) }
-                        let call = ObservedCall(number: Int(stop.nr), arguments: args, native: stop.arch == Diagnostics.auditArchX86_64)
-                        if manifest != nil && guestPhase { report.guest.append(call) } else { report.setup.append(call) }
+                        let call = ObservedCall(number: Int(truncatingIfNeeded: stop.nr), arguments: args, native: stop.arch == Diagnostics.auditArchX86_64)
+                        if manifest != nil && guestPhase { report.recordGuestCall(call) } else { report.setup.add(call) }
                         lastEntry = call
                     } else if stop.kind == 2, !guestPhase, let entry = lastEntry, entry.native, entry.number == 317,
                               entry.arguments[0] == 1, entry.arguments[2] != 0, stop.rval == 0 {
@@ -347,26 +407,29 @@ public enum Auditor {
                         try kernel?.start(pid: pid)
                     }
                 }
-            } else if status >> 16 == eventExit {
-                if countersAddress != 0 { report.hypercalls = readCounters(pid: pid, address: countersAddress) }
-                if let kernel { (report.kernelFunctions, report.kernelEntriesLost) = try kernel.stop() }
-            } else if signal == SIGTRAP {
-                resumeSignal = 0
+            } else if status >> 16 != 0 {
+                // A ptrace event stop, not a signal: nothing to deliver.
+                if status >> 16 == eventExit {
+                    if countersAddress != 0 { report.hypercalls = readCounters(pid: pid, address: countersAddress) }
+                    if let kernel { (report.kernelFunctions, report.kernelEntriesLost) = try kernel.stop() }
+                }
             } else {
+                // A real signal (SIGTRAP from int3 included: syscall stops
+                // carry 0x80): delivered as without the tracer.
                 if signal == SIGSYS {
                     var info = siginfo_t()
-                    if nabla_ptrace(ptraceGetSigInfo, pid, 0, UInt(bitPattern: withUnsafeMutablePointer(to: &info) { $0 })) == 0 {
+                    if nabla_ptrace(ptraceGetSigInfo, pid, 0, UInt(bitPattern: withUnsafeMutablePointer(to: &info) { $0 })) == 0,
+                       report.trapped.count < AuditReport.violationLimit {
                         report.trapped.append(Int(nabla_siginfo_syscall(&info)))
                     }
                 }
+                if signal == SIGALRM && guestPhase { report.timedOut = true }
+                if Diagnostics.faultSignals.contains(signal) && guestPhase && report.fault == nil { report.fault = signal }
                 resumeSignal = signal
             }
             _ = nabla_ptrace(ptraceSyscall, pid, 0, UInt(resumeSignal))
         }
         if let kernel, report.kernelFunctions == nil { (report.kernelFunctions, report.kernelEntriesLost) = try kernel.stop() }
-        if manifest != nil {
-            report.violations = report.guest.filter { call in !report.rules.contains { $0.allows(call) } }
-        }
     }
 
     private static func isStopped(_ status: Int32) -> Bool { status & 0xff == 0x7f }
@@ -387,10 +450,13 @@ public enum Auditor {
             if words.first == "counters", words.count == 2 {
                 counters = UInt64(words[1].dropFirst(2), radix: 16) ?? 0
             } else if words.first == "rule", words.count >= 2, let number = Int(words[1]) {
-                let pins = words.dropFirst(2).compactMap { word -> (Int, UInt64)? in
-                    let parts = word.split(separator: "=")
-                    guard parts.count == 2, let argument = Int(parts[0]), let value = UInt64(parts[1].dropFirst(2), radix: 16) else { return nil }
-                    return (argument, value)
+                // ARG==0xVALUE or ARG<=0xVALUE
+                let pins = words.dropFirst(2).compactMap { word -> ArgumentPin? in
+                    let comparison: ArgumentPin.Comparison = word.contains("<=") ? .atMost : .equal
+                    let parts = word.split(separator: comparison == .atMost ? "<=" : "==", omittingEmptySubsequences: false)
+                    guard parts.count == 2, let argument = Int(parts[0]),
+                          let value = UInt64(parts[1].dropFirst(2), radix: 16) else { return nil }
+                    return ArgumentPin(argument, comparison, value)
                 }
                 rules.append(ManifestRule(number: number, pins: pins, description: comment))
             }
@@ -409,10 +475,10 @@ public enum Auditor {
     /// Writes the manifest for the tracer, if this tender is being audited.
     static func writeManifest(policy: SeccompPolicy) {
         guard let value = getenv(manifestVariable), let fd = Int32(String(cString: value)) else { return }
-        let counters = UInt64(UInt(bitPattern: withUnsafeMutablePointer(to: &nabla_host()!.pointee.hypercall_calls) { $0 }))
+        let counters = UInt64(UInt(bitPattern: nabla_scratch())) + UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.hypercall_calls)!)
         var text = "counters \(hex(counters))\n"
         for rule in policy.rules {
-            let pins = rule.pins.map { " \($0.argument)=\(hex($0.value))" }.joined()
+            let pins = rule.pins.map { " \($0.argument)\($0.comparison.rawValue)\(hex($0.value))" }.joined()
             text += "rule \(rule.syscall.number)\(pins) # \(rule.description.dropFirst("allow ".count))\n"
         }
         Sys.writeAll(fd, text)

@@ -1,14 +1,18 @@
 // Diagnostics.swift: what the tender says on stderr once the guest runs.
 //
-// Everything here runs under the seccomp filter, on the guest's stack or
+// Everything here runs under the seccomp filter, on the hypercall stack or
 // the signal stack. It must not allocate or make any system call besides
-// write(2, diag, n) and exit_group, so it formats into the fixed buffer
-// nabla_host.diag, the only buffer the filter lets it write to fd 2.
+// write(2, diag, n <= NABLA_DIAG_SIZE) and exit_group, so it formats into the
+// fixed buffer nabla_diag(), the only buffer the filter lets it
+// write to fd 2. It must never keep the process from ending: a handler may
+// block in that write (stderr is a full pipe), so no handler blocks the
+// signals that end the process, and --timeout ticks again to exit without
+// writing.
 
 import CNablaTender
 import Glibc
 
-/// One line of text built in `nabla_host.diag`, then written to stderr.
+/// One line of text built in the diagnostic buffer, then written to stderr.
 struct DiagnosticLine {
     private let buffer: UnsafeMutablePointer<CChar>
     private var count = 0
@@ -16,7 +20,9 @@ struct DiagnosticLine {
     // nothing here may depend on that under the filter.
     private static var capacity: Int { Int(NABLA_DIAG_SIZE) - 1 }  // room for "\n"
 
-    init() { buffer = nabla_host_diag() }
+    init() {
+        buffer = nabla_diag()
+    }
 
     mutating func append(_ byte: UInt8) {
         guard count < Self.capacity else { return }
@@ -28,10 +34,14 @@ struct DiagnosticLine {
         text.withUTF8Buffer { for byte in $0 { append(byte) } }
     }
 
-    /// Appends a NUL-terminated C string from the tender's own tables.
-    mutating func append(cString: UnsafePointer<CChar>) {
-        var at = cString
-        while at.pointee != 0 { append(UInt8(bitPattern: at.pointee)); at += 1 }
+    /// Appends a NUL-terminated C string from the tender's own tables or
+    /// sealed configuration, reading at most `limit` bytes of it.
+    mutating func append(cString: UnsafePointer<CChar>, limit: Int) {
+        var index = 0
+        while index < limit && cString[index] != 0 {
+            append(UInt8(bitPattern: cString[index]))
+            index &+= 1
+        }
     }
 
     mutating func append(decimal value: Int64) {
@@ -60,15 +70,20 @@ struct DiagnosticLine {
     }
 
     /// Writes the line and a newline to fd 2; errors are ignored (there is
-    /// nobody left to tell).
+    /// nobody left to tell). The filter allows only the buffer's own address,
+    /// so after a short write the rest moves to the front before the next one.
     mutating func emit() {
         buffer[count] = 0x0a
         count &+= 1
-        var done = 0
-        while done < count {
-            let n = Glibc.write(2, buffer + done, count - done)
-            if n <= 0 { break }
-            done &+= n
+        while count > 0 {
+            let n = Glibc.write(2, buffer, count)
+            if n <= 0 || n > count { break }
+            var index = 0
+            while index < count - n {
+                buffer[index] = buffer[index + n]
+                index &+= 1
+            }
+            count &-= n
         }
         count = 0
     }
@@ -97,10 +112,21 @@ enum Diagnostics {
     static var x32SyscallBit: Int32 { 0x4000_0000 }
     static let signalStackSize = 64 * 1024
 
-    /// Installs the SIGSYS, fault and SIGALRM handlers on their own stack and
-    /// ignores SIGPIPE, so that a closed stdout makes `puts` fail instead of
-    /// killing the tender. With `core`, fault handlers reset themselves and
-    /// return, so the fault repeats under the default action and dumps core.
+    /// How often SIGALRM repeats once `--timeout` has expired: a handler
+    /// blocked in its diagnostic write (stderr a full pipe) is interrupted
+    /// by the next tick, which exits without writing.
+    static let timeoutRepeatMicroseconds = 100_000
+
+    /// Installs the SIGSYS, fault and SIGALRM handlers on their own stack;
+    /// ignores SIGPIPE and SIGXFSZ, so that a closed stdout or a file-size
+    /// limit makes `puts` or `blkwrite` fail with `NABLA_EIO` instead of
+    /// killing the tender silently; and limits core files to `--core` runs.
+    /// With `core`, fault handlers reset themselves and return, so the fault
+    /// repeats under the default action and dumps core.
+    ///
+    /// No handler blocks another signal while it runs (its own excepted):
+    /// SIGTERM, SIGINT and a repeated SIGALRM end the process even while a
+    /// handler waits in its write to stderr.
     static func install(_ options: GuardOptions) throws(TenderError) {
         guard let stack = mmap(nil, signalStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               stack != MAP_FAILED else {
@@ -109,34 +135,23 @@ enum Diagnostics {
         var altstack = stack_t(ss_sp: stack, ss_flags: 0, ss_size: signalStackSize)
         guard sigaltstack(&altstack, nil) == 0 else { throw .hostCall("sigaltstack", .current) }
 
-        var action = sigaction()
-        action.__sigaction_handler.sa_sigaction = forbiddenSyscall
-        action.sa_flags = SA_SIGINFO | SA_ONSTACK
-        sigfillset(&action.sa_mask)
-        guard sigaction(SIGSYS, &action, nil) == 0 else { throw .hostCall("sigaction(SIGSYS)", .current) }
-
-        var fault = sigaction()
-        fault.__sigaction_handler.sa_sigaction = guestFault
-        fault.sa_flags = SA_SIGINFO | SA_ONSTACK | (options.core ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0)
-        sigfillset(&fault.sa_mask)
-        for signal in faultSignals {
-            guard sigaction(signal, &fault, nil) == 0 else { throw .hostCall("sigaction(\(signal))", .current) }
+        try handle(SIGSYS, with: forbiddenSyscall, flags: 0)
+        let faultFlags = options.core ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0
+        for signal in faultSignals { try handle(signal, with: guestFault, flags: faultFlags) }
+        if options.timeoutMilliseconds != nil {
+            // SA_NODEFER: the next tick runs the handler again on top of a
+            // blocked first one.
+            try handle(SIGALRM, with: timedOut, flags: Int32(SA_NODEFER))
         }
-        if options.core {
-            var limit = rlimit()
-            if getrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0 {
-                limit.rlim_cur = limit.rlim_max
-                _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit)
+
+        // Core files only with --core: a guest fault must not leave the
+        // tender's memory, guest memory included, in the working directory.
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0 {
+            limit.rlim_cur = options.core ? limit.rlim_max : 0
+            guard setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0 else {
+                throw .hostCall("setrlimit(RLIMIT_CORE)", .current)
             }
-        }
-
-        if let milliseconds = options.timeoutMilliseconds {
-            var alarm = sigaction()
-            alarm.__sigaction_handler.sa_sigaction = timedOut
-            alarm.sa_flags = SA_SIGINFO | SA_ONSTACK
-            sigfillset(&alarm.sa_mask)
-            guard sigaction(SIGALRM, &alarm, nil) == 0 else { throw .hostCall("sigaction(SIGALRM)", .current) }
-            nabla_host()!.pointee.timeout_ms = milliseconds
         }
 
         // A parent may have started us with signals blocked (the mask is
@@ -145,26 +160,46 @@ enum Diagnostics {
         sigemptyset(&needed)
         for signal in faultSignals + [SIGSYS, SIGALRM] { sigaddset(&needed, signal) }
         guard sigprocmask(SIG_UNBLOCK, &needed, nil) == 0 else { throw .hostCall("sigprocmask", .current) }
-        var ignore = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        guard sigaction(SIGPIPE, &ignore, nil) == 0 else { throw .hostCall("sigaction(SIGPIPE)", .current) }
+        for signal in [SIGPIPE, SIGXFSZ] {
+            var ignore = sigaction()
+            ignore.__sigaction_handler.sa_handler = SIG_IGN
+            guard sigaction(signal, &ignore, nil) == 0 else { throw .hostCall("sigaction(\(signal))", .current) }
+        }
+    }
+
+    private typealias Handler = @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void
+
+    /// Installs `handler` for `signal` on the signal stack, with an empty mask.
+    private static func handle(_ signal: Int32, with handler: Handler, flags: Int32) throws(TenderError) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = handler
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK | flags
+        sigemptyset(&action.sa_mask)
+        guard sigaction(signal, &action, nil) == 0 else { throw .hostCall("sigaction(\(signal))", .current) }
     }
 }
 
 /// Arms `--timeout`: the kernel delivers SIGALRM when it expires, with no
-/// system call from the process, and the handler ends the guest. Called last
+/// system call from the process, and the handler ends the guest; it repeats
+/// every ``Diagnostics/timeoutRepeatMicroseconds`` after that. Called last
 /// before the filter, so the guest's time is what is measured.
 func armTimeout(milliseconds: UInt64) throws(TenderError) {
     var timer = itimerval()
     timer.it_value.tv_sec = Int(milliseconds / 1000)
     timer.it_value.tv_usec = Int(milliseconds % 1000) * 1000
+    timer.it_interval.tv_usec = Diagnostics.timeoutRepeatMicroseconds
     guard setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil) == 0 else { throw .hostCall("setitimer", .current) }
 }
 
 /// The SIGALRM handler: `--timeout` expired.
+/// The first tick prints the line; any later one (the first is blocked in
+/// its write) exits at once without writing.
 private func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+    let scratch = nabla_scratch()
+    if scratch.pointee.timeout_reported != 0 { nabla_sys_exit_group(ExitStatus.timedOut) }
+    scratch.pointee.timeout_reported = 1
     var line = DiagnosticLine()
-    let milliseconds = nabla_host()!.pointee.timeout_ms
+    let milliseconds = nabla_config().pointee.timeout_ms
     line.append("nabla-run: guest timed out after ")
     line.append(unsignedDecimal: milliseconds / 1000)
     if milliseconds % 1000 != 0 {
@@ -185,10 +220,10 @@ private func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?,
 /// the handler has reset itself and returns instead: the instruction faults
 /// again under the default action, which dumps core.
 private func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
-    let host = nabla_host()!
+    let config = nabla_config()
     let pc = nabla_ucontext_pc(context)
     let address = info.map { UInt64(UInt(bitPattern: nabla_siginfo_addr($0))) } ?? 0
-    let inImage = pc >= host.pointee.image_base && pc < host.pointee.image_end
+    let inImage = pc >= config.pointee.image_base && pc < config.pointee.image_end
     var line = DiagnosticLine()
     line.append(inImage ? "nabla-run: guest fault: " : "nabla-run: fault outside the guest image: ")
     switch signal {
@@ -202,9 +237,9 @@ private func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>
     line.append(hex: pc)
     if inImage {
         line.append(" (image offset ")
-        line.append(hex: pc &- host.pointee.image_base)
+        line.append(hex: pc &- config.pointee.image_base)
         line.append("; addr2line -e ")
-        line.append(cString: nabla_host_image_path())
+        line.append(cString: nabla_image_path(), limit: Int(NABLA_IMAGE_PATH_SIZE))
         line.append(" ")
         line.append(hex: pc)
         line.append(")")
@@ -212,13 +247,13 @@ private func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>
     if signal == SIGSEGV || signal == SIGBUS {
         line.append(", address ")
         line.append(hex: address)
-        let guardStart = host.pointee.guard_start
+        let guardStart = config.pointee.guard_start
         if address >= guardStart && address < guardStart &+ UInt64(NABLA_GUARD_SIZE) {
             line.append(": stack overflow into the guard page")
         }
     }
     line.emit()
-    if host.pointee.core_dump != 0 && signal != SIGTRAP { return }
+    if config.pointee.core_dump != 0 && signal != SIGTRAP { return }
     nabla_sys_exit_group(128 &+ signal)
 }
 
@@ -231,7 +266,7 @@ private func forbiddenSyscall(_ signal: Int32, _ info: UnsafeMutablePointer<sigi
         let number = nabla_siginfo_syscall(info)
         if nabla_siginfo_arch(info) != Diagnostics.auditArchX86_64 {
             line.append("i386 system call")
-        } else if number & Diagnostics.x32SyscallBit != 0 {
+        } else if number >= 0 && number & Diagnostics.x32SyscallBit != 0 {
             line.append("x32 ")
             appendName(of: number & ~Diagnostics.x32SyscallBit, to: &line)
         } else {
@@ -249,7 +284,7 @@ private func forbiddenSyscall(_ signal: Int32, _ info: UnsafeMutablePointer<sigi
 
 private func appendName(of number: Int32, to line: inout DiagnosticLine) {
     if let name = nabla_syscall_name(Int(number)) {
-        line.append(cString: name)
+        line.append(cString: name, limit: 64)
     } else {
         line.append("unknown")
     }

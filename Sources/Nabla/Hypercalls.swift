@@ -1,12 +1,17 @@
 // Hypercalls.swift: the seven entries of the hypercall table.
 //
-// These run on the guest's stack, under the seccomp filter. Rules for every
-// line in this file (docs/architecture.md, "Hypercall handlers"):
+// The guest calls the assembly thunks in tender/hypercall_x86_64.S, which
+// switch to the tender's own hypercall stack and call the handlers below,
+// under the seccomp filter. Rules for every line in this file
+// (docs/architecture.md, "Hypercall handlers"):
 //   - no allocation, no classes, no arrays, no strings, no Swift globals that
-//     need lazy initialisation: state comes from nabla_host() (a C struct);
+//     need lazy initialisation: state comes from nabla_config() (sealed
+//     read-only before the filter) and nabla_scratch() (C structs);
 //   - no traps: arithmetic on guest values is checked or wrapping, pointers
-//     are range-checked before use;
-//   - each makes only the syscall the policy pins for it (plus write(2) on
+//     are range-checked before use, every index is bounded;
+//   - nothing read back from the scratch state (which the guest can write)
+//     decides what a system call may touch;
+//   - each makes only the syscalls the policy pins for it (plus write(2) on
 //     the diagnostic buffer when tracing).
 
 import CNablaTender
@@ -19,23 +24,22 @@ public enum Hypercall: Int, CaseIterable, Sendable {
     /// The name in docs/abi.md.
     public var name: String { "\(self)" }
 
-    /// The table of C function pointers written after the boot info.
-    static var table: nabla_hypercalls {
-        nabla_hypercalls(walltime: hypercallWalltime, puts: hypercallPuts, poll: hypercallPoll,
-                         blkread: hypercallBlockRead, blkwrite: hypercallBlockWrite,
-                         netread: hypercallNetRead, netwrite: hypercallNetWrite)
-    }
+    /// Its index in the table (NABLA_HYPERCALL_*).
+    var index: UInt32 { UInt32(rawValue) }
+
+    /// The table written after the boot info: the thunks' addresses.
+    static var table: nabla_hypercalls { nabla_hypercall_thunks().pointee }
 }
 
 // MARK: - Guest memory checks
 
-/// True if `[address, address + length)` lies inside one of `count` ranges.
+/// True if `[address, address + length)` lies inside one of the ranges
+/// `range` returns (nil past the last one).
 @inline(__always)
-private func within(_ address: UInt64, _ length: UInt64, _ count: UInt32,
-                    _ range: (UInt32) -> UnsafeMutablePointer<nabla_host_range>?) -> Bool {
+private func within(_ address: UInt64, _ length: UInt64,
+                    _ range: (UInt32) -> UnsafePointer<nabla_host_range>?) -> Bool {
     var index: UInt32 = 0
-    while index < count {
-        let bounds = range(index)!
+    while let bounds = range(index) {
         if address >= bounds.pointee.start && address <= bounds.pointee.end && length <= bounds.pointee.end &- address {
             return true
         }
@@ -49,18 +53,18 @@ private func within(_ address: UInt64, _ length: UInt64, _ count: UInt32,
 /// so a write to a disk, a tap or the console cannot stop half-way.
 @inline(__always)
 private func guestReadable(_ address: UInt64, _ length: UInt64) -> Bool {
-    within(address, length, nabla_host()!.pointee.readable_count, nabla_host_readable)
+    within(address, length, nabla_host_readable)
 }
 
 /// True if the tender may store `length` bytes at `address` for the guest:
 /// the range lies inside one writable guest range.
 @inline(__always)
 private func guestWritable(_ address: UInt64, _ length: UInt64) -> Bool {
-    within(address, length, nabla_host()!.pointee.writable_count, nabla_host_writable)
+    within(address, length, nabla_host_writable)
 }
 
 @inline(__always)
-private var tracing: Bool { nabla_host()!.pointee.trace != 0 }
+private var tracing: Bool { nabla_config().pointee.trace != 0 }
 
 /// Maps a failed host call's errno to the guest's error code.
 @inline(__always)
@@ -70,7 +74,8 @@ private func guestError(_ error: Int32) -> Int64 {
 
 // MARK: - walltime: clock_gettime
 
-private func hypercallWalltime(_ clock: UInt32) -> Int64 {
+@_cdecl("nabla_hypercall_walltime_handler")
+func hypercallWalltime(_ clock: UInt32) -> Int64 {
     var result: Int64
     var now = timespec()
     switch clock {
@@ -82,7 +87,7 @@ private func hypercallWalltime(_ clock: UInt32) -> Int64 {
     default:
         result = Int64(NABLA_EINVAL)
     }
-    nabla_host_count(0, 0)
+    nabla_host_count(NABLA_HYPERCALL_WALLTIME, 0)
     if tracing {
         var line = DiagnosticLine()
         line.append("nabla-run: hypercall walltime(clock=")
@@ -96,11 +101,12 @@ private func hypercallWalltime(_ clock: UInt32) -> Int64 {
 
 // MARK: - puts: write on the console
 
-private func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
+@_cdecl("nabla_hypercall_puts_handler")
+func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     var result = Int64(NABLA_EFAULT)
     if guestReadable(address, length) {
-        let fd = nabla_host()!.pointee.console_fd
+        let fd: Int32 = 1  // the console; a literal, not a value the guest could change
         var done: UInt64 = 0
         result = Int64(length)
         while done < length {
@@ -115,7 +121,7 @@ private func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) ->
             }
         }
     }
-    nabla_host_count(1, result > 0 ? UInt64(result) : 0)
+    nabla_host_count(NABLA_HYPERCALL_PUTS, result > 0 ? UInt64(result) : 0)
     if tracing {
         var line = DiagnosticLine()
         line.append("nabla-run: hypercall puts(buf=")
@@ -131,33 +137,20 @@ private func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) ->
 
 // MARK: - poll: ppoll on the tender's pollfd array
 
-private func hypercallPoll(_ timeoutNanoseconds: UInt64, _ ready: UnsafeMutablePointer<UInt64>?) -> Int64 {
-    let host = nabla_host()!
+@_cdecl("nabla_hypercall_poll_handler")
+func hypercallPoll(_ timeoutNanoseconds: UInt64, _ ready: UnsafeMutablePointer<UInt64>?) -> Int64 {
     let readyAddress = UInt64(UInt(bitPattern: ready))
     var result: Int64
     if ready != nil && !guestWritable(readyAddress, 8) {
         result = Int64(NABLA_EFAULT)
     } else {
-        host.pointee.poll_timeout.tv_sec = Int(timeoutNanoseconds / 1_000_000_000)
-        host.pointee.poll_timeout.tv_nsec = Int(timeoutNanoseconds % 1_000_000_000)
-        let count = host.pointee.pollfd_count
-        let n = nabla_sys_ppoll(nabla_host_pollfds(), UInt(count), &host.pointee.poll_timeout)
         var mask: UInt64 = 0
-        if n > 0 {
-            let fds = nabla_host_pollfds()!
-            var index = 0
-            while index < Int(count) {
-                if fds[index].revents & Int16(POLLIN) != 0 {
-                    mask |= 1 &<< UInt64(nabla_host_pollfd_handle(UInt32(index)))
-                }
-                index &+= 1
-            }
-        }
+        let n = nabla_host_poll(timeoutNanoseconds, &mask)
         // An interrupted wait is an early return with nothing ready.
         result = n >= 0 ? Int64(n) : (n == -Int(EINTR) ? 0 : Int64(NABLA_EIO))
         ready?.pointee = mask
     }
-    nabla_host_count(2, 0)
+    nabla_host_count(NABLA_HYPERCALL_POLL, 0)
     if tracing {
         var line = DiagnosticLine()
         line.append("nabla-run: hypercall poll(timeout_ns=")
@@ -175,7 +168,7 @@ private func hypercallPoll(_ timeoutNanoseconds: UInt64, _ ready: UnsafeMutableP
 
 /// The device behind `handle` if it exists and is of `kind`.
 @inline(__always)
-private func device(_ handle: UInt32, kind: UInt32) -> UnsafeMutablePointer<nabla_host_device>? {
+private func device(_ handle: UInt32, kind: UInt32) -> UnsafePointer<nabla_host_device>? {
     guard let device = nabla_host_device(handle), device.pointee.kind == kind else { return nil }
     return device
 }
@@ -217,9 +210,14 @@ private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64,
     let fd = device.pointee.fd
     var done: UInt64 = 0
     while done < length {
+        // Each transfer is one chunk the filter allows at this position
+        // (BlockChunk): the filter, not only this check, keeps it inside the disk.
+        let position = offset &+ done
+        let chunk = min(length &- done, BlockChunk.largest(fitting: capacity &- position))
+        if chunk == 0 { return Int64(NABLA_EIO) }  // a short transfer left a sub-sector tail
         let buffer = UnsafeMutableRawPointer(bitPattern: UInt(address &+ done))
-        let position = off_t(Int64(bitPattern: offset &+ done))
-        let n = write ? pwrite(fd, buffer, Int(length &- done), position) : pread(fd, buffer, Int(length &- done), position)
+        let at = off_t(Int64(bitPattern: position))
+        let n = write ? pwrite(fd, buffer, Int(chunk), at) : pread(fd, buffer, Int(chunk), at)
         if n > 0 {
             done &+= UInt64(n)
         } else if n < 0 && errno == EINTR {
@@ -232,18 +230,52 @@ private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64,
     return Int64(NABLA_OK)
 }
 
-private func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
+/// The sizes a single block transfer may have: `NABLA_BLOCK_CHUNK_MIN`
+/// shifted left by `NABLA_BLOCK_CHUNK_STEP` bits at a time, `NABLA_BLOCK_CHUNKS`
+/// of them (512 B to 512 KiB). The disk's seccomp rules allow a transfer of
+/// at most S bytes only at positions up to `capacity - S`, one rule per size
+/// (``SeccompPolicy``), so the kernel itself refuses anything past the end.
+/// Used under the filter: C constants only, no globals.
+public enum BlockChunk {
+    /// The `index`th size.
+    @inline(__always)
+    public static func size(_ index: UInt32) -> UInt64 {
+        UInt64(NABLA_BLOCK_CHUNK_MIN) &<< UInt64(NABLA_BLOCK_CHUNK_STEP &* index)
+    }
+
+    /// The largest size not above `room`, or 0 if `room` is below the smallest.
+    @inline(__always)
+    public static func largest(fitting room: UInt64) -> UInt64 {
+        var best: UInt64 = 0
+        var index: UInt32 = 0
+        while index < NABLA_BLOCK_CHUNKS {
+            let size = size(index)
+            if size <= room { best = size }
+            index &+= 1
+        }
+        return best
+    }
+
+    /// The sizes a disk of `capacity` bytes gets rules for.
+    public static func sizes(capacity: UInt64) -> [UInt64] {
+        (0..<NABLA_BLOCK_CHUNKS).map(size).filter { $0 <= capacity }
+    }
+}
+
+@_cdecl("nabla_hypercall_blkread_handler")
+func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = blockRequest(handle, offset, address, length, write: false)
-    nabla_host_count(3, result == Int64(NABLA_OK) ? length : 0)
+    nabla_host_count(NABLA_HYPERCALL_BLKREAD, result == Int64(NABLA_OK) ? length : 0)
     if tracing { traceDeviceCall("blkread", handle, address, length, result, offset: offset) }
     return result
 }
 
-private func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
+@_cdecl("nabla_hypercall_blkwrite_handler")
+func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = blockRequest(handle, offset, address, length, write: true)
-    nabla_host_count(4, result == Int64(NABLA_OK) ? length : 0)
+    nabla_host_count(NABLA_HYPERCALL_BLKWRITE, result == Int64(NABLA_OK) ? length : 0)
     if tracing { traceDeviceCall("blkwrite", handle, address, length, result, offset: offset) }
     return result
 }
@@ -287,18 +319,20 @@ private func netWrite(_ handle: UInt32, _ address: UInt64, _ length: UInt64) -> 
     }
 }
 
-private func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt64) -> Int64 {
+@_cdecl("nabla_hypercall_netread_handler")
+func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = netRead(handle, address, size)
-    nabla_host_count(5, result > 0 ? UInt64(result) : 0)
+    nabla_host_count(NABLA_HYPERCALL_NETREAD, result > 0 ? UInt64(result) : 0)
     if tracing { traceDeviceCall("netread", handle, address, size, result) }
     return result
 }
 
-private func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
+@_cdecl("nabla_hypercall_netwrite_handler")
+func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
     let result = netWrite(handle, address, length)
-    nabla_host_count(6, result == Int64(NABLA_OK) ? length : 0)
+    nabla_host_count(NABLA_HYPERCALL_NETWRITE, result == Int64(NABLA_OK) ? length : 0)
     if tracing { traceDeviceCall("netwrite", handle, address, length, result) }
     return result
 }

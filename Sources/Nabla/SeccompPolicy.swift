@@ -33,21 +33,48 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible {
     public static let guestSet: [Syscall] = [.read, .write, .pread64, .pwrite64, .ppoll, .clockGettime, .exitGroup]
 }
 
-/// Argument `argument` must equal `value`; `meaning` says what the value is.
+/// Argument `argument` must equal `value` (or, for sizes and offsets, be at
+/// most `value`, compared unsigned over all 64 bits); `meaning` says what the
+/// value is.
 public struct ArgumentPin: Hashable, Sendable, CustomStringConvertible {
+    /// How the argument is compared with the value.
+    public enum Comparison: String, Hashable, Sendable {
+        case equal = "=="
+        case atMost = "<="
+    }
+
     public var argument: Int
+    public var comparison: Comparison
     public var value: UInt64
     public var meaning: String?
 
     public init(_ argument: Int, equals value: UInt64, _ meaning: String? = nil) {
+        self.init(argument, .equal, value, meaning)
+    }
+
+    public init(_ argument: Int, atMost value: UInt64, _ meaning: String? = nil) {
+        self.init(argument, .atMost, value, meaning)
+    }
+
+    public init(_ argument: Int, _ comparison: Comparison, _ value: UInt64, _ meaning: String? = nil) {
         self.argument = argument
+        self.comparison = comparison
         self.value = value
         self.meaning = meaning
     }
 
+    /// True if an argument of `actual` passes this pin.
+    public func admits(_ actual: UInt64) -> Bool {
+        switch comparison {
+        case .equal: actual == value
+        case .atMost: actual <= value
+        }
+    }
+
     public var description: String {
         let shown = value > 0xffff ? hex(value) : String(value)
-        return meaning.map { "== \(shown) [\($0)]" } ?? "== \(shown)"
+        let head = "\(comparison.rawValue) \(shown)"
+        return meaning.map { "\(head) [\($0)]" } ?? head
     }
 }
 
@@ -81,12 +108,14 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
 
     /// The guest-phase policy for a run: the console, the diagnostic
     /// buffer, the tender's pollfd array, two clocks, exit_group, and each
-    /// device's descriptor for the calls its hypercalls make.
+    /// device's descriptor for the calls its hypercalls make, with the sizes
+    /// and offsets those calls may have.
     public init(for host: HostAddresses, devices: [AttachedDevice] = [], core: Bool = false) {
         rules = [
             SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
             SyscallRule(.write, [ArgumentPin(0, equals: 2, "stderr"),
-                                 ArgumentPin(1, equals: host.diagnosticBuffer, "tender diagnostic buffer")]),
+                                 ArgumentPin(1, equals: host.diagnosticBuffer, "tender diagnostic buffer"),
+                                 ArgumentPin(2, atMost: UInt64(NABLA_DIAG_SIZE), "its size")]),
             SyscallRule(.ppoll, [ArgumentPin(0, equals: host.pollfds, "tender pollfd array"),
                                  ArgumentPin(1, equals: UInt64(host.pollfdCount)),
                                  ArgumentPin(2, equals: host.pollTimeout, "tender timeout"),
@@ -101,14 +130,21 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             switch device.kind {
             case .block:
                 let meaning = "disk \(device.name) (\(device.path))"
-                rules.append(SyscallRule(.pread64, [ArgumentPin(0, equals: fd, meaning)]))
-                if !device.readOnly {
-                    rules.append(SyscallRule(.pwrite64, [ArgumentPin(0, equals: fd, meaning)]))
+                let calls: [Syscall] = device.readOnly ? [.pread64] : [.pread64, .pwrite64]
+                for call in calls {
+                    // One rule per transfer size S: at most S bytes, at an
+                    // offset where S bytes still end inside the disk.
+                    for size in BlockChunk.sizes(capacity: device.capacity) {
+                        rules.append(SyscallRule(call, [ArgumentPin(0, equals: fd, meaning),
+                                                        ArgumentPin(2, atMost: size),
+                                                        ArgumentPin(3, atMost: device.capacity - size, "capacity - \(size)")]))
+                    }
                 }
             case .net:
                 let meaning = "tap \(device.name) (\(device.path))"
-                rules.append(SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning)]))
-                rules.append(SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning)]))
+                let frame = UInt64(NABLA_NET_FRAME_MAX)
+                rules.append(SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, equals: frame, "largest frame")]))
+                rules.append(SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, atMost: frame, "largest frame")]))
             }
         }
     }
@@ -139,7 +175,8 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
         try check(seccomp_attr_set(context, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP), "seccomp_attr_set")
         for rule in rules {
             var comparisons = rule.pins.map {
-                scmp_arg_cmp(arg: UInt32($0.argument), op: SCMP_CMP_EQ, datum_a: $0.value, datum_b: 0)
+                scmp_arg_cmp(arg: UInt32($0.argument), op: $0.comparison == .equal ? SCMP_CMP_EQ : SCMP_CMP_LE,
+                             datum_a: $0.value, datum_b: 0)
             }
             try check(seccomp_rule_add_exact_array(context, SCMP_ACT_ALLOW, rule.syscall.number,
                                                    UInt32(comparisons.count), &comparisons),
@@ -178,14 +215,14 @@ public struct HostAddresses: Sendable {
     public var pollfdCount: UInt32
     public var pollTimeout: UInt64
 
-    /// The addresses in this process.
-    public static var current: HostAddresses {
-        let host = nabla_host()!
-        return HostAddresses(
-            diagnosticBuffer: UInt64(UInt(bitPattern: nabla_host_diag())),
-            pollfds: UInt64(UInt(bitPattern: nabla_host_pollfds())),
-            pollfdCount: host.pointee.pollfd_count,
-            pollTimeout: UInt64(UInt(bitPattern: host)) + UInt64(MemoryLayout<nabla_host>.offset(of: \.poll_timeout)!))
+    /// The addresses in this process; `pollfdCount` NICs.
+    public static func current(pollfdCount: UInt32) -> HostAddresses {
+        let base = UInt64(UInt(bitPattern: nabla_scratch()))
+        func address(_ field: PartialKeyPath<nabla_host_scratch>) -> UInt64 {
+            base + UInt64(MemoryLayout<nabla_host_scratch>.offset(of: field)!)
+        }
+        return HostAddresses(diagnosticBuffer: address(\.diag), pollfds: address(\.pollfds),
+                             pollfdCount: pollfdCount, pollTimeout: address(\.poll_timeout))
     }
 }
 

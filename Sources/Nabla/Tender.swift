@@ -78,48 +78,21 @@ public enum Tender {
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
 
-        let host = nabla_host()!
-        host.pointee.console_fd = 1
-        host.pointee.device_count = UInt32(devices.count)
-        var pollfds: UInt32 = 0
-        for (handle, device) in devices.enumerated() {
-            nabla_host_device(UInt32(handle))!.pointee = device.hostDescription
-            if device.kind == .net {
-                nabla_host_set_pollfd(pollfds, device.fd, UInt32(handle))
-                pollfds += 1
-            }
-        }
-        host.pointee.pollfd_count = pollfds
-        let policy = SeccompPolicy(for: .current, devices: devices, core: configuration.guards.core)
+        let host = HostState(image: image, imagePath: path, layout: layout, devices: devices,
+                             trace: configuration.trace, guards: configuration.guards)
+        let policy = SeccompPolicy(for: .current(pollfdCount: host.pollfdCount), devices: devices,
+                                   core: configuration.guards.core)
         let filter = try policy.compile()
 
         try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
-                                            devices: devices, hypercalls: Hypercall.table)
-        host.pointee.mem_start = layout.memory.start
-        host.pointee.mem_end = layout.memory.end
-        host.pointee.image_base = image.lowestAddress
-        host.pointee.image_end = image.highestAddress
-        host.pointee.guard_start = layout.guardPage.start
-        host.pointee.core_dump = configuration.guards.core ? 1 : 0
-        withUnsafeMutableBytes(of: &host.pointee.image_path) { buffer in
-            let bytes = Array(path.utf8.prefix(buffer.count - 1))
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
-            buffer[bytes.count] = 0
-        }
-        host.pointee.readable_count = UInt32(layout.readable.count)
-        for (index, range) in layout.readable.enumerated() {
-            nabla_host_readable(UInt32(index))!.pointee = nabla_host_range(start: range.start, end: range.end)
-        }
-        host.pointee.writable_count = UInt32(layout.writable.count)
-        for (index, range) in layout.writable.enumerated() {
-            nabla_host_writable(UInt32(index))!.pointee = nabla_host_range(start: range.start, end: range.end)
-        }
-        host.pointee.trace = configuration.trace ? 1 : 0
+                             devices: devices, hypercalls: Hypercall.table)
+        host.publish()
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
         try Diagnostics.install(configuration.guards)
         Auditor.writeManifest(policy: policy)
         closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
+        try HostState.seal()
         if let milliseconds = configuration.guards.timeoutMilliseconds { try armTimeout(milliseconds: milliseconds) }
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)
     }
@@ -131,9 +104,8 @@ public enum Tender {
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
         defer { for device in devices { Sys.close(device.fd) } }
-        let host = nabla_host()!
-        host.pointee.pollfd_count = UInt32(devices.filter { $0.kind == .net }.count)
-        return SeccompPolicy(for: .current, devices: devices, core: configuration.guards.core)
+        let nics = UInt32(devices.filter { $0.kind == .net }.count)
+        return SeccompPolicy(for: .current(pollfdCount: nics), devices: devices, core: configuration.guards.core)
     }
 
     /// Reads the whole image, refusing what is not a regular file of a

@@ -203,10 +203,9 @@ struct NablaRun: ParsableCommand {
         } catch {
             StandardError.write("nabla-run: \(error)\n")
         }
-        if case .signal(let signal) = report.exit {
-            Glibc.signal(signal, SIG_DFL)
-            Glibc.kill(getpid(), signal)
-        }
+        // A traced process killed by a signal gives 128 + the signal, as a
+        // shell reports it; the tracer does not kill itself with the signal
+        // (it would dump its own core).
         Glibc.exit(report.exit.shellStatus)
     }
 

@@ -233,7 +233,7 @@ struct AttackTests {
         }
     }
 
-    @Test("tap pins: pread64 and pwrite64 on the tap fd, or its fd with high bits, are stopped; read and write pass")
+    @Test("tap pins: pread64 and pwrite64 on the tap fd, its fd with high bits, or a frame larger than 1514 bytes are stopped; read and write pass")
     func tapPins() throws {
         let guest = try Paths.guest("attack-syscall")
         let tap = try AttackTap()
@@ -249,7 +249,11 @@ struct AttackTests {
                 ("pwrite64 on the tap fd", ["18", String(fd), "buf", "64", "0"], "pwrite64"),
                 ("read on the tap fd with bit 32 set", ["0", hexString(0x1_0000_0000 | UInt64(fd)), "buf", "64"], "read"),
                 ("write on the tap fd with bit 32 set", ["1", hexString(0x1_0000_0000 | UInt64(fd)), "buf", "64"], "write"),
-                ("read on fd 0 with a tap attached", ["0", "0", "buf", "64"], "read"),
+                ("read on fd 0 with a tap attached", ["0", "0", "buf", "1514"], "read"),
+                ("read on the tap fd of less than a frame", ["0", String(fd), "buf", "64"], "read"),
+                ("a 9000-byte jumbo frame", ["1", String(fd), "buf", "9000"], "write"),
+                ("a 64972-byte frame", ["1", String(fd), "buf", "64972"], "write"),
+                ("one byte past the largest frame", ["1", String(fd), "buf", "1515"], "write"),
             ]
             for (what, arguments, name) in stopped {
                 let outcome = try dir.run(["--net", tap.name, guest] + arguments)
@@ -259,7 +263,7 @@ struct AttackTests {
             }
             // The allowed forms: read finds nothing (the fd is non-blocking:
             // -EAGAIN), write sends one 64-byte frame onto the tap.
-            let read = try dir.run(["--net", tap.name, guest, "0", String(fd), "buf", "64"])
+            let read = try dir.run(["--net", tap.name, guest, "0", String(fd), "buf", "1514"])
             #expect(read.status == 0, "\(read)")
             #expect(read.stdout == "calling 0\nreturned -11\n")
             let write = try dir.run(["--net", tap.name, guest, "1", String(fd), "buf", "64"])

@@ -11,7 +11,7 @@ private func normalised(_ text: String) -> [String] {
 
 private let baseRules = [
     "allow write (1) if fd == 1 [console]",
-    "allow write (1) if fd == 2 [stderr] && buf == ADDR [tender diagnostic buffer]",
+    "allow write (1) if fd == 2 [stderr] && buf == ADDR [tender diagnostic buffer] && count <= 512 [its size]",
     "allow clock_gettime (228) if clockid == 0 [CLOCK_REALTIME]",
     "allow clock_gettime (228) if clockid == 1 [CLOCK_MONOTONIC]",
     "allow exit_group (231)",
@@ -37,10 +37,11 @@ struct PolicyInspectionTests {
             let outcome = try nablaRun(["--policy", "--disk", "data=" + a, "--disk-readonly", b])
             #expect(outcome.status == 0, "\(outcome)")
             let lines = normalised(outcome.stdout)
-            #expect(lines.first == "seccomp policy for the guest phase: 9 rules over 6 of the 7 guest system calls")
-            #expect(lines.contains("allow pread64 (17) if fd == 3 [disk data (\(a))]"))
-            #expect(lines.contains("allow pwrite64 (18) if fd == 3 [disk data (\(a))]"))
-            #expect(lines.contains("allow pread64 (17) if fd == 4 [disk disk (\(b))]"))
+            // Two transfer sizes fit a 4096-byte disk: 512 and 2048 bytes.
+            #expect(lines.first == "seccomp policy for the guest phase: 12 rules over 6 of the 7 guest system calls")
+            #expect(lines.contains("allow pread64 (17) if fd == 3 [disk data (\(a))] && count <= 512 && pos <= 3584 [capacity - 512]"))
+            #expect(lines.contains("allow pwrite64 (18) if fd == 3 [disk data (\(a))] && count <= 2048 && pos <= 2048 [capacity - 2048]"))
+            #expect(lines.contains("allow pread64 (17) if fd == 4 [disk disk (\(b))] && count <= 2048 && pos <= 2048 [capacity - 2048]"))
             #expect(!lines.contains { $0.hasPrefix("allow pwrite64") && $0.contains("fd == 4") })
         }
     }

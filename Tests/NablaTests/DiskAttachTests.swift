@@ -107,7 +107,7 @@ struct DiskAttachTests {
         }
     }
 
-    @Test("the policy pins pread64 to each disk and pwrite64 to writable ones")
+    @Test("the policy pins pread64 to each disk and pwrite64 to writable ones, with sizes and offsets inside the disk")
     func policy() {
         let host = HostAddresses(diagnosticBuffer: 0xd01000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
         let devices = [
@@ -115,10 +115,15 @@ struct DiskAttachTests {
             AttachedDevice(name: "ro", kind: .block, path: "/d/b.img", fd: 4, readOnly: true, capacity: 4096),
         ]
         let rules = SeccompPolicy(for: host, devices: devices).rules.map(\.description)
-        #expect(Array(rules.suffix(3)) == [
-            "allow pread64 (17) if fd == 3 [disk disk (/d/a.img)]",
-            "allow pwrite64 (18) if fd == 3 [disk disk (/d/a.img)]",
-            "allow pread64 (17) if fd == 4 [disk ro (/d/b.img)]",
+        // One rule per transfer size that fits the 4096-byte disk (512 and
+        // 2048 bytes), each ending inside it.
+        #expect(Array(rules.suffix(6)) == [
+            "allow pread64 (17) if fd == 3 [disk disk (/d/a.img)] && count <= 512 && pos <= 3584 [capacity - 512]",
+            "allow pread64 (17) if fd == 3 [disk disk (/d/a.img)] && count <= 2048 && pos <= 2048 [capacity - 2048]",
+            "allow pwrite64 (18) if fd == 3 [disk disk (/d/a.img)] && count <= 512 && pos <= 3584 [capacity - 512]",
+            "allow pwrite64 (18) if fd == 3 [disk disk (/d/a.img)] && count <= 2048 && pos <= 2048 [capacity - 2048]",
+            "allow pread64 (17) if fd == 4 [disk ro (/d/b.img)] && count <= 512 && pos <= 3584 [capacity - 512]",
+            "allow pread64 (17) if fd == 4 [disk ro (/d/b.img)] && count <= 2048 && pos <= 2048 [capacity - 2048]",
         ])
         #expect(!rules.contains { $0.contains("pwrite64") && $0.contains("fd == 4") })
     }

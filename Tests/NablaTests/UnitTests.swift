@@ -101,7 +101,7 @@ struct SeccompPolicyTests {
         let policy = SeccompPolicy(for: host)
         #expect(policy.description.split(separator: "\n") == [
             "allow write (1) if fd == 1 [console]",
-            "allow write (1) if fd == 2 [stderr] && buf == 0xd01000 [tender diagnostic buffer]",
+            "allow write (1) if fd == 2 [stderr] && buf == 0xd01000 [tender diagnostic buffer] && count <= 512 [its size]",
             "allow ppoll (271) if fds == 0xd02000 [tender pollfd array] && nfds == 0 && tmo == 0xd03000 [tender timeout] && sigmask == 0 [no signal mask]",
             "allow clock_gettime (228) if clockid == 0 [CLOCK_REALTIME]",
             "allow clock_gettime (228) if clockid == 1 [CLOCK_MONOTONIC]",
@@ -119,11 +119,12 @@ struct SeccompPolicyTests {
 
     @Test("pins the addresses of the tender's own buffers")
     func currentAddresses() {
-        let current = HostAddresses.current
-        #expect(current.diagnosticBuffer == UInt64(UInt(bitPattern: nabla_host_diag())))
-        #expect(current.pollfds == UInt64(UInt(bitPattern: nabla_host_pollfds())))
-        let timeout = withUnsafeMutablePointer(to: &nabla_host()!.pointee.poll_timeout) { UInt64(UInt(bitPattern: $0)) }
-        #expect(current.pollTimeout == timeout)
+        let current = HostAddresses.current(pollfdCount: 2)
+        let scratch = nabla_scratch()
+        #expect(current.diagnosticBuffer == UInt64(UInt(bitPattern: nabla_diag())))
+        #expect(current.pollfds == withUnsafeMutablePointer(to: &scratch.pointee.pollfds) { UInt64(UInt(bitPattern: $0)) })
+        #expect(current.pollTimeout == withUnsafeMutablePointer(to: &scratch.pointee.poll_timeout) { UInt64(UInt(bitPattern: $0)) })
+        #expect(current.pollfdCount == 2)
     }
 
     @Test("compiles to a BPF program")

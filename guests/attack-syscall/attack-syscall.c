@@ -10,6 +10,7 @@
  * pinned arguments, and with each pin altered.
  */
 #include <nabla.h>
+#include <nabla_attack.h>
 
 static char buffer[64] = "attack\n";
 
@@ -25,19 +26,6 @@ static int parse_argument(const char *text, uint64_t *value)
         return 0;
     }
     return nabla_parse_u64(text, value);
-}
-
-static long raw_syscall(uint64_t nr, const uint64_t a[6])
-{
-    long ret;
-    register uint64_t r10 __asm__("r10") = a[3];
-    register uint64_t r8 __asm__("r8") = a[4];
-    register uint64_t r9 __asm__("r9") = a[5];
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(nr), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
 }
 
 int main(int argc, char **argv)
@@ -59,7 +47,7 @@ int main(int argc, char **argv)
         }
     }
     printf("calling %llu\n", (unsigned long long)nr);
-    long r = raw_syscall(nr, args);
+    long r = attack_syscall(nr, args);
     printf("returned %ld\n", r);
     return 0;
 }

@@ -132,8 +132,19 @@ typedef uint32_t nabla_handle_t;
 
 /* ---- Hypercalls ------------------------------------------------------------
  *
- * Seven entries, called with the x86_64 System V calling convention on the
- * guest's own stack. See docs/abi.md for each contract. */
+ * Seven entries, called with the x86_64 System V calling convention. The
+ * guest calls on its own stack; the tender switches to a stack of its own
+ * for the handler and back before it returns. See docs/abi.md for each
+ * contract. Each entry's index in the table: */
+#define NABLA_HYPERCALL_WALLTIME  0u
+#define NABLA_HYPERCALL_PUTS      1u
+#define NABLA_HYPERCALL_POLL      2u
+#define NABLA_HYPERCALL_BLKREAD   3u
+#define NABLA_HYPERCALL_BLKWRITE  4u
+#define NABLA_HYPERCALL_NETREAD   5u
+#define NABLA_HYPERCALL_NETWRITE  6u
+#define NABLA_HYPERCALL_COUNT     7u
+
 struct nabla_hypercalls {
     /* Nanoseconds on clock `clock` (NABLA_CLOCK_*); NABLA_EINVAL otherwise. */
     int64_t (*walltime)(uint32_t clock);

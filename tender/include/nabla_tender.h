@@ -33,90 +33,140 @@ struct nabla_host_range {
     uint64_t end;
 };
 
-#define NABLA_HOST_MAX_RANGES 16u
-#define NABLA_DIAG_SIZE       512u
+#define NABLA_HOST_MAX_RANGES   16u
+#define NABLA_DIAG_SIZE         512u
+#define NABLA_IMAGE_PATH_SIZE   256u
 
-/* Everything a hypercall handler or the signal handler reads. Filled in
- * before the filter is loaded; the filter pins syscall arguments to the
- * addresses of pollfds, poll_timeout and diag. */
-struct nabla_host {
+/* Block transfers: each pread64/pwrite64 moves at most one chunk, and the
+ * filter allows a chunk of size S (count <= S) only at an offset where it
+ * ends inside the disk (pos <= capacity - S). The chunk sizes are
+ * NABLA_BLOCK_CHUNK_MIN << (NABLA_BLOCK_CHUNK_STEP * k), k < NABLA_BLOCK_CHUNKS:
+ * 512 B, 2 KiB, ..., 512 KiB. docs/security.md, "Disks". */
+#define NABLA_BLOCK_CHUNK_MIN   512u
+#define NABLA_BLOCK_CHUNK_STEP  2u
+#define NABLA_BLOCK_CHUNKS      6u
+
+/*
+ * The host state, in two parts.
+ *
+ * struct nabla_host_config is everything a hypercall or signal handler
+ * trusts: descriptors, capacities, guest ranges, the image path. The tender
+ * builds it once, copies it in with nabla_host_publish() and makes it
+ * read-only with nabla_host_seal() before the filter is loaded. The guest
+ * shares the address space but cannot change it afterwards: mprotect is not
+ * one of the seven system calls.
+ *
+ * struct nabla_host_scratch is what handlers write under the filter: the
+ * ppoll array and timeout, the diagnostic buffer, counters, the timeout
+ * flag. The guest can write it too, so a handler never trusts a value it
+ * reads back from it; the filter pins addresses inside it.
+ */
+struct nabla_host_config {
     uint64_t mem_start;
     uint64_t mem_end;
-    uint32_t trace;             /* nonzero: log each hypercall on fd 2 */
-    int32_t  console_fd;        /* 1 */
-    uint32_t device_count;
-    uint32_t writable_count;
-    uint32_t readable_count;
-    uint32_t reserved3;
     uint64_t image_base;        /* lowest PT_LOAD address, for diagnostics */
     uint64_t image_end;         /* first page past the image */
     uint64_t guard_start;       /* the guard page below the stack */
     uint64_t timeout_ms;        /* --timeout, for its message */
+    uint32_t trace;             /* nonzero: log each hypercall on fd 2 */
     uint32_t core_dump;         /* --core: fault handlers return to dump core */
-    uint32_t reserved2;
+    uint32_t device_count;
+    uint32_t writable_count;
+    uint32_t readable_count;
+    uint32_t pollfd_count;
     struct nabla_host_device devices[NABLA_MAX_DEVICES];
     struct nabla_host_range  writable[NABLA_HOST_MAX_RANGES];
     struct nabla_host_range  readable[NABLA_HOST_MAX_RANGES];
-    struct pollfd   pollfds[NABLA_MAX_DEVICES];
-    uint32_t        pollfd_count;
-    uint32_t        pollfd_handle[NABLA_MAX_DEVICES];
-    struct timespec poll_timeout;
-    char diag[NABLA_DIAG_SIZE]; /* the only buffer write(2, ...) may send */
-    /* Per hypercall (in table order): calls made, bytes moved. Read by the
-     * --audit tracer from outside the process when it exits. */
-    uint64_t hypercall_calls[7];
-    uint64_t hypercall_bytes[7];
-    char image_path[256];       /* for the fault message's addr2line hint */
+    int32_t  pollfd_fd[NABLA_MAX_DEVICES];      /* the NICs' descriptors */
+    uint32_t pollfd_handle[NABLA_MAX_DEVICES];  /* and their handles */
+    char image_path[NABLA_IMAGE_PATH_SIZE];     /* for the addr2line hint */
 };
 
+struct nabla_host_scratch {
+    struct pollfd   pollfds[NABLA_MAX_DEVICES];
+    struct timespec poll_timeout;
+    char diag[NABLA_DIAG_SIZE]; /* the only buffer write(2, ...) may send */
+    /* Per hypercall (NABLA_HYPERCALL_* order): calls made, bytes moved.
+     * Read by the --audit tracer from outside the process when it exits;
+     * the guest can change them, and the report says so. */
+    uint64_t hypercall_calls[NABLA_HYPERCALL_COUNT];
+    uint64_t hypercall_bytes[NABLA_HYPERCALL_COUNT];
+    uint32_t timeout_reported;  /* the SIGALRM handler has begun its line */
+};
 
-/* The tender's single instance. */
-struct nabla_host *nabla_host(void);
+/* The sealed configuration (read-only once nabla_host_seal() succeeded). */
+__attribute__((returns_nonnull)) const struct nabla_host_config *nabla_config(void);
 
-/* Counts one call of hypercall `hypercall` (table index) moving `bytes`. */
+/* The handlers' writable state. */
+__attribute__((returns_nonnull)) struct nabla_host_scratch *nabla_scratch(void);
+
+/* The diagnostic buffer, and the image path (NUL-terminated within
+ * NABLA_IMAGE_PATH_SIZE bytes), for the signal handlers. */
+static inline char *nabla_diag(void) { return nabla_scratch()->diag; }
+static inline const char *nabla_image_path(void) { return nabla_config()->image_path; }
+
+/* Copies `config` into the tender's configuration page. Before the seal. */
+void nabla_host_publish(const struct nabla_host_config *config);
+
+/* Makes the configuration page read-only: 0 or -errno. */
+int nabla_host_seal(void);
+
+/* Counts one call of hypercall `hypercall` (NABLA_HYPERCALL_*) moving `bytes`. */
 static inline void nabla_host_count(uint32_t hypercall, uint64_t bytes) {
-    if (hypercall < 7) {
-        nabla_host()->hypercall_calls[hypercall] += 1;
-        nabla_host()->hypercall_bytes[hypercall] += bytes;
+    if (hypercall < NABLA_HYPERCALL_COUNT) {
+        nabla_scratch()->hypercall_calls[hypercall] += 1;
+        nabla_scratch()->hypercall_bytes[hypercall] += bytes;
     }
 }
 
-static inline struct nabla_host_device *nabla_host_device(uint32_t handle) {
-    struct nabla_host *h = nabla_host();
-    return handle < h->device_count ? &h->devices[handle] : 0;
+/* The device behind `handle`, or NULL. */
+static inline const struct nabla_host_device *nabla_host_device(uint32_t handle) {
+    const struct nabla_host_config *c = nabla_config();
+    return handle < c->device_count && handle < NABLA_MAX_DEVICES ? &c->devices[handle] : 0;
 }
 
-static inline struct nabla_host_range *nabla_host_writable(uint32_t index) {
-    return index < NABLA_HOST_MAX_RANGES ? &nabla_host()->writable[index] : 0;
+/* Readable (writable) guest range `index`, or NULL past the last one. */
+static inline const struct nabla_host_range *nabla_host_readable(uint32_t index) {
+    const struct nabla_host_config *c = nabla_config();
+    return index < c->readable_count && index < NABLA_HOST_MAX_RANGES ? &c->readable[index] : 0;
 }
 
-static inline struct nabla_host_range *nabla_host_readable(uint32_t index) {
-    return index < NABLA_HOST_MAX_RANGES ? &nabla_host()->readable[index] : 0;
+static inline const struct nabla_host_range *nabla_host_writable(uint32_t index) {
+    const struct nabla_host_config *c = nabla_config();
+    return index < c->writable_count && index < NABLA_HOST_MAX_RANGES ? &c->writable[index] : 0;
 }
 
-static inline struct pollfd *nabla_host_pollfds(void) {
-    return nabla_host()->pollfds;
+/* ppoll(fds, n, timeout, NULL) as a raw system call, so that the arguments
+ * the filter pins are exactly the ones passed. Returns the result or -errno. */
+long nabla_sys_ppoll(struct pollfd *fds, unsigned long n, struct timespec *timeout);
+
+/* Waits on the NICs: refills the ppoll array from the sealed configuration
+ * (whatever the guest wrote into it), sleeps up to `timeout_ns` in ppoll on
+ * the scratch array and timespec (the addresses the filter pins) and stores
+ * the bitmask of the handles with input in *mask. Returns ppoll's result. */
+static inline long nabla_host_poll(uint64_t timeout_ns, uint64_t *mask) {
+    const struct nabla_host_config *c = nabla_config();
+    struct nabla_host_scratch *s = nabla_scratch();
+    uint32_t count = c->pollfd_count < NABLA_MAX_DEVICES ? c->pollfd_count : NABLA_MAX_DEVICES;
+    for (uint32_t i = 0; i < count; i++) {
+        s->pollfds[i].fd = c->pollfd_fd[i];
+        s->pollfds[i].events = POLLIN;
+        s->pollfds[i].revents = 0;
+    }
+    s->poll_timeout.tv_sec = (time_t)(timeout_ns / 1000000000u);
+    s->poll_timeout.tv_nsec = (long)(timeout_ns % 1000000000u);
+    long n = nabla_sys_ppoll(s->pollfds, count, &s->poll_timeout);
+    *mask = 0;
+    for (uint32_t i = 0; n > 0 && i < count; i++) {
+        if (s->pollfds[i].revents & POLLIN) *mask |= 1ull << (c->pollfd_handle[i] & 63u);
+    }
+    return n;
 }
 
-static inline uint32_t nabla_host_pollfd_handle(uint32_t index) {
-    return index < NABLA_MAX_DEVICES ? nabla_host()->pollfd_handle[index] : 0;
-}
-
-static inline void nabla_host_set_pollfd(uint32_t index, int fd, uint32_t handle) {
-    if (index >= NABLA_MAX_DEVICES) return;
-    nabla_host()->pollfds[index].fd = fd;
-    nabla_host()->pollfds[index].events = POLLIN;
-    nabla_host()->pollfds[index].revents = 0;
-    nabla_host()->pollfd_handle[index] = handle;
-}
-
-static inline const char *nabla_host_image_path(void) {
-    return nabla_host()->image_path;
-}
-
-static inline char *nabla_host_diag(void) {
-    return nabla_host()->diag;
-}
+/* The table of hypercall entry points the guest calls: assembly thunks
+ * (tender/hypercall_x86_64.S) that switch to the tender's hypercall stack
+ * and call nabla_hypercall_NAME_handler (Hypercalls.swift). */
+__attribute__((returns_nonnull)) const struct nabla_hypercalls *nabla_hypercall_thunks(void);
 
 /* prctl(PR_SET_NO_NEW_PRIVS, 1): returns 0 or -errno. */
 int nabla_set_no_new_privs(void);
@@ -143,10 +193,6 @@ int nabla_pipe_cloexec(int fds[2]);
 
 /* close_range(first, last, 0): returns 0 or -errno. */
 int nabla_close_range(unsigned first, unsigned last);
-
-/* ppoll(fds, n, timeout, NULL) as a raw system call, so that the arguments
- * the filter pins are exactly the ones passed. Returns the result or -errno. */
-long nabla_sys_ppoll(struct pollfd *fds, unsigned long n, struct timespec *timeout);
 
 /* exit_group(status); never returns. */
 __attribute__((noreturn)) void nabla_sys_exit_group(int status);
