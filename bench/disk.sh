@@ -11,6 +11,9 @@
 # Usage: bench/disk.sh           (needs `make tender guests` first)
 #   DISK_MB=256    size of the disk file, .build/bench/disk.img
 #   RUNS=5         runs per case and side (the median is reported)
+#   BASELINE_RUN=/path/to/other/nabla-run   also run this tender, alternating
+#                  with the others, and print nabla/baseline: what a change to
+#                  the tender (such as tighter seccomp pins) costs
 # Paths: NABLA_RUN (default .build/release/nabla-run), NABLA_GUESTS
 # (default .build/guests), CC (default gcc).
 set -eu
@@ -38,23 +41,40 @@ mibs() {
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "== disk: blkbench.nabla (nabla-run --disk) vs native pread/pwrite, ${disk_mb} MiB file, $runs runs each, alternating, median MiB/s"
-printf '%-12s %12s %12s %8s\n' case nabla native ratio
+if [ -n "${BASELINE_RUN:-}" ]; then
+    [ -x "$BASELINE_RUN" ] || fail "BASELINE_RUN=$BASELINE_RUN is not an executable"
+    echo "   baseline tender: $BASELINE_RUN"
+    printf '%-12s %12s %12s %8s %12s %10s\n' case nabla native ratio baseline nabla/base
+else
+    printf '%-12s %12s %12s %8s\n' case nabla native ratio
+fi
 for size in 4096 65536; do
     for mode in read write; do
         : > "$out/disk-guest.txt"
         : > "$out/disk-native.txt"
+        : > "$out/disk-baseline.txt"
         i=0
         while [ "$i" -lt "$runs" ]; do
             "$tender" --disk "$disk" "$guests/blkbench.nabla" "$mode" "$size" | mibs >> "$out/disk-guest.txt" ||
                 fail "the guest run failed: $tender --disk $disk $guests/blkbench.nabla $mode $size"
             "$out/blkbench" "$mode" "$size" "$disk" | mibs >> "$out/disk-native.txt" ||
                 fail "the native run failed: $out/blkbench $mode $size $disk"
+            if [ -n "${BASELINE_RUN:-}" ]; then
+                "$BASELINE_RUN" --disk "$disk" "$guests/blkbench.nabla" "$mode" "$size" | mibs >> "$out/disk-baseline.txt" ||
+                    fail "the baseline run failed: $BASELINE_RUN --disk $disk $guests/blkbench.nabla $mode $size"
+            fi
             i=$((i + 1))
         done
         g=$(median "$out/disk-guest.txt")
         n=$(median "$out/disk-native.txt")
-        awk -v c="$mode $((size / 1024))K" -v g="$g" -v n="$n" \
-            'BEGIN { printf "%-12s %12.1f %12.1f %8.3f\n", c, g, n, g / n }'
+        if [ -n "${BASELINE_RUN:-}" ]; then
+            b=$(median "$out/disk-baseline.txt")
+            awk -v c="$mode $((size / 1024))K" -v g="$g" -v n="$n" -v b="$b" \
+                'BEGIN { printf "%-12s %12.1f %12.1f %8.3f %12.1f %10.3f\n", c, g, n, g / n, b, g / b }'
+        else
+            awk -v c="$mode $((size / 1024))K" -v g="$g" -v n="$n" \
+                'BEGIN { printf "%-12s %12.1f %12.1f %8.3f\n", c, g, n, g / n }'
+        fi
     done
 done
 echo "(targets: ratio >= 0.95 at 64K, >= 0.90 at 4K)"
