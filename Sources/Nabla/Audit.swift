@@ -318,10 +318,21 @@ public enum Auditor {
     /// Audits a native command, traced from exec to exit.
     public static func auditNative(_ command: [String], options: AuditOptions) throws(TenderError) -> AuditReport {
         guard let name = command.first else { throw .auditFailed("--audit-native needs a command after --") }
-        guard let executable = resolve(name) else { throw .auditFailed("cannot find '\(name)' on PATH") }
+        guard let executable = resolve(name) else {
+            throw .auditFailed(name.contains("/") ? "cannot run '\(name)': no such executable file" : "cannot find '\(name)' on PATH")
+        }
         var report = AuditReport(subject: command, isGuest: false)
         try trace(executable: executable, arguments: command, manifest: nil, options: options, report: &report)
         return report
+    }
+
+    /// Fails if `--audit-out`'s file cannot be written, before anything runs:
+    /// a report that cannot be delivered must not cost a run.
+    public static func checkOutput(_ options: AuditOptions) throws(TenderError) {
+        guard let path = options.output else { return }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .auditFailed("cannot write \(path): \(Errno.current)") }
+        Sys.close(fd)
     }
 
     /// Writes `report` where `options` says: a file, or stderr.

@@ -20,9 +20,11 @@ public struct DeviceSpec: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `NAME=PATH` or `PATH`. The text before the first `=` is a name
-    /// only if it is a valid device name; so `./a=b` is the path `./a=b`.
+    /// unless it contains a `/`: so `./a=b` is the path `./a=b`, and
+    /// `my disk=a.img` names a device `my disk`, which attaching refuses
+    /// with the naming rule rather than reading it as a path.
     public init(parsing text: String) {
-        if let equals = text.firstIndex(of: "="), Self.isValidName(String(text[..<equals])) {
+        if let equals = text.firstIndex(of: "="), equals != text.startIndex, !text[..<equals].contains("/") {
             name = String(text[..<equals])
             path = String(text[text.index(after: equals)...])
         } else {
@@ -312,7 +314,7 @@ enum Devices {
             }
             guard size > 0 else { throw .diskEmpty(path: path) }
             guard size % AttachedDevice.sectorSize == 0 else {
-                throw .diskSizeNotSectors(path: path, size: size, sector: AttachedDevice.sectorSize)
+                throw .diskSizeNotSectors(path: path, size: size, sector: AttachedDevice.sectorSize, readOnly: disk.readOnly)
             }
             let identity = (dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
             if let earlier = attached.first(where: { $0.dev == identity.dev && $0.ino == identity.ino }) {

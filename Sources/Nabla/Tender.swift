@@ -99,8 +99,17 @@ public enum Tender {
 
     /// The policy a run with `configuration`'s devices would install. The
     /// devices are really opened (so the descriptors and every error are the
-    /// run's own) and closed again; nothing is run.
+    /// run's own) and closed again; an image, if one is named, is read and
+    /// validated as for a run (its ABI decides the policy); nothing is run.
     public static func policy(for configuration: TenderConfiguration) throws(TenderError) -> SeccompPolicy {
+        if !configuration.imagePath.isEmpty {
+            let bytes = try readImage(configuration.imagePath)
+            do {
+                _ = try ELFImage(bytes: bytes)
+            } catch {
+                throw .invalidImage(path: configuration.imagePath, error)
+            }
+        }
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
         defer { for device in devices { Sys.close(device.fd) } }
@@ -109,10 +118,11 @@ public enum Tender {
     }
 
     /// Reads the whole image, refusing what is not a regular file of a
-    /// sensible size.
+    /// sensible size. Opened non-blocking, so a FIFO or a device is refused
+    /// by the check that follows instead of blocking the open.
     static func readImage(_ path: String) throws(TenderError) -> [UInt8] {
         let fd: Int32
-        switch Sys.open(path, O_RDONLY) {
+        switch Sys.open(path, O_RDONLY | O_NONBLOCK) {
         case .success(let opened): fd = opened
         case .failure(let error): throw .cannotOpen(path: path, error)
         }

@@ -42,7 +42,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case diskCannotOpen(path: String, Errno)
     case diskNotAFile(path: String, what: String)
     case diskEmpty(path: String)
-    case diskSizeNotSectors(path: String, size: UInt64, sector: UInt64)
+    case diskSizeNotSectors(path: String, size: UInt64, sector: UInt64, readOnly: Bool)
     case diskLocked(path: String, readOnly: Bool)
     case diskAttachedTwice(path: String, first: String, second: String)
     case tapCannotAttach(String, Errno)
@@ -106,7 +106,10 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             return "disk \(path) is \(what); give a regular file or a block device"
         case let .diskEmpty(path):
             return "disk \(path) is empty; make it a multiple of 512 bytes, for example: truncate -s 64M \(path)"
-        case let .diskSizeNotSectors(path, size, sector):
+        case let .diskSizeNotSectors(path, size, sector, readOnly):
+            if readOnly {
+                return "disk \(path) is \(size) bytes, not a multiple of the \(sector)-byte sector; a read-only disk is used as it is: attach a copy padded to a multiple of \(sector) bytes"
+            }
             return "disk \(path) is \(size) bytes, not a multiple of the \(sector)-byte sector; resize it, for example: truncate -s \((size / sector + 1) * sector) \(path)"
         case let .diskLocked(path, readOnly):
             return readOnly

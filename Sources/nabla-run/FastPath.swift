@@ -16,8 +16,10 @@ enum FastPath {
     /// `CommandLine.arguments` costs more to build than the rest of the parse.
     static func parseProcessArguments() -> TenderConfiguration? {
         var arguments: [String] = []
-        arguments.reserveCapacity(Int(CommandLine.argc))
-        for index in 1..<Int(CommandLine.argc) {
+        let count = Int(CommandLine.argc)
+        guard count >= 1 else { return nil }  // execve with an empty argv
+        arguments.reserveCapacity(count)
+        for index in 1..<count {
             guard let argument = CommandLine.unsafeArgv[index] else { return nil }
             arguments.append(String(cString: argument))
         }

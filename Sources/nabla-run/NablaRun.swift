@@ -22,13 +22,16 @@ struct NablaRun: ParsableCommand {
             64 for a bad command line; 65 for an image that is not a valid nabla guest \
             or does not fit in --mem, or a disk of a bad size; 66 for an image or disk \
             that cannot be opened; 69 when the host cannot load a seccomp filter; 71 \
-            when setting up guest memory fails; 75 when a disk is in use; 159 when the \
-            guest makes a forbidden system call.
+            when setting up guest memory fails, or an audit report cannot be written; 75 \
+            when a disk or TAP interface is in use; 124 when --timeout expires; 128+N when \
+            the guest faults with signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 \
+            SIGTRAP); 159 when the guest makes a forbidden system call. 69 also when a TAP \
+            interface is missing, down or not a TAP.
             """,
         version: "0.1.0"
     )
 
-    @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024.", valueName: "size"),
+    @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024 (default 64M, at most 64G).", valueName: "size"),
             transform: NablaRun.parseSize)
     var mem = ByteCount(bytes: GuestLayout.defaultMemory)
 
@@ -67,7 +70,7 @@ struct NablaRun: ParsableCommand {
     @Flag(name: .long, help: "Run the guest under gdb with its symbols loaded, stopped just before the guest's entry.")
     var gdb = false
 
-    @Flag(name: .long, help: "Print the seccomp policy a run with these options would install (devices are opened), and exit.")
+    @Flag(name: .long, help: "Print the seccomp policy a run with these options (and this image, if given) would install; devices are opened, nothing runs.")
     var policy = false
 
     @Flag(name: .long, help: "Describe the image without running it: segments, entry, ABI version, memory, raw syscall instructions.")
@@ -161,9 +164,6 @@ struct NablaRun: ParsableCommand {
         if image == nil && !policy {
             throw ValidationError(auditNative ? "--audit-native needs a command: nabla-run --audit-native -- CMD ARGS..." : "Missing expected argument '<app.nabla>'")
         }
-        if policy && image != nil {
-            throw ValidationError("--policy takes no image: it prints the policy for the devices given")
-        }
         if inspect && !(disk.isEmpty && diskReadOnly.isEmpty && net.isEmpty) {
             throw ValidationError("--inspect only reads the image: devices do not apply")
         }
@@ -186,10 +186,12 @@ struct NablaRun: ParsableCommand {
         } else if inspect {
             print(try ImageInspection(path: configuration.imagePath).report)
         } else if auditNative {
+            try Auditor.checkOutput(options)
             Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options)
         } else if gdb {
             try Debugger.run(configuration)
         } else if audit || auditKernel || json || auditOut != nil {
+            try Auditor.checkOutput(options)
             Self.finish(try Auditor.audit(configuration, options: options), options)
         } else {
             Self.launch(configuration)

@@ -50,8 +50,8 @@ struct PolicyInspectionTests {
     func policyErrors() throws {
         expectOneLineError(try nablaRun(["--policy", "--disk", "/nonexistent.img"]), status: ExitStatus.noInput,
                            containing: "cannot open disk /nonexistent.img")
-        expectOneLineError(try nablaRun(["--policy", try Paths.guest("hello")]), status: ExitStatus.usage,
-                           containing: "--policy takes no image")
+        expectOneLineError(try nablaRun(["--policy", "/nonexistent.nabla"]), status: ExitStatus.noInput,
+                           containing: "/nonexistent.nabla")
     }
 
     @Test("--inspect finds the raw syscall in forbidden and none in hello")

@@ -67,13 +67,14 @@ struct DiskAttachTests {
         }
     }
 
-    @Test("NAME=PATH is split only where NAME is a valid device name")
+    @Test("NAME=PATH is split where the text before '=' has no slash; an invalid NAME is kept, for attaching to refuse")
     func specParsing() {
         #expect(DeviceSpec(parsing: "data=/tmp/x.img") == DeviceSpec(name: "data", path: "/tmp/x.img"))
         #expect(DeviceSpec(parsing: "/tmp/x.img") == DeviceSpec(path: "/tmp/x.img"))
         #expect(DeviceSpec(parsing: "./a=b.img") == DeviceSpec(path: "./a=b.img"))
         #expect(DeviceSpec(parsing: "=x.img") == DeviceSpec(path: "=x.img"))
-        #expect(DeviceSpec(parsing: String(repeating: "n", count: 32) + "=x") == DeviceSpec(path: String(repeating: "n", count: 32) + "=x"))
+        #expect(DeviceSpec(parsing: String(repeating: "n", count: 32) + "=x") == DeviceSpec(name: String(repeating: "n", count: 32), path: "x"))
+        #expect(DeviceSpec(parsing: "my disk=x") == DeviceSpec(name: "my disk", path: "x"))
     }
 
     @Test("a second nabla-run on a disk in use fails with a message naming it")

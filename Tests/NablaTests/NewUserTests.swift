@@ -1,0 +1,84 @@
+// NewUserTests.swift: what a new user tripped over, each now one clear line
+// and a documented status (issue "One home per concept ... and what a new
+// user tripped over").
+
+import Foundation
+import Testing
+@testable import Nabla
+
+@Suite("What a new user met")
+struct NewUserTests {
+    @Test("--policy accepts an image, validates it, and prints that image's policy")
+    func policyWithImage() throws {
+        let outcome = try nablaRun(["--policy", try Paths.guest("hello")])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.hasPrefix("seccomp policy for the guest phase: 6 rules over 4 of the 7 guest system calls\n"))
+        expectOneLineError(try nablaRun(["--policy", "/etc/hostname"]), status: ExitStatus.badImage, containing: "not an ELF file")
+    }
+
+    @Test("a FIFO as the image is refused at once, not waited on")
+    func fifoImage() throws {
+        try withTemporaryDirectory { dir in
+            let fifo = dir + "/app.nabla"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let outcome = try nablaRun([fifo], timeout: 5)
+            expectOneLineError(outcome, status: ExitStatus.noInput, containing: "\(fifo) is not a regular file")
+        }
+    }
+
+    @Test("a read-only disk of a bad size is never told to be resized")
+    func readOnlyDiskSize() throws {
+        try withTemporaryDirectory { dir in
+            let disk = dir + "/odd.img"
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: disk))
+            let outcome = try nablaRun(["--disk-readonly", disk, try Paths.guest("hello")])
+            expectOneLineError(outcome, status: ExitStatus.badImage, containing: "a read-only disk is used as it is")
+            #expect(!outcome.stderr.contains("truncate"))
+            let writable = try nablaRun(["--disk", disk, try Paths.guest("hello")])
+            expectOneLineError(writable, status: ExitStatus.badImage, containing: "truncate -s 512 \(disk)")
+        }
+    }
+
+    @Test("a device name that breaks the naming rule is refused with the rule, not read as part of the path",
+          arguments: ["my disk", String(repeating: "n", count: 32), "dísk"])
+    func badDiskName(name: String) throws {
+        try withTemporaryDirectory { dir in
+            let disk = try makeDisk(in: dir, size: 4096)
+            let outcome = try nablaRun(["--disk", "\(name)=\(disk)", try Paths.guest("hello")])
+            expectOneLineError(outcome, status: ExitStatus.usage, containing: "'\(name)' is not a device name: use 1 to 31 of A-Z a-z 0-9 . _ -")
+        }
+    }
+
+    @Test("a path with a slash before '=' is still a path")
+    func pathWithEquals() throws {
+        try withTemporaryDirectory { dir in
+            let disk = try makeDisk(in: dir, name: "a=b.img", size: 4096)
+            let outcome = try nablaRun(["--policy", "--disk", disk])
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout.contains("[disk disk (\(disk))]"))
+        }
+    }
+
+    @Test("--audit-out to a path that cannot be written fails before the guest runs")
+    func unwritableAuditOut() throws {
+        let outcome = try nablaRun(["--audit", "--audit-out", "/nonexistent/dir/report.json", try Paths.guest("hello")])
+        expectOneLineError(outcome, status: ExitStatus.osError, containing: "cannot write /nonexistent/dir/report.json")
+    }
+
+    @Test("--audit-native with an absolute path that does not exist says so, not 'not on PATH'")
+    func auditNativeMissing() throws {
+        let outcome = try nablaRun(["--audit-native", "--", "/nonexistent/tool"])
+        expectOneLineError(outcome, status: ExitStatus.osError, containing: "cannot run '/nonexistent/tool': no such executable file")
+    }
+
+    @Test("--help names every exit status, --mem's default and maximum")
+    func helpStatuses() throws {
+        let help = try nablaRun(["--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+            .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        for fragment in ["64 for a bad command line", "124 when --timeout expires", "128+N when the guest faults",
+                         "159 when the guest makes a forbidden system call", "69 also when a TAP interface",
+                         "default 64M, at most 64G"] {
+            #expect(help.contains(fragment), "--help lacks '\(fragment)'")
+        }
+    }
+}
