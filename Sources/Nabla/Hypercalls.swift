@@ -230,38 +230,6 @@ private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64,
     return Int64(NABLA_OK)
 }
 
-/// The sizes a single block transfer may have: `NABLA_BLOCK_CHUNK_MIN`
-/// shifted left by `NABLA_BLOCK_CHUNK_STEP` bits at a time, `NABLA_BLOCK_CHUNKS`
-/// of them (512 B to 512 KiB). The disk's seccomp rules allow a transfer of
-/// at most S bytes only at positions up to `capacity - S`, one rule per size
-/// (``SeccompPolicy``), so the kernel itself refuses anything past the end.
-/// Used under the filter: C constants only, no globals.
-public enum BlockChunk {
-    /// The `index`th size.
-    @inline(__always)
-    public static func size(_ index: UInt32) -> UInt64 {
-        UInt64(NABLA_BLOCK_CHUNK_MIN) &<< UInt64(NABLA_BLOCK_CHUNK_STEP &* index)
-    }
-
-    /// The largest size not above `room`, or 0 if `room` is below the smallest.
-    @inline(__always)
-    public static func largest(fitting room: UInt64) -> UInt64 {
-        var best: UInt64 = 0
-        var index: UInt32 = 0
-        while index < NABLA_BLOCK_CHUNKS {
-            let size = size(index)
-            if size <= room { best = size }
-            index &+= 1
-        }
-        return best
-    }
-
-    /// The sizes a disk of `capacity` bytes gets rules for.
-    public static func sizes(capacity: UInt64) -> [UInt64] {
-        (0..<NABLA_BLOCK_CHUNKS).map(size).filter { $0 <= capacity }
-    }
-}
-
 @_cdecl("nabla_hypercall_blkread_handler")
 func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))

@@ -107,9 +107,10 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     public static let defaultAction = "trap: SIGSYS, reported on stderr, exit status 159"
 
     /// The guest-phase policy for a run: the console, the diagnostic
-    /// buffer, the tender's pollfd array, two clocks, exit_group, and each
-    /// device's descriptor for the calls its hypercalls make, with the sizes
-    /// and offsets those calls may have.
+    /// buffer, the tender's pollfd array, two clocks, exit_group, and the
+    /// rules each device adds (its driver's, in BlockDevice.swift and
+    /// NetDevice.swift): its descriptor, with the sizes and offsets its
+    /// hypercalls use.
     public init(for host: HostAddresses, devices: [AttachedDevice] = [], core: Bool = false) {
         rules = [
             SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
@@ -125,28 +126,7 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             SyscallRule(.exitGroup),
         ]
         if core { rules.append(SyscallRule(.rtSigreturn)) }
-        for device in devices {
-            let fd = UInt64(device.fd)
-            switch device.kind {
-            case .block:
-                let meaning = "disk \(device.name) (\(device.path))"
-                let calls: [Syscall] = device.readOnly ? [.pread64] : [.pread64, .pwrite64]
-                for call in calls {
-                    // One rule per transfer size S: at most S bytes, at an
-                    // offset where S bytes still end inside the disk.
-                    for size in BlockChunk.sizes(capacity: device.capacity) {
-                        rules.append(SyscallRule(call, [ArgumentPin(0, equals: fd, meaning),
-                                                        ArgumentPin(2, atMost: size),
-                                                        ArgumentPin(3, atMost: device.capacity - size, "capacity - \(size)")]))
-                    }
-                }
-            case .net:
-                let meaning = "tap \(device.name) (\(device.path))"
-                let frame = UInt64(NABLA_NET_FRAME_MAX)
-                rules.append(SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, equals: frame, "largest frame")]))
-                rules.append(SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, atMost: frame, "largest frame")]))
-            }
-        }
+        for device in devices { rules += device.rules }
     }
 
     /// One rule a line, then the default action.

@@ -10,8 +10,20 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    /// The calling thread's current errno.
-    static var current: Errno { Errno(rawValue: errno) }
+    /// The calling thread's current errno, after a call that failed.
+    ///
+    /// EBADF and EFAULT from the tender's own calls mean a bug in the tender
+    /// (a descriptor it closed, a pointer it built wrong), not something the
+    /// user can fix: debug builds trap on them, as swift-nio does; release
+    /// builds report them like any other error.
+    static var current: Errno {
+        let error = Errno(rawValue: errno)
+        assert(!error.isProgrammingError, "a host call failed with \(error): a bug in nabla-run")
+        return error
+    }
+
+    /// EBADF or EFAULT: the caller's mistake, never the environment's.
+    var isProgrammingError: Bool { rawValue == EBADF || rawValue == EFAULT }
 
     /// strerror's text, such as "No such file or directory".
     public var description: String { String(cString: strerror(rawValue)) }
@@ -80,6 +92,42 @@ enum Sys {
     static func protect(_ address: UInt64, _ length: UInt64, _ protection: Int32) -> Result<Void, Errno> {
         Glibc.mprotect(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length), protection) == 0
             ? .success(()) : .failure(.current)
+    }
+
+    /// Moves `fd` to a descriptor above 2 (closing the old one) if it is
+    /// 0-2, so that a tender started with stdin, stdout or stderr closed
+    /// never has a device on the console's descriptors.
+    static func moveAbove2(_ fd: Int32, what: String) throws(TenderError) -> Int32 {
+        guard fd < 3 else { return fd }
+        let moved = nabla_dup_above(fd, 3)
+        close(fd)
+        guard moved >= 0 else { throw .hostCall("fcntl(F_DUPFD_CLOEXEC) of \(what)", Errno(rawValue: -moved)) }
+        return moved
+    }
+
+    /// ioctl(BLKGETSIZE64): the size of a block device in bytes.
+    static func blockDeviceSize(_ fd: Int32) -> Result<UInt64, Errno> {
+        var bytes: UInt64 = 0
+        let result = nabla_block_device_size(fd, &bytes)
+        return result == 0 ? .success(bytes) : .failure(Errno(rawValue: -result))
+    }
+
+    /// flock(2) with LOCK_NB: exclusive or shared; EWOULDBLOCK if held.
+    static func lock(_ fd: Int32, exclusive: Bool) -> Result<Void, Errno> {
+        retryingOnInterrupt { flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) }.map { _ in () }
+    }
+
+    /// Opens /dev/net/tun attached to the existing TAP interface `name`
+    /// (non-blocking, close-on-exec); ENODEV if there is none.
+    static func attachTap(_ name: String) -> Result<Int32, Errno> {
+        let fd = nabla_tap_attach(name)
+        return fd >= 0 ? .success(fd) : .failure(Errno(rawValue: -fd))
+    }
+
+    /// Whether interface `name` is up (SIOCGIFFLAGS).
+    static func interfaceIsUp(_ name: String) -> Result<Bool, Errno> {
+        let up = nabla_interface_is_up(name)
+        return up >= 0 ? .success(up == 1) : .failure(Errno(rawValue: -up))
     }
 
     /// close(2), ignoring the result: used only on descriptors the tender owns.

@@ -20,13 +20,13 @@ public struct TenderConfiguration: Sendable {
     /// TAP interfaces to attach as NICs, in handle order after the disks.
     public var nics: [DeviceSpec]
     /// MAC addresses for NICs: `NAME=MAC`, or `MAC` for the first NIC.
-    public var nicMACs: [DeviceSpec]
+    public var nicMACs: [MACAssignment]
     /// `--timeout` and `--core`.
     public var guards: GuardOptions
 
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
-                nics: [DeviceSpec] = [], nicMACs: [DeviceSpec] = [], guards: GuardOptions = GuardOptions()) {
+                nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions()) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.memorySize = memorySize
@@ -160,15 +160,7 @@ public enum Tender {
         }
         lines.append("nabla-run: heap \(layout.heap), stack \(layout.stack)")
         lines.append("nabla-run: readable \(layout.readable.map(\.description).joined(separator: " ")), writable \(layout.writable.map(\.description).joined(separator: " "))")
-        for (handle, device) in devices.enumerated() {
-            switch device.kind {
-            case .block:
-                let access = device.readOnly ? "read-only" : "read-write"
-                lines.append("nabla-run: device \(handle) '\(device.name)': disk \(device.path), \(device.capacity / AttachedDevice.sectorSize) sectors, \(access), fd \(device.fd)")
-            case .net:
-                lines.append("nabla-run: device \(handle) '\(device.name)': tap \(device.path), mac \(device.mac.map(\.description) ?? "?"), mtu \(NABLA_NET_MTU), fd \(device.fd)")
-            }
-        }
+        for (handle, device) in devices.enumerated() { lines.append(device.traceLine(handle: handle)) }
         lines.append("nabla-run: entry \(hex(image.entry))")
         Sys.writeAll(2, lines.joined(separator: "\n") + "\n")
     }

@@ -39,18 +39,10 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManyDevices(Int, limit: Int)
     case invalidDeviceName(String)
     case duplicateDeviceName(String)
-    case diskCannotOpen(path: String, Errno)
-    case diskNotAFile(path: String, what: String)
-    case diskEmpty(path: String)
-    case diskSizeNotSectors(path: String, size: UInt64, sector: UInt64, readOnly: Bool)
-    case diskLocked(path: String, readOnly: Bool)
-    case diskAttachedTwice(path: String, first: String, second: String)
-    case tapCannotAttach(String, Errno)
-    case tapDown(String)
-    case tapAttachedTwice(String)
-    case multicastMAC(String)
-    case unknownMACTarget(String)
-    case invalidMAC(String)
+    /// A disk could not be attached.
+    case block(BlockDeviceError)
+    /// A NIC could not be attached.
+    case net(NetDeviceError)
     case auditFailed(String)
     case tooManySegments(limit: Int)
     case kernelTracingUnavailable(String)
@@ -58,17 +50,13 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
         switch self {
-        case .cannotOpen, .cannotRead, .notARegularFile, .diskCannotOpen, .diskNotAFile: ExitStatus.noInput
-        case .imageTooLarge, .invalidImage, .memoryTooSmall, .diskEmpty, .diskSizeNotSectors, .tooManySegments: ExitStatus.badImage
-        case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName, .diskAttachedTwice:
-            ExitStatus.usage
-        case .diskLocked: ExitStatus.inUse
-        case .tapAttachedTwice, .multicastMAC, .unknownMACTarget, .invalidMAC: ExitStatus.usage
-        case .tapDown, .kernelTracingUnavailable: ExitStatus.unavailable
-        case .auditFailed: ExitStatus.osError
-        case let .tapCannotAttach(_, error): error.rawValue == EBUSY ? ExitStatus.inUse : ExitStatus.unavailable
-        case .guestMemoryInUse, .hostCall: ExitStatus.osError
-        case .seccompUnavailable: ExitStatus.unavailable
+        case .cannotOpen, .cannotRead, .notARegularFile: ExitStatus.noInput
+        case .imageTooLarge, .invalidImage, .memoryTooSmall, .tooManySegments: ExitStatus.badImage
+        case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName: ExitStatus.usage
+        case let .block(error): error.exitStatus
+        case let .net(error): error.exitStatus
+        case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
+        case .auditFailed, .guestMemoryInUse, .hostCall: ExitStatus.osError
         }
     }
 
@@ -100,56 +88,16 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             return "'\(name)' is not a device name: use 1 to 31 of A-Z a-z 0-9 . _ -"
         case let .duplicateDeviceName(name):
             return "two devices are named '\(name)': give each --disk its own NAME= prefix"
-        case let .diskCannotOpen(path, error):
-            return "cannot open disk \(path): \(error)"
-        case let .diskNotAFile(path, what):
-            return "disk \(path) is \(what); give a regular file or a block device"
-        case let .diskEmpty(path):
-            return "disk \(path) is empty; make it a multiple of 512 bytes, for example: truncate -s 64M \(path)"
-        case let .diskSizeNotSectors(path, size, sector, readOnly):
-            if readOnly {
-                return "disk \(path) is \(size) bytes, not a multiple of the \(sector)-byte sector; a read-only disk is used as it is: attach a copy padded to a multiple of \(sector) bytes"
-            }
-            return "disk \(path) is \(size) bytes, not a multiple of the \(sector)-byte sector; resize it, for example: truncate -s \((size / sector + 1) * sector) \(path)"
-        case let .diskLocked(path, readOnly):
-            return readOnly
-                ? "disk \(path) is in use: another process has it open for writing"
-                : "disk \(path) is in use: another nabla-run (or another process holding a lock on it) has it open"
-        case let .diskAttachedTwice(path, first, second):
-            return "disk \(path) is attached twice (as '\(first)' and '\(second)')"
-        case let .tapCannotAttach(tap, error):
-            switch error.rawValue {
-            case ENODEV:
-                return "no network interface '\(tap)': create it with: ip tuntap add dev \(tap) mode tap && ip link set \(tap) up"
-            case ENOENT:
-                return "cannot attach \(tap): /dev/net/tun is missing (load the tun module: modprobe tun)"
-            case EPERM, EACCES:
-                return "cannot attach \(tap): \(error) (run as root, or create it for your user: ip tuntap add dev \(tap) mode tap user $USER)"
-            case EBUSY:
-                return "cannot attach \(tap): it is in use by another process"
-            case EINVAL:
-                return "cannot attach \(tap): it is not a TAP interface (a TUN device, or another kind of link?)"
-            case ENAMETOOLONG:
-                return "'\(tap)' is too long for an interface name (at most 15 characters)"
-            default:
-                return "cannot attach \(tap): \(error)"
-            }
-        case let .tapDown(tap):
-            return "cannot attach \(tap): Network is down (run: ip link set \(tap) up)"
-        case let .tapAttachedTwice(tap):
-            return "tap \(tap) is attached twice"
-        case let .multicastMAC(mac):
-            return "--net-mac \(mac) is a multicast address; a NIC needs a unicast one (first byte even)"
+        case let .block(error):
+            return error.description
+        case let .net(error):
+            return error.description
         case let .tooManySegments(limit):
             return "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
         case let .auditFailed(message):
             return "--audit: \(message)"
         case let .kernelTracingUnavailable(message):
             return "--audit-kernel: \(message)"
-        case let .invalidMAC(text):
-            return "'\(text)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01"
-        case let .unknownMACTarget(name):
-            return "--net-mac names '\(name)', but no --net has that name"
         case let .seccompUnavailable(what, error):
             return "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
         }

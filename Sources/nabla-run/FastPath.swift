@@ -80,9 +80,8 @@ enum FastPath {
         case "--net":
             configuration.nics.append(DeviceSpec(parsing: value))
         case "--net-mac":
-            let spec = DeviceSpec(parsing: value)
-            guard MACAddress(parsing: spec.path) != nil else { return false }
-            configuration.nicMACs.append(spec)
+            guard let assignment = MACAssignment(parsing: value) else { return false }
+            configuration.nicMACs.append(assignment)
         case "--disk-readonly":
             readOnlyDisks.append(DiskConfiguration(DeviceSpec(parsing: value), readOnly: true))
         default:

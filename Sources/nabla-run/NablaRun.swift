@@ -58,7 +58,7 @@ struct NablaRun: ParsableCommand {
     @Option(name: .customLong("net-mac"), help: ArgumentHelp(
         "Set a NIC's MAC address (without a name: the first NIC's). Default: a random locally administered address.",
         valueName: "[name=]mac"), transform: NablaRun.parseMACAssignment)
-    var netMAC: [DeviceSpec] = []
+    var netMAC: [MACAssignment] = []
 
     @Option(name: .long, help: ArgumentHelp("Stop the guest after this many seconds (exit status 124).", valueName: "seconds"),
             transform: NablaRun.parseTimeout)
@@ -118,12 +118,11 @@ struct NablaRun: ParsableCommand {
         }
     }
 
-    static func parseMACAssignment(_ text: String) throws -> DeviceSpec {
-        let spec = DeviceSpec(parsing: text)
-        guard MACAddress(parsing: spec.path) != nil else {
-            throw ValidationError("'\(spec.path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
+    static func parseMACAssignment(_ text: String) throws -> MACAssignment {
+        guard let assignment = MACAssignment(parsing: text) else {
+            throw ValidationError("'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
         }
-        return spec
+        return assignment
     }
 
     /// Seconds, as an integer or a decimal, to milliseconds: at least 1 ms,
