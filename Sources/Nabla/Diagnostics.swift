@@ -100,6 +100,19 @@ public struct GuardOptions: Sendable, Equatable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.core = core
     }
+
+    /// `--timeout`'s value: seconds, as an integer or a decimal, to
+    /// milliseconds; at least 1 ms, at most a year; nil otherwise.
+    public static func timeoutMilliseconds(parsing text: String) -> UInt64? {
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 0.001, seconds <= 31_536_000,
+              text.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+        return UInt64((seconds * 1000).rounded())
+    }
+
+    /// Milliseconds as `--timeout` spells them: `1.5`, `10`.
+    public static func seconds(milliseconds: UInt64) -> String {
+        milliseconds % 1000 == 0 ? String(milliseconds / 1000) : "\(Double(milliseconds) / 1000)"
+    }
 }
 
 /// Signal handling for the guest phase.

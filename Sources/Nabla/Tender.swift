@@ -4,7 +4,7 @@ import CNablaTender
 import Glibc
 
 /// What `nabla-run` was asked to do.
-public struct TenderConfiguration: Sendable {
+public struct TenderConfiguration: Sendable, Equatable {
     /// Path of the guest image (`app.nabla`).
     public var imagePath: String
     /// Arguments after the image, given to the guest as argv.
@@ -40,17 +40,10 @@ public struct TenderConfiguration: Sendable {
 }
 
 extension TenderConfiguration {
-    /// The `nabla-run` arguments that ask for this configuration.
+    /// The `nabla-run` arguments that ask for this configuration (the
+    /// options in ``RunOption``'s order, then the image and its arguments).
     public var commandLine: [String] {
-        var arguments = ["--mem", String(memorySize)]
-        if trace { arguments.append("--trace") }
-        for disk in disks { arguments += [disk.readOnly ? "--disk-readonly" : "--disk", disk.spec.name.map { "\($0)=" } .map { $0 + disk.spec.path } ?? disk.spec.path] }
-        if diskSync { arguments.append("--disk-sync") }
-        if let milliseconds = guards.timeoutMilliseconds { arguments += ["--timeout", "\(Double(milliseconds) / 1000)"] }
-        if guards.core { arguments.append("--core") }
-        for nic in nics { arguments += ["--net", nic.description] }
-        for mac in nicMACs { arguments += ["--net-mac", mac.description] }
-        return arguments + [imagePath] + guestArguments
+        RunOption.allCases.flatMap { $0.arguments(for: self) } + [imagePath] + guestArguments
     }
 }
 

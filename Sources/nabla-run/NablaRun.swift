@@ -105,6 +105,7 @@ struct NablaRun: ParsableCommand {
             launch(configuration)
         }
         do {
+            try rejectNegativeValues(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
         } catch {
@@ -118,6 +119,29 @@ struct NablaRun: ParsableCommand {
         }
     }
 
+    /// ArgumentParser reads `--mem -5M` as `--mem` without a value followed
+    /// by an unknown option `-5M`, and says "Missing value". A number with a
+    /// minus sign after an option that takes a value is a bad value: say so,
+    /// with the option's own message. Only options before the image count.
+    static func rejectNegativeValues(_ arguments: [String]) throws {
+        var index = 0
+        while index < arguments.count, arguments[index].hasPrefix("-"), arguments[index] != "--" {
+            if let option = RunOption(spelling: arguments[index]), option.takesValue, index + 1 < arguments.count {
+                let value = arguments[index + 1]
+                if value.count > 1, value.hasPrefix("-"), value.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true {
+                    switch option {
+                    case .mem: _ = try parseSize(value)
+                    case .timeout: _ = try parseTimeout(value)
+                    default: break
+                    }
+                }
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+    }
+
     static func parseMACAssignment(_ text: String) throws -> MACAssignment {
         guard let assignment = MACAssignment(parsing: text) else {
             throw ValidationError("'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
@@ -128,17 +152,12 @@ struct NablaRun: ParsableCommand {
     /// Seconds, as an integer or a decimal, to milliseconds: at least 1 ms,
     /// at most a year.
     static func parseTimeout(_ text: String) throws -> UInt64 {
-        guard let milliseconds = timeoutMilliseconds(text) else {
+        guard let milliseconds = GuardOptions.timeoutMilliseconds(parsing: text) else {
             throw ValidationError("'\(text)' is not a timeout: give seconds, such as 10 or 0.5 (at most 31536000)")
         }
         return milliseconds
     }
 
-    static func timeoutMilliseconds(_ text: String) -> UInt64? {
-        guard let seconds = Double(text), seconds.isFinite, seconds >= 0.001, seconds <= 31_536_000,
-              text.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
-        return UInt64((seconds * 1000).rounded())
-    }
 
     static func parseSize(_ text: String) throws -> ByteCount {
         guard let size = ByteCount(parsing: text) else {

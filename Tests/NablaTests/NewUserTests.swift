@@ -71,6 +71,15 @@ struct NewUserTests {
         expectOneLineError(outcome, status: ExitStatus.osError, containing: "cannot run '/nonexistent/tool': no such executable file")
     }
 
+    @Test("a negative --mem or --timeout is a bad value, not a missing one",
+          arguments: [(["--mem", "-5M"], "'-5M' is not a size"), (["--timeout", "-1"], "'-1' is not a timeout"),
+                      (["--timeout", "-0.5"], "'-0.5' is not a timeout")])
+    func negativeValues(_ options: [String], _ message: String) throws {
+        let outcome = try nablaRun(options + [try Paths.guest("hello")])
+        expectOneLineError(outcome, status: ExitStatus.usage, containing: message)
+        #expect(!outcome.stderr.contains("Missing value"))
+    }
+
     @Test("--help names every exit status, --mem's default and maximum")
     func helpStatuses() throws {
         let help = try nablaRun(["--help"]).stdout.replacingOccurrences(of: "\n", with: " ")

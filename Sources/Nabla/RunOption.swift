@@ -1,0 +1,116 @@
+// RunOption.swift: the options of an ordinary run, in one table.
+//
+// Each option that changes a TenderConfiguration is one case: its spelling,
+// whether it takes a value, how a value is parsed into the configuration,
+// and how the configuration is spelled back as arguments. nabla-run's fast
+// path parses with this table, `TenderConfiguration.commandLine` (used by
+// --audit to start the traced tender) renders with it, and ArgumentParser's
+// declarations in Sources/nabla-run are checked against it by the tests
+// (CommandLineTests: every option, both spellings, random command lines,
+// whole configurations compared).
+
+/// One option of an ordinary run.
+public enum RunOption: String, CaseIterable, Sendable {
+    case mem = "--mem"
+    case trace = "--trace"
+    case disk = "--disk"
+    case diskReadOnly = "--disk-readonly"
+    case diskSync = "--disk-sync"
+    case net = "--net"
+    case netMAC = "--net-mac"
+    case timeout = "--timeout"
+    case core = "--core"
+
+    /// True if the option takes a value (`--mem 64M` or `--mem=64M`).
+    public var takesValue: Bool {
+        switch self {
+        case .trace, .diskSync, .core: false
+        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout: true
+        }
+    }
+
+    /// The option named `spelling` (`--mem`), if it is one.
+    public init?(spelling: String) { self.init(rawValue: spelling) }
+
+    /// Applies the option (with `value` if it takes one) to `configuration`;
+    /// false if the value is not valid, so that the full parser can say why.
+    public func apply(_ value: String?, to configuration: inout TenderConfiguration) -> Bool {
+        switch self {
+        case .trace: configuration.trace = true
+        case .diskSync: configuration.diskSync = true
+        case .core: configuration.guards.core = true
+        case .mem:
+            guard let value, let size = ByteCount(parsing: value) else { return false }
+            configuration.memorySize = size.bytes
+        case .disk:
+            guard let value else { return false }
+            // Writable disks come before read-only ones, whatever the order given.
+            let index = configuration.disks.firstIndex(where: \.readOnly) ?? configuration.disks.count
+            configuration.disks.insert(DiskConfiguration(DeviceSpec(parsing: value)), at: index)
+        case .diskReadOnly:
+            guard let value else { return false }
+            configuration.disks.append(DiskConfiguration(DeviceSpec(parsing: value), readOnly: true))
+        case .net:
+            guard let value else { return false }
+            configuration.nics.append(DeviceSpec(parsing: value))
+        case .netMAC:
+            guard let value, let assignment = MACAssignment(parsing: value) else { return false }
+            configuration.nicMACs.append(assignment)
+        case .timeout:
+            guard let value, let milliseconds = GuardOptions.timeoutMilliseconds(parsing: value) else { return false }
+            configuration.guards.timeoutMilliseconds = milliseconds
+        }
+        return true
+    }
+
+    /// The arguments that give `configuration` this option's part.
+    public func arguments(for configuration: TenderConfiguration) -> [String] {
+        switch self {
+        case .mem: [rawValue, String(configuration.memorySize)]
+        case .trace: configuration.trace ? [rawValue] : []
+        case .disk: configuration.disks.filter { !$0.readOnly }.flatMap { [rawValue, $0.spec.description] }
+        case .diskReadOnly: configuration.disks.filter(\.readOnly).flatMap { [rawValue, $0.spec.description] }
+        case .diskSync: configuration.diskSync ? [rawValue] : []
+        case .net: configuration.nics.flatMap { [rawValue, $0.description] }
+        case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }
+        case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
+        case .core: configuration.guards.core ? [rawValue] : []
+        }
+    }
+
+    /// Parses `[options] IMAGE [guest arguments]` with this table alone; nil
+    /// for anything else (help, completions, an unknown option, a bad value,
+    /// no image), which the full parser handles and explains. Like
+    /// ArgumentParser, a value may not begin with a dash.
+    public static func parse(_ arguments: ArraySlice<String>) -> TenderConfiguration? {
+        var configuration = TenderConfiguration(imagePath: "")
+        var rest = arguments
+        while let argument = rest.first {
+            rest = rest.dropFirst()
+            guard argument.hasPrefix("-") else {
+                configuration.imagePath = argument
+                configuration.guestArguments = Array(rest)
+                return configuration
+            }
+            let name: String, inline: String?
+            if let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inline = String(argument[argument.index(after: equals)...])
+            } else {
+                name = argument
+                inline = nil
+            }
+            guard let option = RunOption(spelling: name) else { return nil }
+            var value: String?
+            if option.takesValue {
+                value = inline ?? rest.first
+                if inline == nil { rest = rest.dropFirst() }
+                guard let given = value, !given.hasPrefix("-") else { return nil }
+            } else if inline != nil {
+                return nil
+            }
+            guard option.apply(value, to: &configuration) else { return nil }
+        }
+        return nil
+    }
+}
