@@ -31,6 +31,14 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible {
 
     /// The seven system calls a guest phase may ever use.
     public static let guestSet: [Syscall] = [.read, .write, .pread64, .pwrite64, .ppoll, .clockGettime, .exitGroup]
+
+    /// The system call numbered `number`: one a policy can name, with its
+    /// argument names, or any other by its kernel name.
+    public static func numbered(_ number: Int32) -> Syscall {
+        if let known = (guestSet + [.rtSigreturn]).first(where: { $0.number == number }) { return known }
+        let name = nabla_syscall_name(Int(number)).map { String(cString: $0) } ?? "#\(number)"
+        return Syscall(name: name, number: number, argumentNames: [])
+    }
 }
 
 /// Argument `argument` must equal `value` (or, for sizes and offsets, be at
@@ -88,15 +96,18 @@ public struct SyscallRule: Hashable, Sendable, CustomStringConvertible {
         self.pins = pins
     }
 
-    /// `write fd == 1 [console]`, one line.
-    public var description: String {
+    /// `write (1) if fd == 1 [console]`: the call and its pins.
+    public var condition: String {
         let conditions = pins.map { pin in
             let name = pin.argument < syscall.argumentNames.count ? syscall.argumentNames[pin.argument] : "arg\(pin.argument)"
             return "\(name) \(pin)"
         }
-        let head = "allow \(syscall.name) (\(syscall.number))"
+        let head = "\(syscall.name) (\(syscall.number))"
         return conditions.isEmpty ? head : head + " if " + conditions.joined(separator: " && ")
     }
+
+    /// `allow write (1) if fd == 1 [console]`, one line.
+    public var description: String { "allow " + condition }
 }
 
 /// The rules a guest runs under.

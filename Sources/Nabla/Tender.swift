@@ -83,7 +83,7 @@ public enum Tender {
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
         try Diagnostics.install(configuration.guards)
-        Auditor.writeManifest(policy: policy)
+        AuditManifest.write(policy: policy)
         closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
         try HostState.seal()
         if let milliseconds = configuration.guards.timeoutMilliseconds { try armTimeout(milliseconds: milliseconds) }

@@ -170,3 +170,33 @@ struct AuditTests {
         expectOneLineError(try nablaRun(["--audit-native"]), status: ExitStatus.usage, containing: "--audit-native needs a command")
     }
 }
+
+@Suite("Audit manifest")
+struct AuditManifestTests {
+    @Test("a policy with disks and NICs crosses the pipe as itself: every rule, pin, comparison and meaning")
+    func roundTrip() throws {
+        let host = HostAddresses(diagnosticBuffer: 0xd01000, pollfds: 0xd02000, pollfdCount: 1, pollTimeout: 0xd03000)
+        let devices = [
+            AttachedDevice(name: "disk", kind: .block, path: "/d/a\tb.img", fd: 3, capacity: 1 << 20),
+            AttachedDevice(name: "ro", kind: .block, path: "/d/ro.img", fd: 4, readOnly: true, capacity: 4096),
+            AttachedDevice(name: "net", kind: .net, path: "tap0", fd: 5, mac: MACAddress(2, 0, 0, 0, 0, 1)),
+        ]
+        let policy = SeccompPolicy(for: host, devices: devices, core: true)
+        let manifest = AuditManifest(rules: policy.rules, countersAddress: 0x12b8000)
+        let decoded = try #require(AuditManifest(decoding: manifest.encoded))
+        #expect(decoded.countersAddress == 0x12b8000)
+        #expect(decoded.rules.count == policy.rules.count)
+        for (got, want) in zip(decoded.rules, policy.rules) {
+            #expect(got.condition == want.condition.replacingOccurrences(of: "\t", with: " "))
+            #expect(got.pins.map(\.value) == want.pins.map(\.value))
+            #expect(got.pins.map(\.comparison) == want.pins.map(\.comparison))
+        }
+    }
+
+    @Test("a truncated or malformed manifest is refused, not read as a smaller policy",
+          arguments: ["", "rule\t1\t0\t==\t0x1\t-\n", "counters\t0x10\nrule\t1\t0\t==\n", "counters\t0x10\nrule\tx\n",
+                      "counters\t0x10\nbogus\n", "counters\t16\n"])
+    func malformed(_ text: String) {
+        #expect(AuditManifest(decoding: text) == nil)
+    }
+}
