@@ -28,8 +28,7 @@ public enum Debugger {
         let tender = executablePath()
         let command = commandLine(for: configuration, tender: tender)
         StandardError.write("nabla-run: " + command.map(shellQuoted).joined(separator: " ") + "\n")
-        withCStrings(command) { argv in _ = execvp("gdb", argv) }
-        throw .hostCall("exec of gdb (install it: apt-get install gdb)", .current)
+        throw .hostCall("exec of gdb (install it: apt-get install gdb)", Sys.execute(command))
     }
 
     /// This executable's path, from /proc/self/exe.

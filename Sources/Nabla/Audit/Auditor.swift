@@ -43,25 +43,29 @@ public enum Auditor {
     /// a report that cannot be delivered must not cost a run.
     public static func checkOutput(_ options: AuditOptions) throws(TenderError) {
         guard let path = options.output else { return }
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .auditFailed("cannot write \(path): \(Errno.current)") }
-        Sys.close(fd)
+        switch Sys.open(path, O_WRONLY | O_CREAT) {
+        case .success(let fd): Sys.close(fd)
+        case .failure(let error): throw .auditFailed("cannot write \(path): \(error)")
+        }
     }
 
     /// Writes `report` where `options` says: a file, or stderr.
     public static func deliver(_ report: AuditReport, options: AuditOptions) throws(TenderError) {
         let text = options.json ? report.json : report.text
         guard let path = options.output else { return StandardError.write(text) }
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .auditFailed("cannot write \(path): \(Errno.current)") }
-        Sys.writeAll(fd, text)
-        Sys.close(fd)
+        switch Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC) {
+        case .success(let fd):
+            Sys.writeAll(fd, text)
+            Sys.close(fd)
+        case .failure(let error):
+            throw .auditFailed("cannot write \(path): \(error)")
+        }
     }
 
     private static func resolve(_ name: String) -> String? {
-        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        if name.contains("/") { return Sys.isAccessible(name, X_OK) ? name : nil }
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where access("\(directory)/\(name)", X_OK) == 0 {
+        for directory in path.split(separator: ":") where Sys.isAccessible("\(directory)/\(name)", X_OK) {
             return "\(directory)/\(name)"
         }
         return nil
@@ -90,8 +94,11 @@ public enum Auditor {
         if let manifest { Sys.close(manifest.write) }
         guard pid > 0 else { throw .auditFailed("cannot start \(executable): \(Errno(rawValue: -pid))") }
 
-        var status: Int32 = 0
-        waitpid(pid, &status, __WALL)
+        var status: Int32
+        switch Sys.wait(for: pid, options: __WALL) {
+        case .success(let raw): status = raw
+        case .failure(let error): throw .auditFailed("waitpid: \(error)")
+        }
         guard isStopped(status) else {
             throw .auditFailed("\(executable) did not start (status \(status >> 8 & 0xff))")
         }
@@ -104,9 +111,9 @@ public enum Auditor {
         var resumeSignal: Int32 = 0
         _ = nabla_ptrace(ptraceSyscall, pid, 0, 0)
         while true {
-            guard waitpid(pid, &status, __WALL) == pid else {
-                if errno == EINTR { continue }
-                throw .auditFailed("waitpid: \(Errno.current)")
+            switch Sys.wait(for: pid, options: __WALL) {
+            case .success(let raw): status = raw
+            case .failure(let error): throw .auditFailed("waitpid: \(error)")
             }
             if status & 0x7f == 0 { report.exit = .status(status >> 8 & 0xff); break }
             if !isStopped(status) { report.exit = .signal(status & 0x7f); break }
@@ -164,7 +171,7 @@ public enum Auditor {
 
     /// Reads what is in the pipe now, without blocking.
     private static func drain(_ fd: Int32) -> String {
-        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        _ = Sys.setNonBlocking(fd)
         return Sys.readAvailable(fd)
     }
 

@@ -13,10 +13,8 @@ final class KernelFunctionTracer {
     /// Mounts tracefs if needed and checks that the function tracer can be
     /// selected, before anything is run.
     init() throws(TenderError) {
-        if access("\(Self.root)/trace", F_OK) != 0 {
-            if mount("nodev", Self.root, "tracefs", 0, nil) != 0 {
-                throw .kernelTracingUnavailable("cannot mount tracefs on \(Self.root): \(Errno.current) (--audit-kernel needs root)")
-            }
+        if !Sys.isAccessible("\(Self.root)/trace", F_OK), case .failure(let error) = Sys.mount("tracefs", at: Self.root) {
+            throw .kernelTracingUnavailable("cannot mount tracefs on \(Self.root): \(error) (--audit-kernel needs root)")
         }
         try write("tracing_on", "0")
         try write("current_tracer", "function")
@@ -75,13 +73,13 @@ final class KernelFunctionTracer {
 
     private func write(_ file: String, _ value: String) throws(TenderError) {
         let path = "\(Self.root)/\(file)"
-        let fd = Glibc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw .kernelTracingUnavailable("cannot open \(path): \(Errno.current) (--audit-kernel needs root)") }
+        let fd: Int32
+        switch Sys.open(path, O_WRONLY | O_TRUNC) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw .kernelTracingUnavailable("cannot open \(path): \(error) (--audit-kernel needs root)")
+        }
         defer { Sys.close(fd) }
-        var text = value + "\n"
-        let n = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            let error = Errno.current
+        if case .failure(let error) = Sys.write(fd, value + "\n") {
             throw .kernelTracingUnavailable(error.rawValue == EPERM && file == "current_tracer"
                 ? "the kernel refused the function tracer (\(error)): it is locked down or restricts ftrace"
                 : "cannot write '\(value)' to \(path): \(error)")
@@ -89,8 +87,7 @@ final class KernelFunctionTracer {
     }
 
     private func readFile(_ path: String) -> String {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
+        guard case .success(let fd) = Sys.open(path, O_RDONLY) else { return "" }
         defer { Sys.close(fd) }
         return Sys.readAvailable(fd)
     }

@@ -1,6 +1,7 @@
 // Syscalls.swift: every raw libc call the tender makes before the filter is
-// loaded, in one place, each returning Result<_, Errno>. The calls made after
-// the filter is loaded are in Hypercalls.swift and Diagnostics.swift.
+// loaded (and the --audit tracer makes), in one place, each returning
+// Result<_, Errno>. The calls made after the filter is loaded are in
+// Hypercalls.swift and Diagnostics.swift, and are the seven the policy pins.
 
 import CNablaTender
 import Glibc
@@ -44,9 +45,97 @@ func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> Result<T, Errno> 
 }
 
 enum Sys {
-    /// open(2) with O_CLOEXEC.
-    static func open(_ path: String, _ flags: Int32) -> Result<Int32, Errno> {
-        retryingOnInterrupt { Glibc.open(path, flags | O_CLOEXEC) }
+    /// open(2) with O_CLOEXEC; `mode` for a file O_CREAT makes.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) -> Result<Int32, Errno> {
+        retryingOnInterrupt { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// access(2): whether this process may use `path` as `mode` says
+    /// (F_OK, X_OK, ...).
+    static func isAccessible(_ path: String, _ mode: Int32) -> Bool { access(path, mode) == 0 }
+
+    /// fcntl(F_SETFL, O_NONBLOCK).
+    static func setNonBlocking(_ fd: Int32) -> Result<Void, Errno> {
+        fcntl(fd, F_SETFL, O_NONBLOCK) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// mmap(2) of `size` bytes of private anonymous read-write memory.
+    static func mapAnonymous(_ size: Int) -> Result<UnsafeMutableRawPointer, Errno> {
+        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
+            return .failure(.current)
+        }
+        return .success(memory)
+    }
+
+    /// sigaltstack(2): signal handlers installed with SA_ONSTACK run on
+    /// `[stack, stack + size)`.
+    static func setSignalStack(_ stack: UnsafeMutableRawPointer, size: Int) -> Result<Void, Errno> {
+        var altstack = stack_t(ss_sp: stack, ss_flags: 0, ss_size: size)
+        return sigaltstack(&altstack, nil) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// A signal handler taking siginfo, as sigaction(2) installs it.
+    typealias SignalHandler = @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void
+
+    /// sigaction(2): `handler` for `signal`, with SA_SIGINFO, `flags` and an
+    /// empty mask (the handler blocks no other signal).
+    static func handle(_ signal: Int32, with handler: SignalHandler, flags: Int32) -> Result<Void, Errno> {
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = handler
+        action.sa_flags = SA_SIGINFO | flags
+        sigemptyset(&action.sa_mask)
+        return sigaction(signal, &action, nil) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// sigaction(2) with SIG_IGN.
+    static func ignore(_ signal: Int32) -> Result<Void, Errno> {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_IGN
+        return sigaction(signal, &action, nil) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// sigprocmask(SIG_UNBLOCK) of `signals`.
+    static func unblock(_ signals: [Int32]) -> Result<Void, Errno> {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        return sigprocmask(SIG_UNBLOCK, &set, nil) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// setrlimit(RLIMIT_CORE): the soft limit to the hard one, or to 0.
+    static func allowCoreDumps(_ allow: Bool) -> Result<Void, Errno> {
+        let resource = __rlimit_resource_t(RLIMIT_CORE.rawValue)
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return .failure(.current) }
+        limit.rlim_cur = allow ? limit.rlim_max : 0
+        return setrlimit(resource, &limit) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// setitimer(ITIMER_REAL): SIGALRM after `milliseconds`, then every
+    /// `repeatMicroseconds`.
+    static func setRealTimer(milliseconds: UInt64, repeatMicroseconds: Int) -> Result<Void, Errno> {
+        var timer = itimerval()
+        timer.it_value.tv_sec = Int(milliseconds / 1000)
+        timer.it_value.tv_usec = Int(milliseconds % 1000) * 1000
+        timer.it_interval.tv_usec = repeatMicroseconds
+        return setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// waitpid(2) with `options`, retried on EINTR: the raw status.
+    static func wait(for pid: pid_t, options: Int32) -> Result<Int32, Errno> {
+        var status: Int32 = 0
+        return retryingOnInterrupt { waitpid(pid, &status, options) }.map { _ in status }
+    }
+
+    /// mount(2) of a pseudo file system of `type` at `target`.
+    static func mount(_ type: String, at target: String) -> Result<Void, Errno> {
+        Glibc.mount("nodev", target, type, 0, nil) == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// execvp(3) of `arguments`; returns only if it failed.
+    static func execute(_ arguments: [String]) -> Errno {
+        withCStrings(arguments) { argv in _ = execvp(arguments[0], argv) }
+        return .current
     }
 
     /// fstat(2).
@@ -155,6 +244,12 @@ enum Sys {
             bytes += buffer[..<n]
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One write(2) of `text`, retried on EINTR: the bytes written.
+    static func write(_ fd: Int32, _ text: String) -> Result<Int, Errno> {
+        var text = text
+        return text.withUTF8 { bytes in retryingOnInterrupt { Glibc.write(fd, bytes.baseAddress, bytes.count) } }
     }
 
     /// Writes all of `text` to `fd`, ignoring errors: for messages to stderr.

@@ -141,54 +141,34 @@ enum Diagnostics {
     /// SIGTERM, SIGINT and a repeated SIGALRM end the process even while a
     /// handler waits in its write to stderr.
     static func install(_ options: GuardOptions) throws(TenderError) {
-        guard let stack = mmap(nil, signalStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              stack != MAP_FAILED else {
-            throw .hostCall("mmap of the signal stack", .current)
+        let stack: UnsafeMutableRawPointer
+        switch Sys.mapAnonymous(signalStackSize) {
+        case .success(let memory): stack = memory
+        case .failure(let error): throw .hostCall("mmap of the signal stack", error)
         }
-        var altstack = stack_t(ss_sp: stack, ss_flags: 0, ss_size: signalStackSize)
-        guard sigaltstack(&altstack, nil) == 0 else { throw .hostCall("sigaltstack", .current) }
+        try check(Sys.setSignalStack(stack, size: signalStackSize), "sigaltstack")
 
-        try handle(SIGSYS, with: forbiddenSyscall, flags: 0)
-        let faultFlags = options.core ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0
-        for signal in faultSignals { try handle(signal, with: guestFault, flags: faultFlags) }
+        try check(Sys.handle(SIGSYS, with: forbiddenSyscall, flags: SA_ONSTACK), "sigaction(SIGSYS)")
+        let faultFlags = SA_ONSTACK | (options.core ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0)
+        for signal in faultSignals { try check(Sys.handle(signal, with: guestFault, flags: faultFlags), "sigaction(\(signal))") }
         if options.timeoutMilliseconds != nil {
             // SA_NODEFER: the next tick runs the handler again on top of a
             // blocked first one.
-            try handle(SIGALRM, with: timedOut, flags: Int32(SA_NODEFER))
+            try check(Sys.handle(SIGALRM, with: timedOut, flags: SA_ONSTACK | Int32(SA_NODEFER)), "sigaction(SIGALRM)")
         }
 
         // Core files only with --core: a guest fault must not leave the
         // tender's memory, guest memory included, in the working directory.
-        var limit = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0 {
-            limit.rlim_cur = options.core ? limit.rlim_max : 0
-            guard setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0 else {
-                throw .hostCall("setrlimit(RLIMIT_CORE)", .current)
-            }
-        }
+        try check(Sys.allowCoreDumps(options.core), "setrlimit(RLIMIT_CORE)")
 
         // A parent may have started us with signals blocked (the mask is
         // inherited across exec): unblock the ones the guest phase relies on.
-        var needed = sigset_t()
-        sigemptyset(&needed)
-        for signal in faultSignals + [SIGSYS, SIGALRM] { sigaddset(&needed, signal) }
-        guard sigprocmask(SIG_UNBLOCK, &needed, nil) == 0 else { throw .hostCall("sigprocmask", .current) }
-        for signal in [SIGPIPE, SIGXFSZ] {
-            var ignore = sigaction()
-            ignore.__sigaction_handler.sa_handler = SIG_IGN
-            guard sigaction(signal, &ignore, nil) == 0 else { throw .hostCall("sigaction(\(signal))", .current) }
-        }
+        try check(Sys.unblock(faultSignals + [SIGSYS, SIGALRM]), "sigprocmask")
+        for signal in [SIGPIPE, SIGXFSZ] { try check(Sys.ignore(signal), "sigaction(\(signal))") }
     }
 
-    private typealias Handler = @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void
-
-    /// Installs `handler` for `signal` on the signal stack, with an empty mask.
-    private static func handle(_ signal: Int32, with handler: Handler, flags: Int32) throws(TenderError) {
-        var action = sigaction()
-        action.__sigaction_handler.sa_sigaction = handler
-        action.sa_flags = SA_SIGINFO | SA_ONSTACK | flags
-        sigemptyset(&action.sa_mask)
-        guard sigaction(signal, &action, nil) == 0 else { throw .hostCall("sigaction(\(signal))", .current) }
+    private static func check(_ result: Result<Void, Errno>, _ call: String) throws(TenderError) {
+        if case .failure(let error) = result { throw .hostCall(call, error) }
     }
 }
 
@@ -197,11 +177,9 @@ enum Diagnostics {
 /// every ``Diagnostics/timeoutRepeatMicroseconds`` after that. Called last
 /// before the filter, so the guest's time is what is measured.
 func armTimeout(milliseconds: UInt64) throws(TenderError) {
-    var timer = itimerval()
-    timer.it_value.tv_sec = Int(milliseconds / 1000)
-    timer.it_value.tv_usec = Int(milliseconds % 1000) * 1000
-    timer.it_interval.tv_usec = Diagnostics.timeoutRepeatMicroseconds
-    guard setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil) == 0 else { throw .hostCall("setitimer", .current) }
+    if case .failure(let error) = Sys.setRealTimer(milliseconds: milliseconds, repeatMicroseconds: Diagnostics.timeoutRepeatMicroseconds) {
+        throw .hostCall("setitimer", error)
+    }
 }
 
 /// The SIGALRM handler: `--timeout` expired.
