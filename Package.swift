@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "nabla-run", targets: ["nabla-run"]),
         .library(name: "Nabla", targets: ["Nabla"]),
+        // Synthetic guest images, shared by the tests and the fuzzer (fuzz/).
+        .library(name: "NablaTestSupport", targets: ["NablaTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -37,9 +39,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "NablaTestSupport",
+            dependencies: ["CNablaTender"]
+        ),
         .testTarget(
             name: "NablaTests",
-            dependencies: ["Nabla", "nabla-run"]
+            dependencies: ["Nabla", "nabla-run", "NablaTestSupport"]
         ),
     ]
 )

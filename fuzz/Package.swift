@@ -18,7 +18,8 @@ let package = Package(
         .systemLibrary(name: "CFuzzer", path: "Sources/CFuzzer"),
         .executableTarget(
             name: "nabla-fuzz",
-            dependencies: ["CFuzzer", .product(name: "Nabla", package: "nabla")]
+            dependencies: ["CFuzzer", .product(name: "Nabla", package: "nabla"),
+                           .product(name: "NablaTestSupport", package: "nabla")]
         ),
     ]
 )

@@ -2,6 +2,7 @@
 // the exact error.
 
 import CNablaTender
+import NablaTestSupport
 import Testing
 @testable import Nabla
 

@@ -3,6 +3,7 @@
 // bad arguments with their codes (the netbad guest). Also --disk-sync.
 
 import Foundation
+import NablaTestSupport
 import Testing
 @testable import Nabla
 

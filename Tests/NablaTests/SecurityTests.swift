@@ -4,6 +4,7 @@
 
 import CNablaTender
 import Foundation
+import NablaTestSupport
 import Testing
 @testable import Nabla
 

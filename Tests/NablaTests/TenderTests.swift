@@ -3,6 +3,7 @@
 
 import CNablaTender
 import Foundation
+import NablaTestSupport
 import Testing
 @testable import Nabla
 

@@ -1,6 +1,7 @@
 // Size parsing, guest layout, the command line area and the seccomp policy.
 
 import CNablaTender
+import NablaTestSupport
 import Testing
 @testable import Nabla
 

@@ -9,124 +9,43 @@
 
 import CNablaTender
 import Glibc
-
-/// A synthetic guest image: by default the smallest valid nabla guest, one
-/// r-x PT_LOAD at NABLA_IMAGE_BASE holding `mov eax, 0; ret` and a PT_NOTE
-/// with the ABI note. Each seed changes a field or two.
-struct SeedImage {
-    struct Header {
-        var type: UInt32
-        var flags: UInt32
-        var offset: UInt64
-        var address: UInt64
-        var fileSize: UInt64
-        var memorySize: UInt64
-        var align: UInt64 = 0x1000
-
-        static func load(_ address: UInt64, offset: UInt64, fileSize: UInt64, memorySize: UInt64? = nil, flags: UInt32) -> Header {
-            Header(type: 1, flags: flags, offset: offset, address: address, fileSize: fileSize, memorySize: memorySize ?? fileSize)
-        }
-        static func other(_ type: UInt32) -> Header {
-            Header(type: type, flags: 4, offset: 0x800, address: 0, fileSize: 8, memorySize: 8)
-        }
-    }
-
-    static let base = UInt64(NABLA_IMAGE_BASE)
-    static let noteOffset = 0x800
-    static let codeOffset = 0x1000
-
-    var ident: [UInt8] = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]
-    var type: UInt16 = 2
-    var machine: UInt16 = 62
-    var version: UInt32 = 1
-    var entry = base
-    var phentsize: UInt16 = 56
-    var headers: [Header] = [
-        .load(base, offset: UInt64(codeOffset), fileSize: 6, flags: 5),
-        Header(type: 4, flags: 4, offset: UInt64(noteOffset), address: 0, fileSize: 24, memorySize: 0, align: 4),
-    ]
-    var noteName: [UInt8] = Array(NABLA_NOTE_NAME.utf8) + [0]
-    var noteType = NABLA_NOTE_TYPE_ABI
-    var abiVersion = NABLA_ABI_VERSION
-    var code: [UInt8] = [0xb8, 0, 0, 0, 0, 0xc3]  // mov eax, 0; ret
-    /// Cut the file to this many bytes.
-    var truncate: Int?
-
-    func bytes() -> [UInt8] {
-        let headerEnd = 64 + headers.count * 56
-        var bytes = [UInt8](repeating: 0, count: max(Self.codeOffset + code.count, headerEnd))
-        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-            for i in 0..<(T.bitWidth / 8) { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
-        }
-        for (i, b) in ident.enumerated() { bytes[i] = b }
-        put(type, at: 16)
-        put(machine, at: 18)
-        put(version, at: 20)
-        put(entry, at: 24)
-        put(UInt64(64), at: 32)  // e_phoff
-        put(UInt16(64), at: 52)  // e_ehsize
-        put(phentsize, at: 54)
-        put(UInt16(headers.count), at: 56)
-        for (index, header) in headers.enumerated() {
-            let at = 64 + index * 56
-            put(header.type, at: at)
-            put(header.flags, at: at + 4)
-            put(header.offset, at: at + 8)
-            put(header.address, at: at + 16)
-            put(header.address, at: at + 24)
-            put(header.fileSize, at: at + 32)
-            put(header.memorySize, at: at + 40)
-            put(header.align, at: at + 48)
-        }
-        if headerEnd <= Self.noteOffset {  // (at most 35 headers leave room for the note)
-            put(UInt32(noteName.count), at: Self.noteOffset)
-            put(UInt32(4), at: Self.noteOffset + 4)
-            put(noteType, at: Self.noteOffset + 8)
-            for (i, b) in noteName.enumerated() { bytes[Self.noteOffset + 12 + i] = b }
-            put(abiVersion, at: Self.noteOffset + 12 + ((noteName.count + 3) & ~3))
-        }
-        for (i, b) in code.enumerated() { bytes[Self.codeOffset + i] = b }
-        if let truncate { bytes = Array(bytes.prefix(truncate)) }
-        return bytes
-    }
-}
+import NablaTestSupport
 
 enum Seeds {
-    typealias Change = @Sendable (inout SeedImage) -> Void
-    static let base = SeedImage.base
+    typealias Change = @Sendable (inout ELFBuilder) -> Void
+    static let base = ELFBuilder.base
 
     /// Images the validator accepts (the last two have more memory ranges
     /// than GuestLayout allows).
     static let valid: [(String, Change)] = [
         ("minimal", { _ in }),
         ("bss-and-unsorted", {
-            $0.headers.insert(.load(base + 0x3000, offset: 0x1000, fileSize: 4, memorySize: 0x2000, flags: 6), at: 0)
+            $0.programHeaders.insert(.load(base + 0x3000, offset: 0x1000, fileSize: 4, memorySize: 0x2000, flags: 6), at: 0)
         }),
         ("empty-load-and-other-headers", {
-            $0.headers.append(.load(0, offset: 0, fileSize: 0, memorySize: 0, flags: 7))
-            $0.headers.append(.other(6))            // PT_PHDR
-            $0.headers.append(.other(0x6474e551))   // PT_GNU_STACK
+            $0.programHeaders.append(.load(0, offset: 0, fileSize: 0, memorySize: 0, flags: 7))
+            $0.programHeaders.append(.other(6))            // PT_PHDR
+            $0.programHeaders.append(.other(0x6474e551))   // PT_GNU_STACK
         }),
         ("raw-syscalls", { $0.code = [0x0f, 0x05, 0x0f, 0x34, 0xcd, 0x80, 0xc3] }),
         ("segment-without-permissions", {
-            $0.headers.append(.load(base + 0x1000, offset: 0x1000, fileSize: 6, flags: 0))
+            $0.programHeaders.append(.load(base + 0x1000, offset: 0x1000, fileSize: 6, flags: 0))
         }),
         ("two-notes", {
-            $0.headers.insert(Header(type: 4, flags: 4, offset: 0x800, address: 0, fileSize: 12, memorySize: 0, align: 4), at: 0)
+            $0.programHeaders.insert(ProgramHeader(type: 4, flags: 4, offset: 0x800, address: 0, fileSize: 12, memorySize: 0, align: 4), at: 0)
         }),
         // Readable ranges: boot page and command line, each segment, heap
         // (joined to the last segment) and stack: 16, the limit, then 17.
         ("at-the-range-limit", {
-            for i in 1...13 { $0.headers.append(.load(base + UInt64(i) * 0x2000, offset: 0x1000, fileSize: 6, flags: 4)) }
+            for i in 1...13 { $0.programHeaders.append(.load(base + UInt64(i) * 0x2000, offset: 0x1000, fileSize: 6, flags: 4)) }
         }),
         ("past-the-range-limit", {
-            for i in 1...14 { $0.headers.append(.load(base + UInt64(i) * 0x2000, offset: 0x1000, fileSize: 6, flags: 4)) }
+            for i in 1...14 { $0.programHeaders.append(.load(base + UInt64(i) * 0x2000, offset: 0x1000, fileSize: 6, flags: 4)) }
         }),
         ("many-segments", {
-            for i in 1...30 { $0.headers.append(.load(base + UInt64(i) * 0x2000, offset: 0x1000, fileSize: 6, flags: i % 2 == 0 ? 4 : 6)) }
+            for i in 1...30 { $0.programHeaders.append(.load(base + UInt64(i) * 0x2000, offset: 0x1000, fileSize: 6, flags: i % 2 == 0 ? 4 : 6)) }
         }),
     ]
-    typealias Header = SeedImage.Header
 
     /// The malformed-image table of ELFImageTests, case for case.
     static let malformed: [(String, Change)] = [
@@ -141,29 +60,29 @@ enum Seeds {
         ("position-independent", { $0.type = 3 }),
         ("truncated-program-headers", { $0.truncate = 100 }),
         ("odd-program-header-size", { $0.phentsize = 32 }),
-        ("no-program-headers", { $0.headers = [] }),
-        ("only-a-note", { $0.headers.removeFirst() }),
-        ("PT_INTERP", { $0.headers.append(.other(3)) }),
-        ("PT_DYNAMIC", { $0.headers.insert(.other(2), at: 0) }),
-        ("PT_TLS", { $0.headers.append(.other(7)) }),
-        ("filesz-greater-than-memsz", { $0.headers[0].memorySize = 2 }),
-        ("segment-past-end-of-file", { $0.headers[0].fileSize = 0x2000; $0.headers[0].memorySize = 0x2000 }),
-        ("offset-overflow", { $0.headers[0].offset = .max - 1 }),
-        ("address-overflow", { $0.headers[0].address = .max - 2; $0.entry = .max - 2 }),
-        ("above-user-space", { $0.headers[0].address = 1 << 47 }),
-        ("below-the-image-base", { $0.headers[0].address = 0x400000; $0.entry = 0x400000 }),
-        ("writable-and-executable", { $0.headers[0].flags = 7 }),
-        ("overlapping-segments", { $0.headers.append(.load(base + 2, offset: 0x1000, fileSize: 4, flags: 4)) }),
-        ("segments-sharing-a-page", { $0.headers.append(.load(base + 0x100, offset: 0x1000, fileSize: 4, flags: 6)) }),
+        ("no-program-headers", { $0.programHeaders = [] }),
+        ("only-a-note", { $0.programHeaders.removeFirst() }),
+        ("PT_INTERP", { $0.programHeaders.append(.other(3)) }),
+        ("PT_DYNAMIC", { $0.programHeaders.insert(.other(2), at: 0) }),
+        ("PT_TLS", { $0.programHeaders.append(.other(7)) }),
+        ("filesz-greater-than-memsz", { $0.programHeaders[0].memorySize = 2 }),
+        ("segment-past-end-of-file", { $0.programHeaders[0].fileSize = 0x2000; $0.programHeaders[0].memorySize = 0x2000 }),
+        ("offset-overflow", { $0.programHeaders[0].offset = .max - 1 }),
+        ("address-overflow", { $0.programHeaders[0].address = .max - 2; $0.entry = .max - 2 }),
+        ("above-user-space", { $0.programHeaders[0].address = 1 << 47 }),
+        ("below-the-image-base", { $0.programHeaders[0].address = 0x400000; $0.entry = 0x400000 }),
+        ("writable-and-executable", { $0.programHeaders[0].flags = 7 }),
+        ("overlapping-segments", { $0.programHeaders.append(.load(base + 2, offset: 0x1000, fileSize: 4, flags: 4)) }),
+        ("segments-sharing-a-page", { $0.programHeaders.append(.load(base + 0x100, offset: 0x1000, fileSize: 4, flags: 6)) }),
         ("entry-outside-any-segment", { $0.entry = base + 0x5000 }),
         ("entry-in-a-non-executable-segment", {
-            $0.headers.append(.load(base + 0x1000, offset: 0x1000, fileSize: 6, flags: 4))
+            $0.programHeaders.append(.load(base + 0x1000, offset: 0x1000, fileSize: 6, flags: 4))
             $0.entry = base + 0x1000
         }),
-        ("no-ABI-note", { $0.headers.removeLast() }),
+        ("no-ABI-note", { $0.programHeaders.removeLast() }),
         ("note-of-another-owner", { $0.noteName = Array("GNU".utf8) + [0] }),
         ("note-of-another-type", { $0.noteType = 1 }),
-        ("note-past-end-of-file", { $0.headers[1].offset = 0x1000; $0.headers[1].fileSize = 0x100 }),
+        ("note-past-end-of-file", { $0.programHeaders[1].offset = 0x1000; $0.programHeaders[1].fileSize = 0x100 }),
         ("wrong-ABI-version", { $0.abiVersion = 7 }),
     ]
 
@@ -181,14 +100,14 @@ enum Seeds {
             return written == bytes.count
         }
         for (name, change) in valid {
-            var image = SeedImage()
+            var image = ELFBuilder()
             change(&image)
-            guard save("valid-" + name, image.bytes()) else { return fail("cannot write \(directory)/valid-\(name)") }
+            guard save("valid-" + name, image.build()) else { return fail("cannot write \(directory)/valid-\(name)") }
         }
         for (name, change) in malformed {
-            var image = SeedImage()
+            var image = ELFBuilder()
             change(&image)
-            guard save("malformed-" + name, image.bytes()) else { return fail("cannot write \(directory)/malformed-\(name)") }
+            guard save("malformed-" + name, image.build()) else { return fail("cannot write \(directory)/malformed-\(name)") }
         }
         for path in guests {
             guard let bytes = read(path) else { return fail("cannot read \(path)") }
