@@ -88,14 +88,7 @@ func hypercallWalltime(_ clock: UInt32) -> Int64 {
         result = Int64(NABLA_EINVAL)
     }
     nabla_host_count(NABLA_HYPERCALL_WALLTIME, 0)
-    if tracing {
-        var line = DiagnosticLine()
-        line.append("nabla-run: hypercall walltime(clock=")
-        line.append(unsignedDecimal: UInt64(clock))
-        line.append(") = ")
-        line.append(decimal: result)
-        line.emit()
-    }
+    if tracing { HypercallTrace("walltime").decimal("clock", UInt64(clock)).emit(result) }
     return result
 }
 
@@ -122,16 +115,7 @@ func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
         }
     }
     nabla_host_count(NABLA_HYPERCALL_PUTS, result > 0 ? UInt64(result) : 0)
-    if tracing {
-        var line = DiagnosticLine()
-        line.append("nabla-run: hypercall puts(buf=")
-        line.append(hex: address)
-        line.append(", len=")
-        line.append(unsignedDecimal: length)
-        line.append(") = ")
-        line.append(decimal: result)
-        line.emit()
-    }
+    if tracing { HypercallTrace("puts").hex("buf", address).decimal("len", length).emit(result) }
     return result
 }
 
@@ -151,16 +135,7 @@ func hypercallPoll(_ timeoutNanoseconds: UInt64, _ ready: UnsafeMutablePointer<U
         ready?.pointee = mask
     }
     nabla_host_count(NABLA_HYPERCALL_POLL, 0)
-    if tracing {
-        var line = DiagnosticLine()
-        line.append("nabla-run: hypercall poll(timeout_ns=")
-        line.append(unsignedDecimal: timeoutNanoseconds)
-        line.append(", ready=")
-        line.append(hex: readyAddress)
-        line.append(") = ")
-        line.append(decimal: result)
-        line.emit()
-    }
+    if tracing { HypercallTrace("poll").decimal("timeout_ns", timeoutNanoseconds).hex("ready", readyAddress).emit(result) }
     return result
 }
 
@@ -173,24 +148,45 @@ private func device(_ handle: UInt32, kind: UInt32) -> UnsafePointer<nabla_host_
     return device
 }
 
-private func traceDeviceCall(_ name: StaticString, _ handle: UInt32, _ address: UInt64, _ length: UInt64, _ result: Int64,
-                             offset: UInt64? = nil) {
-    var line = DiagnosticLine()
-    line.append("nabla-run: hypercall ")
-    line.append(name)
-    line.append("(dev=")
-    line.append(unsignedDecimal: UInt64(handle))
-    if let offset {
-        line.append(", offset=")
-        line.append(unsignedDecimal: offset)
+/// One `--trace` line, `nabla-run: hypercall NAME(ARG=VALUE, ...) = RESULT`,
+/// built in the diagnostic buffer: the one format of every hypercall's line.
+private struct HypercallTrace {
+    private var line = DiagnosticLine()
+    private var first = true
+
+    init(_ name: StaticString) {
+        line.append("nabla-run: hypercall ")
+        line.append(name)
+        line.append("(")
     }
-    line.append(", buf=")
-    line.append(hex: address)
-    line.append(", len=")
-    line.append(unsignedDecimal: length)
-    line.append(") = ")
-    line.append(decimal: result)
-    line.emit()
+
+    private mutating func label(_ name: StaticString) {
+        if !first { line.append(", ") }
+        first = false
+        line.append(name)
+        line.append("=")
+    }
+
+    func decimal(_ name: StaticString, _ value: UInt64) -> HypercallTrace {
+        var next = self
+        next.label(name)
+        next.line.append(unsignedDecimal: value)
+        return next
+    }
+
+    func hex(_ name: StaticString, _ value: UInt64) -> HypercallTrace {
+        var next = self
+        next.label(name)
+        next.line.append(hex: value)
+        return next
+    }
+
+    func emit(_ result: Int64) {
+        var line = line
+        line.append(") = ")
+        line.append(decimal: result)
+        line.emit()
+    }
 }
 
 // MARK: - blkread, blkwrite: pread64, pwrite64 on the disk's descriptor
@@ -235,7 +231,9 @@ func hypercallBlockRead(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeMuta
     let address = UInt64(UInt(bitPattern: buffer))
     let result = blockRequest(handle, offset, address, length, write: false)
     nabla_host_count(NABLA_HYPERCALL_BLKREAD, result == Int64(NABLA_OK) ? length : 0)
-    if tracing { traceDeviceCall("blkread", handle, address, length, result, offset: offset) }
+    if tracing {
+        HypercallTrace("blkread").decimal("dev", UInt64(handle)).decimal("offset", offset).hex("buf", address).decimal("len", length).emit(result)
+    }
     return result
 }
 
@@ -244,7 +242,9 @@ func hypercallBlockWrite(_ handle: UInt32, _ offset: UInt64, _ buffer: UnsafeRaw
     let address = UInt64(UInt(bitPattern: buffer))
     let result = blockRequest(handle, offset, address, length, write: true)
     nabla_host_count(NABLA_HYPERCALL_BLKWRITE, result == Int64(NABLA_OK) ? length : 0)
-    if tracing { traceDeviceCall("blkwrite", handle, address, length, result, offset: offset) }
+    if tracing {
+        HypercallTrace("blkwrite").decimal("dev", UInt64(handle)).decimal("offset", offset).hex("buf", address).decimal("len", length).emit(result)
+    }
     return result
 }
 
@@ -292,7 +292,7 @@ func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ si
     let address = UInt64(UInt(bitPattern: buffer))
     let result = netRead(handle, address, size)
     nabla_host_count(NABLA_HYPERCALL_NETREAD, result > 0 ? UInt64(result) : 0)
-    if tracing { traceDeviceCall("netread", handle, address, size, result) }
+    if tracing { HypercallTrace("netread").decimal("dev", UInt64(handle)).hex("buf", address).decimal("len", size).emit(result) }
     return result
 }
 
@@ -301,6 +301,6 @@ func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: 
     let address = UInt64(UInt(bitPattern: buffer))
     let result = netWrite(handle, address, length)
     nabla_host_count(NABLA_HYPERCALL_NETWRITE, result == Int64(NABLA_OK) ? length : 0)
-    if tracing { traceDeviceCall("netwrite", handle, address, length, result) }
+    if tracing { HypercallTrace("netwrite").decimal("dev", UInt64(handle)).hex("buf", address).decimal("len", length).emit(result) }
     return result
 }
