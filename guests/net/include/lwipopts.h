@@ -15,6 +15,7 @@
 #define LWIP_NETCONN            0
 #define LWIP_SOCKET             0       /* guests/net has its own socket layer */
 #define LWIP_RAW                0
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1   /* <netinet/in.h> has htons */
 #define LWIP_SINGLE_NETIF       0       /* one netif per attached NIC */
 #define LWIP_NETIF_LOOPBACK     0
 #define LWIP_HAVE_LOOPIF        0

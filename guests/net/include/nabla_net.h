@@ -67,6 +67,10 @@ int nabla_net_run(const char *program, volatile int *stop);
  * (docs/network-stack.md lists each). Returns the length, as snprintf. */
 int nabla_net_format_stats(char *buf, size_t size);
 
+/* How many sockets are open (accepted connections not yet accept()ed
+ * included): a guest can report it to show it leaks none. */
+int nabla_net_open_sockets(void);
+
 /* "a.b.c.d" (exactly four decimal parts, each 0-255) into *ip, host byte
  * order: 0 or -1. */
 int nabla_net_parse_ipv4(const char *text, uint32_t *ip);

@@ -10,6 +10,7 @@
 #define NABLA_LWIP_ARCH_CC_H
 
 #include <nabla.h>
+#include <sys/types.h>      /* ssize_t and SSIZE_MAX, so lwIP defines neither */
 
 #define LWIP_NO_INTTYPES_H 1
 #define LWIP_NO_CTYPE_H    1
