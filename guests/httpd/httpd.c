@@ -406,11 +406,13 @@ static int next_request(struct conn *c)
     return 1;
 }
 
-/* Sends what it can. Returns 1 when the response is complete, 0 if the
- * socket is full, -1 if the connection failed. */
+/* Sends what it can, at most one chunk of file data per call so that every
+ * connection gets its turn. Returns 1 when the response is complete, 0 if
+ * it must wait (the socket is full, or others go first), -1 if the
+ * connection failed. */
 static int pump(struct conn *c)
 {
-    for (;;) {
+    for (int chunks = 0;; chunks++) {
         while (c->buf_off < c->buf_len) {
             ssize_t n = send(c->fd, c->buf + c->buf_off, c->buf_len - c->buf_off, 0);
             if (n < 0)
@@ -420,6 +422,8 @@ static int pump(struct conn *c)
         }
         if (c->file_left == 0)
             return 1;
+        if (chunks > 0)
+            return 0;
         if (read_chunk(c, 0) != 0)
             return -1;
     }

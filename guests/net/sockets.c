@@ -52,6 +52,7 @@ struct nl_socket {
     uint8_t  connected;
     uint8_t  eof;                   /* the peer sent FIN */
     uint8_t  shut_wr;
+    uint8_t  send_blocked;          /* lwIP ran out of segments: not writable until an ACK */
     int      error;                 /* pending errno (the pcb is gone), or 0 */
     uint64_t rcvtimeo_ns;           /* 0: wait for ever */
     uint64_t sndtimeo_ns;
@@ -210,6 +211,15 @@ static void on_error(void *arg, err_t err)
     s->error = errno_of(err);
 }
 
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    struct nl_socket *s = arg;
+    (void)pcb;
+    (void)len;
+    s->send_blocked = 0;
+    return ERR_OK;
+}
+
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     struct nl_socket *s = arg;
@@ -227,6 +237,7 @@ static void attach_tcp(struct nl_socket *s, struct tcp_pcb *pcb)
     s->pcb.tcp = pcb;
     tcp_arg(pcb, s);
     tcp_recv(pcb, on_recv);
+    tcp_sent(pcb, on_sent);
     tcp_err(pcb, on_error);
 }
 
@@ -523,6 +534,7 @@ static ssize_t tcp_send(struct nl_socket *s, const void *buf, size_t len, int fl
             }
             if (err != ERR_MEM)
                 return sent > 0 ? (ssize_t)sent : set_errno(errno_of(err));
+            s->send_blocked = 1;    /* out of segments (all connections share them) */
         }
         /* The send buffer is full: push what is queued and wait for ACKs. */
         tcp_output(pcb);
@@ -674,6 +686,7 @@ static void close_tcp(struct nl_socket *s)
         tcp_accept(pcb, NULL);
     } else {
         tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
         tcp_err(pcb, NULL);
     }
     if (tcp_close(pcb) != ERR_OK)
@@ -837,7 +850,10 @@ static short ready_events(const struct nl_socket *s)
         r |= POLLIN | POLLHUP | (s->error ? POLLERR : 0);
         return r;
     }
-    if (s->connected && !s->shut_wr && tcp_sndbuf(s->pcb.tcp) > 0 &&
+    /* Blocked on lwIP's segments: wait for one of ours to be ACKed, unless
+     * none is in flight (then nothing would wake us: try again). */
+    int blocked = s->send_blocked && (s->pcb.tcp->unacked != NULL || s->pcb.tcp->unsent != NULL);
+    if (s->connected && !s->shut_wr && !blocked && tcp_sndbuf(s->pcb.tcp) > 0 &&
         tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN - 2)
         r |= POLLOUT | POLLWRNORM;
     if (s->eof && s->shut_wr)
@@ -849,6 +865,11 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
     uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
                                        : nabla_clock_monotonic() + (uint64_t)timeout_ms * 1000000u;
+    /* Take in what the network has first: readiness computed without it
+     * would go stale (a writable socket that waits for ACKs never sees
+     * them if poll keeps returning before reading a frame). */
+    if (wait_until(0) != 0)
+        return -1;
     for (;;) {
         int count = 0;
         for (nfds_t i = 0; i < nfds; i++) {

@@ -29,7 +29,7 @@
 #define MEMP_NUM_TCP_PCB        256     /* connections (TIME_WAIT included) */
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB        8
-#define MEMP_NUM_TCP_SEG        8192    /* queued segments, all connections */
+#define MEMP_NUM_TCP_SEG        16384   /* queued segments, all connections */
 #define MEMP_NUM_PBUF           256     /* pbufs referring to memory we own */
 #define MEMP_NUM_SYS_TIMEOUT    (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
 /* Received frames: one pool buffer holds a whole frame (netread wants room
@@ -60,16 +60,16 @@
 #define LWIP_DNS                0
 
 /* ---- TCP ---------------------------------------------------------------------
- * Window scaling with a 512 KiB receive window and a 256 KiB send buffer
- * per connection: at 10 Gbit/s and 0.1 ms of round trip a window of 128 KiB
- * is already in flight, and the host's TAP round trip through the tender's
- * poll is longer than that (docs/performance.md has the measurements). */
+ * Window scaling with a 512 KiB receive window and a 128 KiB send buffer
+ * per connection: at 10 Gbit/s and 0.1 ms of round trip 128 KiB are in
+ * flight; 64 connections' full send buffers (about 90 segments each) fit
+ * in MEMP_NUM_TCP_SEG. docs/network-stack.md has the measurements. */
 #define LWIP_TCP                1
 #define TCP_MSS                 1460
 #define LWIP_WND_SCALE          1
 #define TCP_RCV_SCALE           4
 #define TCP_WND                 (512 * 1024)
-#define TCP_SND_BUF             (256 * 1024)
+#define TCP_SND_BUF             (128 * 1024)
 #define TCP_SND_QUEUELEN        ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
 #define TCP_SNDLOWAT            (32 * 1024)     /* a u16_t in lwIP */
 #define TCP_SNDQUEUELOWAT       (TCP_SND_QUEUELEN / 2)
