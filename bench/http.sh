@@ -8,7 +8,8 @@
 #   requests/s and mean latency, and the ratio nabla/nginx.
 #
 # Also the guest's image size and its start-up time: nabla-run from exec to
-# httpd's ready line (the tar index read, lwIP up, listening), median of 50.
+# httpd's ready line (the tar index read, lwIP up, listening), against
+# hello.nabla's from exec to its line, medians of 51 alternating runs.
 #
 # Usage: bench/http.sh     (as root; needs `make tender guests` and
 # tools/install-deps for wrk and nginx). Uses only the namespaces of
@@ -91,11 +92,14 @@ stop "$guest"
 echo "== httpd.nabla: image and start-up"
 printf 'image      %s bytes (%s)\n' "$(wc -c < "$guests/httpd.nabla")" "$guests/httpd.nabla"
 $cc -O2 -Wall -o "$out/readytime" "$root/bench/native/readytime.c"
-rm -f "$out/startup.txt"
+rm -f "$out/startup.txt" "$out/startup-hello.txt"
 for _ in $(seq 51); do
     ip netns exec "$client" "$out/readytime" "files on port" "$tender" --net "$tap" \
         --disk-readonly "$out/http-site.tar" "$guests/httpd.nabla" "--ipv4=$tap_guest/24" >> "$out/startup.txt" \
         || fail "httpd did not start"
+    "$out/readytime" "Hello" "$tender" "$guests/hello.nabla" >> "$out/startup-hello.txt" || fail "hello did not run"
 done
-printf 'start-up   median %s us from exec of nabla-run to "serving" (tar indexed, lwIP up, listening; 51 runs)\n' \
-    "$(sort -n "$out/startup.txt" | sed -n 26p)"
+h=$(sort -n "$out/startup.txt" | sed -n 26p)
+b=$(sort -n "$out/startup-hello.txt" | sed -n 26p)
+printf 'start-up   httpd.nabla median %s us from exec of nabla-run to "serving" (tar indexed, lwIP up, listening)\n' "$h"
+printf 'baseline   hello.nabla median %s us from exec to its line   ratio %s (51 runs each, alternating)\n' "$b" "$(ratio "$h" "$b")"

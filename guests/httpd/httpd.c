@@ -48,7 +48,7 @@ struct conn {
     enum conn_state state;
     int keep_alive;
     uint64_t deadline;              /* monotonic ns */
-    char in[IN_MAX];
+    char *in;                       /* IN_MAX bytes: the request being read */
     size_t in_len;
     uint8_t *buf;                   /* HEAD_MAX + CHUNK: headers, then file data */
     size_t buf_len, buf_off;
@@ -359,7 +359,9 @@ static void close_conn(struct conn *c)
 {
     close(c->fd);
     free(c->buf);
+    free(c->in);
     c->buf = NULL;
+    c->in = NULL;
     c->state = FREE;
 }
 
@@ -476,7 +478,9 @@ static void accept_all(int listener)
             if (conns[i].state == FREE)
                 c = &conns[i];
         uint8_t *buf = c ? malloc(HEAD_MAX + CHUNK) : NULL;
-        if (buf == NULL) {
+        char *in = buf ? malloc(IN_MAX) : NULL;
+        if (in == NULL) {
+            free(buf);
             counts.refused++;
             close(fd);
             continue;
@@ -484,10 +488,10 @@ static void accept_all(int listener)
         int one = 1;
         fcntl(fd, F_SETFL, O_NONBLOCK);
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        memset(c, 0, offsetof(struct conn, in));
+        memset(c, 0, sizeof *c);
         c->fd = fd;
         c->state = READING;
-        c->in_len = 0;
+        c->in = in;
         c->buf = buf;
         c->deadline = nabla_clock_monotonic() + idle_ns;
         counts.connections++;

@@ -552,8 +552,8 @@ static ssize_t tcp_send(struct nl_socket *s, const void *buf, size_t len, int fl
 
 static ssize_t dgram_send(struct nl_socket *s, const void *buf, size_t len, const struct sockaddr *to, socklen_t tolen)
 {
-    if (len > 0xffff - 8 - 20)
-        return set_errno(EMSGSIZE);
+    if (len > NABLA_NET_MTU - 20 - 8)
+        return set_errno(EMSGSIZE);         /* no IP fragmentation: one frame */
     struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
     if (p == NULL)
         return set_errno(ENOBUFS);

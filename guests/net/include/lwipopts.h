@@ -29,12 +29,13 @@
 #define MEMP_NUM_TCP_PCB        256     /* connections (TIME_WAIT included) */
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB        8
-#define MEMP_NUM_TCP_SEG        16384   /* queued segments, all connections */
+#define MEMP_NUM_TCP_SEG        8192    /* queued segments, all connections */
 #define MEMP_NUM_PBUF           256     /* pbufs referring to memory we own */
 #define MEMP_NUM_SYS_TIMEOUT    (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
 /* Received frames: one pool buffer holds a whole frame (netread wants room
- * for 1514 bytes), so the driver reads straight into it. */
-#define PBUF_POOL_SIZE          1024
+ * for 1514 bytes), so the driver reads straight into it. Pools are linked
+ * at start-up, touching every page: their size is start-up time. */
+#define PBUF_POOL_SIZE          256
 #define PBUF_POOL_BUFSIZE       1536
 
 /* ---- IPv4, ARP, ICMP, UDP --------------------------------------------------- */
@@ -54,13 +55,15 @@
 #define LWIP_BROADCAST_PING     0
 #define LWIP_MULTICAST_PING     0
 #define LWIP_UDP                1
+#define IP_SOF_BROADCAST        1       /* SO_BROADCAST to send to a broadcast address */
+#define IP_SOF_BROADCAST_RECV   1       /* ... and to receive broadcast datagrams */
 #define LWIP_DHCP               0
 #define LWIP_AUTOIP             0
 #define LWIP_IGMP               0
 #define LWIP_DNS                0
 
 /* ---- TCP ---------------------------------------------------------------------
- * Window scaling with a 512 KiB receive window and a 128 KiB send buffer
+ * Window scaling with a 256 KiB receive window and a 128 KiB send buffer
  * per connection: at 10 Gbit/s and 0.1 ms of round trip 128 KiB are in
  * flight; 64 connections' full send buffers (about 90 segments each) fit
  * in MEMP_NUM_TCP_SEG. docs/network-stack.md has the measurements. */
@@ -68,7 +71,7 @@
 #define TCP_MSS                 1460
 #define LWIP_WND_SCALE          1
 #define TCP_RCV_SCALE           4
-#define TCP_WND                 (512 * 1024)
+#define TCP_WND                 (256 * 1024)
 #define TCP_SND_BUF             (128 * 1024)
 #define TCP_SND_QUEUELEN        ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
 #define TCP_SNDLOWAT            (32 * 1024)     /* a u16_t in lwIP */
