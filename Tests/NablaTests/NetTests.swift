@@ -224,6 +224,18 @@ struct NetTests {
         #expect(try guest.finish() == 0, "\(guest.stdout)")
     }
 
+    @Test("the socket API: each call works and each misuse gets its errno (sockets-test against a host echo server)")
+    func socketAPI() throws {
+        let tap = try Tap(subnet: 11)
+        let server = try TCPEchoServer(bindTo: tap.hostAddress, in: tap.namespace)
+        let outcome = try tap.namespace.run(Paths.tender, ["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("sockets-test"),
+                                                           "--ipv4=\(tap.guestAddress)/24", "--peer=\(tap.hostAddress):\(server.port)"],
+                                            timeout: 30)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("all cases ok: 0 mismatches"), "\(outcome.stdout)")
+        #expect(server.finish() == 100_004, "bytes the host echoed")
+    }
+
     @Test("bad network arguments are refused before the guest touches the network")
     func badArguments() throws {
         let cases: [([String], String)] = [

@@ -60,8 +60,12 @@ struct nl_socket {
         struct tcp_pcb *tcp;
         struct udp_pcb *udp;
     } pcb;
-    /* TCP: received data not yet read. */
-    struct pbuf *rx;
+    /* TCP: received data not yet read, a ring of the pbuf chains lwIP
+     * delivered (each at most 64 KiB; a window holds more, and one chain
+     * may not: pbuf lengths are 16 bits). */
+    struct pbuf **rxq;
+    int rxq_cap, rxq_head, rxq_len;
+    size_t rx_bytes;
     /* Listener: accepted connections (socket indices) not yet accept()ed. */
     int *queue;
     int queue_cap, queue_head, queue_len;
@@ -196,11 +200,35 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         pbuf_free(p);
         return err;
     }
-    if (s->rx == NULL)
-        s->rx = p;
-    else
-        pbuf_cat(s->rx, p);
+    if (s->rxq_len == s->rxq_cap) {
+        /* Grow the ring; without memory, lwIP keeps the data and offers
+         * it again later. */
+        int cap = s->rxq_cap ? s->rxq_cap * 2 : 16;
+        struct pbuf **q = malloc((size_t)cap * sizeof *q);
+        if (q == NULL)
+            return ERR_MEM;
+        for (int i = 0; i < s->rxq_len; i++)
+            q[i] = s->rxq[(s->rxq_head + i) % s->rxq_cap];
+        free(s->rxq);
+        s->rxq = q;
+        s->rxq_cap = cap;
+        s->rxq_head = 0;
+    }
+    s->rxq[(s->rxq_head + s->rxq_len) % s->rxq_cap] = p;
+    s->rxq_len++;
+    s->rx_bytes += p->tot_len;
     return ERR_OK;
+}
+
+/* Frees the received data not yet read, and the ring. */
+static void drop_received(struct nl_socket *s)
+{
+    for (int i = 0; i < s->rxq_len; i++)
+        pbuf_free(s->rxq[(s->rxq_head + i) % s->rxq_cap]);
+    free(s->rxq);
+    s->rxq = NULL;
+    s->rxq_cap = s->rxq_head = s->rxq_len = 0;
+    s->rx_bytes = 0;
 }
 
 static void on_error(void *arg, err_t err)
@@ -433,7 +461,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 static ssize_t tcp_receive(struct nl_socket *s, void *buf, size_t len, int flags)
 {
     uint64_t deadline = deadline_after(s->rcvtimeo_ns);
-    while (s->rx == NULL) {
+    while (s->rx_bytes == 0) {
         if (s->eof)
             return 0;
         if (s->pcb.tcp == NULL)
@@ -445,16 +473,30 @@ static ssize_t tcp_receive(struct nl_socket *s, void *buf, size_t len, int flags
         if (wait_until(deadline) != 0)
             return -1;
     }
-    size_t n = len < s->rx->tot_len ? len : s->rx->tot_len;
-    if (n > 0xffff)
-        n = 0xffff;                 /* lwIP's pbuf lengths are 16 bits */
-    pbuf_copy_partial(s->rx, buf, (u16_t)n, 0);
-    if (!(flags & MSG_PEEK)) {
-        s->rx = pbuf_free_header(s->rx, (u16_t)n);
-        if (s->pcb.tcp != NULL)
-            tcp_recved(s->pcb.tcp, (u16_t)n);   /* opens the window */
+    size_t copied = 0;
+    for (int i = 0; copied < len && i < s->rxq_len; i++) {
+        struct pbuf *p = s->rxq[(s->rxq_head + i) % s->rxq_cap];
+        size_t n = len - copied < p->tot_len ? len - copied : p->tot_len;
+        pbuf_copy_partial(p, (uint8_t *)buf + copied, (u16_t)n, 0);
+        copied += n;
     }
-    return (ssize_t)n;
+    if (flags & MSG_PEEK)
+        return (ssize_t)copied;
+    size_t left = copied;
+    while (left > 0) {
+        struct pbuf **head = &s->rxq[s->rxq_head];
+        u16_t n = (u16_t)(left < (*head)->tot_len ? left : (*head)->tot_len);
+        *head = pbuf_free_header(*head, n);
+        if (*head == NULL) {
+            s->rxq_head = (s->rxq_head + 1) % s->rxq_cap;
+            s->rxq_len--;
+        }
+        if (s->pcb.tcp != NULL)
+            tcp_recved(s->pcb.tcp, n);      /* opens the window */
+        left -= n;
+    }
+    s->rx_bytes -= copied;
+    return (ssize_t)copied;
 }
 
 static ssize_t dgram_receive(struct nl_socket *s, void *buf, size_t len, int flags,
@@ -615,10 +657,8 @@ int shutdown(int fd, int how)
     int rd = how != SHUT_WR, wr = how != SHUT_RD;
     if (wr && s->shut_wr)
         wr = 0;
-    if (rd && s->rx != NULL) {
-        pbuf_free(s->rx);
-        s->rx = NULL;
-    }
+    if (rd)
+        drop_received(s);
     if (!rd && !wr)
         return 0;
     err_t err = tcp_shutdown(s->pcb.tcp, rd, wr);
@@ -665,17 +705,13 @@ static void close_tcp(struct nl_socket *s)
                 tcp_err(c->pcb.tcp, NULL);
                 tcp_abort(c->pcb.tcp);
             }
-            if (c->rx != NULL)
-                pbuf_free(c->rx);
+            drop_received(c);
             release_socket(c);
         }
         free(s->queue);
         s->queue = NULL;
     }
-    if (s->rx != NULL) {
-        pbuf_free(s->rx);
-        s->rx = NULL;
-    }
+    drop_received(s);
     struct tcp_pcb *pcb = s->pcb.tcp;
     if (pcb == NULL)
         return;
@@ -843,7 +879,7 @@ static short ready_events(const struct nl_socket *s)
             r |= POLLIN | POLLRDNORM;
         return r;
     }
-    if (s->rx != NULL || s->eof)
+    if (s->rx_bytes > 0 || s->eof)
         r |= POLLIN | POLLRDNORM;
     if (s->pcb.tcp == NULL) {
         /* Reset, aborted or refused: readable (recv reports it) and hung up. */

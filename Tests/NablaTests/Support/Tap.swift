@@ -317,6 +317,65 @@ final class UDPSocket {
     }
 }
 
+/// A TCP server in a namespace that accepts one connection and echoes it
+/// until the peer shuts its side down, then closes. (`echoed` is written by
+/// the server thread before it signals `done`, and read only after `finish`
+/// waited for that: hence @unchecked Sendable.)
+final class TCPEchoServer: @unchecked Sendable {
+    let fd: Int32
+    let port: UInt16
+    private let done = DispatchSemaphore(value: 0)
+    private var echoed = 0
+
+    init(bindTo address: String, in namespace: NetNamespace) throws {
+        let fd = try namespace.withEntered { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        guard fd >= 0 else { throw HarnessError("socket: \(String(cString: strerror(errno)))") }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr = try inetAddress(address)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw HarnessError("echo server on \(address): \(message)")
+        }
+        self.fd = fd
+        port = UInt16(bigEndian: sin.sin_port)
+        let listener = fd
+        Thread.detachNewThread { [self] in
+            var tv = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let client = accept(listener, nil, nil)
+            if client >= 0 {
+                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                    if n <= 0 { break }
+                    let sent = buffer.withUnsafeBytes { send(client, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) }
+                    if sent != n { break }
+                    echoed += n
+                }
+                close(client)
+            }
+            done.signal()
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Waits (at most 20 s) for the connection to end; the bytes echoed.
+    func finish() -> Int {
+        _ = done.wait(timeout: .now() + 20)
+        return echoed
+    }
+}
+
 /// An AF_PACKET socket that sends whole Ethernet frames out of a TAP.
 final class RawEthernetSocket {
     let fd: Int32
