@@ -11,14 +11,15 @@
 # httpd's ready line (the tar index read, lwIP up, listening), against
 # hello.nabla's from exec to its line, medians of 51 alternating runs.
 #
-# Usage: bench/http.sh     (as root; needs `make tender guests` and
-# tools/install-deps for wrk and nginx). Uses only the namespaces of
-# bench/netns.sh.
+# Usage: bench/http.sh     (as root; needs `make tender guests`; installs
+# wrk and nginx with tools/install-deps if they are missing). Uses only the
+# namespaces of bench/netns.sh.
 set -eu
 . "$(dirname "$0")/common.sh"
 seconds=${SECONDS_PER_RUN:-5}
+"$root/tools/install-deps" wrk nginx || fail "wrk and nginx are needed (apt-get install wrk nginx)"
 for tool in wrk nginx tar curl "$cc"; do
-    command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is missing (tools/install-deps, or apt-get install wrk nginx tar curl gcc)"
+    command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is missing (tools/install-deps wrk nginx, or apt-get install wrk nginx tar curl gcc)"
 done
 require_built "$tender" "$guests/httpd.nabla"
 . "$(dirname "$0")/netns.sh"
