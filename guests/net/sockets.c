@@ -661,13 +661,28 @@ int shutdown(int fd, int how)
         drop_received(s);
     if (!rd && !wr)
         return 0;
-    err_t err = tcp_shutdown(s->pcb.tcp, rd, wr);
-    if (err != ERR_OK)
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if (rd && wr) {
+        /* tcp_shutdown(1, 1) closes the pcb, which lwIP then finishes in
+         * the background: it must not call back into this socket, whose
+         * slot may be reused. */
+        tcp_arg(pcb, NULL);
+        tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
+        tcp_err(pcb, NULL);
+    }
+    err_t err = tcp_shutdown(pcb, rd, wr);
+    if (err != ERR_OK) {
+        if (rd && wr)
+            attach_tcp(s, pcb);     /* still ours */
         return set_errno(errno_of(err));
+    }
     if (wr)
         s->shut_wr = 1;
-    if (rd && wr)
-        s->pcb.tcp = NULL;          /* tcp_shutdown(1, 1) closed the pcb */
+    if (rd && wr) {
+        s->pcb.tcp = NULL;
+        s->eof = 1;                 /* reads now return 0 */
+    }
     return 0;
 }
 

@@ -142,6 +142,17 @@ static void tcp_client(void)
     char c;
     expect("recv-eof", recv(s, &c, 1, 0), 0);
     expect("close", close(s), 0);
+
+    /* Both directions shut at once (the peer's kernel holds this second
+     * connection in its backlog). */
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    expect("connect-second", connect(s, (struct sockaddr *)&peer, sizeof peer), 0);
+    expect("shutdown-rdwr", shutdown(s, SHUT_RDWR), 0);
+    expect("recv-after-shutdown-rdwr", recv(s, &c, 1, 0), 0);
+    expect("send-after-shutdown-rdwr", FAILS(send(s, "x", 1, 0)), EPIPE);
+    struct pollfd hup = { s, POLLIN, 0 };
+    expect("poll-after-shutdown-rdwr", poll(&hup, 1, 0) == 1 && (hup.revents & POLLHUP), 1);
+    expect("close-second", close(s), 0);
 }
 
 int main(int argc, char **argv)
