@@ -236,8 +236,8 @@ struct AttackTests {
     @Test("tap pins: pread64 and pwrite64 on the tap fd, its fd with high bits, or a frame larger than 1514 bytes are stopped; read and write pass")
     func tapPins() throws {
         let guest = try Paths.guest("attack-syscall")
-        let tap = try AttackTap()
-        try withCanaryDirectory { dir in
+        let tap = try Tap.unaddressed()
+        try withCanaryDirectory(in: tap.namespace) { dir in
             let policy = try dir.run(["--policy", "--net", tap.name])
             #expect(policy.status == 0, "\(policy)")
             let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") },

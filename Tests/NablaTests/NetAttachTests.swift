@@ -1,6 +1,8 @@
 // Attaching NICs: every attach-time error is one line with its status and the
 // command that fixes it; the policy pins each tap; the net hypercalls refuse
 // bad arguments with their codes (the netbad guest). Also --disk-sync.
+// Every interface is made in a network namespace of the test's own, and
+// nabla-run runs in it.
 
 import Foundation
 import NablaTestSupport
@@ -11,32 +13,31 @@ import Testing
 struct NetAttachTests {
     @Test("attach errors: missing, down, not a TAP, given twice, in use")
     func attachErrors() throws {
-        try NetHost.requireTapSupport()
+        let namespace = try NetNamespace()
+        func nablaRun(_ arguments: [String]) throws -> Outcome { try namespace.run(Paths.tender, arguments) }
         try withTemporaryDirectory { dir in
             let image = try writeImage(ELFBuilder(status: 6).build(), in: dir)
-            expectOneLineError(try nablaRun(["--net", "nbnone0", image]), status: ExitStatus.unavailable,
-                               containing: "no network interface 'nbnone0': create it with: ip tuntap add dev nbnone0 mode tap && ip link set nbnone0 up")
+            expectOneLineError(try nablaRun(["--net", "nlnone0", image]), status: ExitStatus.unavailable,
+                               containing: "no network interface 'nlnone0': create it with: ip tuntap add dev nlnone0 mode tap && ip link set nlnone0 up")
 
-            let down = "nbdown" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
-            _ = try NetHost.ip(["tuntap", "add", "dev", down, "mode", "tap"])
-            defer { _ = try? NetHost.ip(["tuntap", "del", "dev", down, "mode", "tap"]) }
+            let down = "nldown0"
+            try namespace.ip(["tuntap", "add", "dev", down, "mode", "tap"])
             expectOneLineError(try nablaRun(["--net", down, image]), status: ExitStatus.unavailable,
                                containing: "cannot attach \(down): Network is down (run: ip link set \(down) up)")
 
-            let tun = "nbtun" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
-            _ = try NetHost.ip(["tuntap", "add", "dev", tun, "mode", "tun"])
-            defer { _ = try? NetHost.ip(["tuntap", "del", "dev", tun, "mode", "tun"]) }
-            _ = try NetHost.ip(["link", "set", tun, "up"])
+            let tun = "nltun0"
+            try namespace.ip(["tuntap", "add", "dev", tun, "mode", "tun"])
+            try namespace.ip(["link", "set", tun, "up"])
             expectOneLineError(try nablaRun(["--net", tun, image]), status: ExitStatus.unavailable,
                                containing: "cannot attach \(tun): it is not a TAP interface")
 
-            let tap = try Tap(subnet: 7)
+            let tap = try Tap(subnet: 7, in: namespace)
             expectOneLineError(try nablaRun(["--net", tap.name, "--net", tap.name, image]), status: ExitStatus.usage,
                                containing: "tap \(tap.name) is attached twice")
             #expect(try nablaRun(["--net", tap.name, image]).status == 6)
 
             let sleeper = try writeImage(sleepingGuest(nanoseconds: 3_000_000_000), in: dir, name: "sleep.nabla")
-            let first = try Child(Paths.tender, ["--net", tap.name, sleeper])
+            let first = try namespace.start(Paths.tender, ["--net", tap.name, sleeper])
             #expect(waitUntilGuestRuns(first))
             expectOneLineError(try nablaRun(["--net", tap.name, image]), status: ExitStatus.inUse,
                                containing: "cannot attach \(tap.name): it is in use by another process")
@@ -48,6 +49,7 @@ struct NetAttachTests {
     @Test("--net-mac: set, checked, and given to the guest")
     func mac() throws {
         let tap = try Tap(subnet: 8)
+        func nablaRun(_ arguments: [String]) throws -> Outcome { try tap.namespace.run(Paths.tender, arguments) }
         try withTemporaryDirectory { dir in
             let image = try writeImage(ELFBuilder().build(), in: dir)
             expectOneLineError(try nablaRun(["--net", tap.name, "--net-mac", "03:00:00:00:00:01", image]), status: ExitStatus.usage,
@@ -69,7 +71,7 @@ struct NetAttachTests {
     @Test("the policy pins read and write to the tap, and ppoll to one pollfd")
     func policy() throws {
         let tap = try Tap(subnet: 9)
-        let outcome = try nablaRun(["--policy", "--net", tap.name])
+        let outcome = try tap.namespace.run(Paths.tender, ["--policy", "--net", tap.name])
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdout.contains("allow read (0) if fd == 3 [tap net (\(tap.name))]"))
         #expect(outcome.stdout.contains("allow write (1) if fd == 3 [tap net (\(tap.name))]"))
@@ -81,7 +83,7 @@ struct NetAttachTests {
         let tap = try Tap(subnet: 10)
         try withTemporaryDirectory { dir in
             let disk = try makeDisk(in: dir, size: 4096)
-            let outcome = try nablaRun(["--disk", disk, "--net", tap.name, try Paths.guest("netbad")])
+            let outcome = try tap.namespace.run(Paths.tender, ["--disk", disk, "--net", tap.name, try Paths.guest("netbad")])
             #expect(outcome.status == 0, "\(outcome)")
             #expect(outcome.stdout.contains("all cases ok: 0 mismatches"), "\(outcome.stdout)")
         }

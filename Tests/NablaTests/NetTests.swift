@@ -1,9 +1,10 @@
-// The network guests (ping-serve, udp-echo, on guests/netstack) on real TAP
-// interfaces: pings, UDP echo, and malformed frames injected with AF_PACKET.
+// The network guests (ping-serve, udp-echo, on lwIP through guests/net) on
+// real TAP interfaces: pings, UDP echo, and malformed frames injected with
+// AF_PACKET, counted by lwIP's own statistics.
 //
-// These tests create TAP interfaces, so they need root and /dev/net/tun;
-// without them they fail saying so. Each test has its own 10.211.N.0/24
-// subnets (N below), so they can run in parallel.
+// Each test makes its own network namespace with its TAP interfaces in it
+// (Support/Tap.swift), so they need root and /dev/net/tun; without them
+// they fail saying so. ping and nabla-run run in the namespace.
 
 import Foundation
 import Testing
@@ -12,9 +13,9 @@ import Glibc
 #endif
 
 /// Runs ping; returns (transmitted, received, loss %) from its summary.
-func pingSummary(_ address: String, count: Int, interval: String, extra: [String] = []) throws -> (Int, Int, Double, String) {
+func pingSummary(_ address: String, count: Int, interval: String, in namespace: NetNamespace) throws -> (Int, Int, Double, String) {
     let tool = try NetHost.tool("ping", package: "iputils-ping")
-    let outcome = try run(tool, ["-c", String(count), "-i", interval, "-W", "1"] + extra + [address], timeout: 60)
+    let outcome = try namespace.run(tool, ["-c", String(count), "-i", interval, "-W", "1", address], timeout: 60)
     let text = outcome.stdout
     guard let match = text.firstMatch(of: /(\d+) packets transmitted, (\d+) received.*?([0-9.]+)% packet loss/) else {
         throw HarnessError("no summary in ping's output (status \(outcome.status)):\n\(text)\(outcome.stderr)")
@@ -28,31 +29,34 @@ struct NetTests {
     func pingServe() throws {
         let tap = try Tap(subnet: 1)
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("ping-serve"),
-                                      "--ipv4=\(tap.guestAddress)/24", "limit=200"])
+                                      "--ipv4=\(tap.guestAddress)/24", "limit=200"], in: tap.namespace)
         try guest.waitFor("ping-serve: ready")
-        let (sent, received, loss, text) = try pingSummary(tap.guestAddress, count: 200, interval: "0.002")
+        let (sent, received, loss, text) = try pingSummary(tap.guestAddress, count: 200, interval: "0.002", in: tap.namespace)
         #expect(sent == 200 && received == 200 && loss == 0, "\(text)")
         let status = try guest.finish()
         #expect(status == 0, "stdout: \(guest.stdout)\nstderr: \(guest.stderr)")
         #expect(guest.stdout.contains("\nreplies 200\n"), "\(guest.stdout)")
-        let counters = parseCounters(guest.stdout.split(separator: "\n").first { $0.hasPrefix("drops: ") }.map(String.init) ?? "")
-        #expect(counters["tx"].map { $0 >= 200 } == true, "\(guest.stdout)")
-        #expect(counters["icmpcsum"] == 0 && counters["ipcsum"] == 0, "\(guest.stdout)")
+        let counters = parseCounters(guest.stdout.split(separator: "\n").first { $0.hasPrefix("stats: ") }.map(String.init) ?? "")
+        #expect(counters["icmp.echoreps"] == 200, "\(guest.stdout)")
+        #expect(counters["link.xmit"].map { $0 >= 200 } == true, "\(guest.stdout)")
+        #expect(counters["icmp.chkerr"] == 0 && counters["ip.chkerr"] == 0, "\(guest.stdout)")
     }
 
     @Test("a guest with two NICs answers pings on both addresses")
     func twoNICs() throws {
-        let a = try Tap(subnet: 2), b = try Tap(subnet: 3)
+        let namespace = try NetNamespace()
+        let a = try Tap(subnet: 2, in: namespace), b = try Tap(subnet: 3, in: namespace)
         let guest = try RunningGuest(["--net", "net=" + a.name, "--net", "net1=" + b.name,
                                       "--net-mac", "net=" + a.guestMAC, "--net-mac", "net1=" + b.guestMAC,
                                       try Paths.guest("ping-serve"),
-                                      "--ipv4=net:\(a.guestAddress)/24", "--ipv4=net1:\(b.guestAddress)/24", "limit=60"])
+                                      "--ipv4=net:\(a.guestAddress)/24", "--ipv4=net1:\(b.guestAddress)/24", "limit=60"],
+                                     in: namespace)
         try guest.waitFor("ping-serve: ready")
-        #expect(guest.stdout.contains("netstack: net handle 0 mac \(a.guestMAC) ipv4 \(a.guestAddress)/24"), "\(guest.stdout)")
-        #expect(guest.stdout.contains("netstack: net1 handle 1 mac \(b.guestMAC) ipv4 \(b.guestAddress)/24"), "\(guest.stdout)")
-        let first = try pingSummary(a.guestAddress, count: 30, interval: "0.005")
+        #expect(guest.stdout.contains("net: net handle 0 mac \(a.guestMAC) ipv4 \(a.guestAddress)/24"), "\(guest.stdout)")
+        #expect(guest.stdout.contains("net: net1 handle 1 mac \(b.guestMAC) ipv4 \(b.guestAddress)/24"), "\(guest.stdout)")
+        let first = try pingSummary(a.guestAddress, count: 30, interval: "0.005", in: namespace)
         #expect(first.1 == 30 && first.2 == 0, "\(first.3)")
-        let second = try pingSummary(b.guestAddress, count: 30, interval: "0.005")
+        let second = try pingSummary(b.guestAddress, count: 30, interval: "0.005", in: namespace)
         #expect(second.1 == 30 && second.2 == 0, "\(second.3)")
         #expect(try guest.finish() == 0, "\(guest.stdout)")
         #expect(guest.stdout.contains("\nreplies 60\n"), "\(guest.stdout)")
@@ -62,9 +66,9 @@ struct NetTests {
     func udpEcho() throws {
         let tap = try Tap(subnet: 4)
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
-                                      "--ipv4=\(tap.guestAddress)/24", "--port=7007"])
+                                      "--ipv4=\(tap.guestAddress)/24", "--port=7007"], in: tap.namespace)
         try guest.waitFor("udp-echo: ready on port 7007")
-        let socket = try UDPSocket(bindTo: tap.hostAddress)
+        let socket = try UDPSocket(bindTo: tap.hostAddress, in: tap.namespace)
         for size in [1, 100, 1000, 1472] {
             let payload = (0..<size).map { _ in UInt8.random(in: 0...255) }
             let echo = try socket.exchange(payload, with: tap.guestAddress, port: 7007)
@@ -72,20 +76,20 @@ struct NetTests {
         }
         let stats = try socket.exchange(Array("nabla:stats".utf8), with: tap.guestAddress, port: 7007)
         let line = String(decoding: stats ?? [], as: UTF8.self)
-        #expect(line.hasPrefix("drops: short=0 othermac="), "\(line)")
-        #expect(parseCounters(line)["udpcsum"] == 0, "\(line)")
+        #expect(line.hasPrefix("stats: link.recv="), "\(line)")
+        #expect(parseCounters(line)["udp.chkerr"] == 0 && parseCounters(line)["udp.recv"].map { $0 >= 5 } == true, "\(line)")
         try socket.send(Array("nabla:quit".utf8), to: tap.guestAddress, port: 7007)
         #expect(try guest.finish() == 0, "\(guest.stdout)")
-        #expect(guest.stdout.contains("drops: short=") && guest.stdout.contains("echoed 4"), "\(guest.stdout)")
+        #expect(guest.stdout.contains("stats: link.recv=") && guest.stdout.contains("echoed 4"), "\(guest.stdout)")
     }
 
-    @Test("malformed frames are dropped and counted, and the guest still echoes")
+    @Test("malformed frames are dropped and counted by lwIP, and the guest still echoes")
     func malformedFrames() throws {
         let tap = try Tap(subnet: 5)
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
-                                      "--ipv4=\(tap.guestAddress)/24"])
+                                      "--ipv4=\(tap.guestAddress)/24"], in: tap.namespace)
         try guest.waitFor("udp-echo: ready on port 7")
-        let socket = try UDPSocket(bindTo: tap.hostAddress)
+        let socket = try UDPSocket(bindTo: tap.hostAddress, in: tap.namespace)
         // A first exchange settles ARP on both sides.
         #expect(try socket.exchange([1, 2, 3], with: tap.guestAddress, port: 7) == [1, 2, 3])
         func stats() throws -> [String: UInt64] {
@@ -93,7 +97,7 @@ struct NetTests {
             return parseCounters(String(decoding: reply ?? [], as: UTF8.self))
         }
         let before = try stats()
-        try #require(before["rx"] != nil, "no stats line from the guest")
+        try #require(before["link.recv"] != nil, "no stats line from the guest")
 
         let guestMAC = try parseMAC(tap.guestMAC), hostMAC = try tap.hostMAC()
         let host = try ipv4Bytes(tap.hostAddress), me = try ipv4Bytes(tap.guestAddress)
@@ -115,28 +119,31 @@ struct NetTests {
         let badICMP = Frame.ethernet(dst: guestMAC, src: hostMAC, type: 0x0800,
                                      Frame.ipv4(src: host, dst: me, proto: 1,
                                                 Frame.echoRequest(id: 7, seq: 1, Array("bad".utf8), badChecksum: true)))
+        // Each case and the lwip_stats counter that counts it (link.othermac
+        // and udp.lenerr for a long length field are the glue's checks,
+        // guests/net/netif.c).
         let cases: [(name: String, counter: String, frame: [UInt8])] = [
-            ("IPv4 header cut to 10 bytes", "iplen", Array(good.prefix(14 + 10))),
-            ("bad IP header checksum", "ipcsum", udpFrame("ipcsum", badIP: true)),
-            ("bad UDP checksum", "udpcsum", udpFrame("udpcsum", badUDP: true)),
-            ("IP total length larger than the frame", "iplen", udpFrame("iplen", totalLength: 1400)),
-            ("unicast to another MAC", "othermac", udpFrame("othermac", dstMAC: [0x02, 0, 0, 0, 0, 0x99])),
-            ("unknown ethertype", "ethertype", Frame.ethernet(dst: guestMAC, src: hostMAC, type: 0x88b5, Array(repeating: 0xab, count: 46))),
-            ("IP options", "ipfrag", udpFrame("options", options: true)),
-            ("IP fragment", "ipfrag", udpFrame("fragment", flags: 0x2000)),
-            ("IP to another address", "notours", udpFrame("notours", dstIP: try ipv4Bytes("10.211.5.77"))),
-            ("bad ICMP checksum", "icmpcsum", badICMP),
-            ("UDP length field past the datagram", "udplen", udpFrame("udplen", udpLength: 900)),
-            ("unknown IP protocol", "proto", udpFrame("proto", proto: 253)),
-            ("ARP with a 5-byte hardware address", "arp", badARP),
+            ("IPv4 header cut to 10 bytes", "ip.lenerr", Array(good.prefix(14 + 10))),
+            ("bad IP header checksum", "ip.chkerr", udpFrame("ipcsum", badIP: true)),
+            ("bad UDP checksum", "udp.chkerr", udpFrame("udpcsum", badUDP: true)),
+            ("IP total length larger than the frame", "ip.lenerr", udpFrame("iplen", totalLength: 1400)),
+            ("unicast to another MAC", "link.othermac", udpFrame("othermac", dstMAC: [0x02, 0, 0, 0, 0, 0x99])),
+            ("unknown ethertype", "etharp.proterr", Frame.ethernet(dst: guestMAC, src: hostMAC, type: 0x88b5, Array(repeating: 0xab, count: 46))),
+            ("IP options", "ip.opterr", udpFrame("options", options: true)),
+            ("IP fragment", "ip.opterr", udpFrame("fragment", flags: 0x2000)),
+            ("IP to another address", "ip.addrerr", udpFrame("notours", dstIP: try ipv4Bytes("10.211.5.77"))),
+            ("bad ICMP checksum", "icmp.chkerr", badICMP),
+            ("UDP length field past the datagram", "udp.lenerr", udpFrame("udplen", udpLength: 900)),
+            ("unknown IP protocol", "ip.proterr", udpFrame("proto", proto: 253)),
+            ("ARP with a 5-byte hardware address", "etharp.proterr", badARP),
         ]
-        let raw = try RawEthernetSocket(interface: tap.index)
+        let raw = try RawEthernetSocket(tap)
         var expected = Set(cases.map(\.counter))
         // A frame shorter than the Ethernet header: Linux refuses to send
         // it (EINVAL: AF_PACKET pads nothing below the 14-byte header), so
         // "short" can only be checked if the kernel lets it through.
         let short = raw.send(Array(good.prefix(10)))
-        if short == 0 { expected.insert("short") } else { #expect(short == EINVAL, "sending 10 bytes: errno \(short)") }
+        if short == 0 { expected.insert("link.lenerr") } else { #expect(short == EINVAL, "sending 10 bytes: errno \(short)") }
         for c in cases {
             let error = raw.send(c.frame)
             #expect(error == 0, "\(c.name): sendto failed: \(String(cString: strerror(error)))")
@@ -162,25 +169,26 @@ struct NetTests {
         for counter in expected.sorted() {
             #expect((after[counter] ?? 0) > (before[counter] ?? 0), "counter \(counter) did not rise: before \(before), after \(after)")
         }
-        #expect(after["iplen"].map { $0 >= (before["iplen"] ?? 0) + 2 } == true, "both iplen cases: \(after)")
-        #expect(after["ipfrag"].map { $0 >= (before["ipfrag"] ?? 0) + 2 } == true, "both ipfrag cases: \(after)")
+        for (counter, count) in [("ip.lenerr", 2), ("ip.opterr", 2), ("etharp.proterr", 2)] {
+            #expect(after[counter].map { $0 >= (before[counter] ?? 0) + UInt64(count) } == true, "all \(count) \(counter) cases: \(after)")
+        }
 
         try socket.send(Array("nabla:quit".utf8), to: tap.guestAddress, port: 7)
         #expect(try guest.finish() == 0, "\(guest.stdout)")
-        #expect(guest.stdout.contains("drops: short="), "\(guest.stdout)")
+        #expect(guest.stdout.contains("stats: link.recv="), "\(guest.stdout)")
     }
 
-    @Test("udp-echo resolves an unknown sender with ARP, and gives up on one that never answers")
+    @Test("udp-echo resolves an unknown sender with ARP, and keeps asking for one that never answers")
     func arpResolution() throws {
         let tap = try Tap(subnet: 6)
         // A second host address the guest has never heard of: the host
         // answers ARP for it, but never sends ARP from it on its own here.
         let other = "10.211.6.3"
-        try NetHost.ip(["addr", "add", other + "/24", "dev", tap.name])
+        try tap.namespace.ip(["addr", "add", other + "/24", "dev", tap.name])
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
-                                      "--ipv4=\(tap.guestAddress)/24"])
+                                      "--ipv4=\(tap.guestAddress)/24"], in: tap.namespace)
         try guest.waitFor("udp-echo: ready on port 7")
-        let socket = try UDPSocket(bindTo: other)
+        let socket = try UDPSocket(bindTo: other, in: tap.namespace)
         let guestMAC = try parseMAC(tap.guestMAC), hostMAC = try tap.hostMAC()
         let me = try ipv4Bytes(tap.guestAddress)
         func datagram(from source: String, _ text: String) throws -> [UInt8] {
@@ -190,24 +198,42 @@ struct NetTests {
         }
         // Injected straight onto the link, so the guest has no ARP entry for
         // the sender and must ask before it can answer.
-        let raw = try RawEthernetSocket(interface: tap.index)
+        let raw = try RawEthernetSocket(tap)
         #expect(raw.send(try datagram(from: other, "resolve me")) == 0)
         #expect(socket.receive() == Array("resolve me".utf8), "no echo to a sender the guest had to resolve")
 
-        // A sender nobody answers ARP for: the echo waits, 3 requests go out
-        // 250 ms apart, then it is dropped and counted.
+        // A sender nobody answers ARP for: lwIP queues the echo and asks
+        // again every second (etharp.xmit rises) until the entry expires,
+        // while it goes on serving others.
+        let stats = try UDPSocket(bindTo: tap.hostAddress, in: tap.namespace)
+        func counters() throws -> [String: UInt64] {
+            let reply = try stats.exchange(Array("nabla:stats".utf8), with: tap.guestAddress, port: 7)
+            return parseCounters(String(decoding: reply ?? [], as: UTF8.self))
+        }
+        let before = try counters()
         #expect(raw.send(try datagram(from: "10.211.6.9", "nobody")) == 0)
-        let stats = try UDPSocket(bindTo: tap.hostAddress)
-        var counters: [String: UInt64] = [:]
+        var after = before
         let deadline = Date().addingTimeInterval(5)
         repeat {
-            usleep(100_000)
-            let reply = try stats.exchange(Array("nabla:stats".utf8), with: tap.guestAddress, port: 7)
-            counters = parseCounters(String(decoding: reply ?? [], as: UTF8.self))
-        } while (counters["unresolved"] ?? 0) == 0 && Date() < deadline
-        #expect(counters["unresolved"] == 1, "\(counters)")
+            usleep(200_000)
+            after = try counters()
+        } while (after["etharp.xmit"] ?? 0) < (before["etharp.xmit"] ?? 0) + 2 && Date() < deadline
+        #expect((after["etharp.xmit"] ?? 0) >= (before["etharp.xmit"] ?? 0) + 2, "ARP requests for an address nobody has: \(before) then \(after)")
+        #expect(try socket.exchange(Array("still here".utf8), with: tap.guestAddress, port: 7) == Array("still here".utf8))
         try stats.send(Array("nabla:quit".utf8), to: tap.guestAddress, port: 7)
         #expect(try guest.finish() == 0, "\(guest.stdout)")
+    }
+
+    @Test("the socket API: each call works and each misuse gets its errno (sockets-test against a host echo server)")
+    func socketAPI() throws {
+        let tap = try Tap(subnet: 11)
+        let server = try TCPEchoServer(bindTo: tap.hostAddress, in: tap.namespace)
+        let outcome = try tap.namespace.run(Paths.tender, ["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("sockets-test"),
+                                                           "--ipv4=\(tap.guestAddress)/24", "--peer=\(tap.hostAddress):\(server.port)"],
+                                            timeout: 30)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("all cases ok: 0 mismatches"), "\(outcome.stdout)")
+        #expect(server.finish() == 100_004, "bytes the host echoed")
     }
 
     @Test("bad network arguments are refused before the guest touches the network")

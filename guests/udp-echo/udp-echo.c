@@ -1,58 +1,35 @@
 /*
- * udp-echo: echoes UDP datagrams back to their sender.
+ * udp-echo: echoes UDP datagrams back to their sender, with the socket API.
  *
  *   nabla-run --net tap0 udp-echo.nabla --ipv4=10.10.0.2/24 [--port=7]
  *
- * Every datagram to --port (default 7) on our own address comes back to the
- * sender's address and port, byte for byte, from the same NIC. The reply
- * goes to the MAC in the NIC's ARP cache (a host that sends to us has
- * normally ARPed for us first, and its request put it in the cache);
- * otherwise the stack resolves it with ARP, holding the reply meanwhile.
- * The source MAC of the datagram is not used: the frame is not trusted to
- * name the sender's link address.
+ * Every datagram to --port (default 7) comes back to the sender's address
+ * and port, byte for byte. lwIP answers from the NIC its route to the
+ * sender goes through, and resolves the sender's MAC with ARP (the source
+ * MAC of the datagram is not trusted). Broadcast datagrams are not
+ * delivered to the socket (no SO_BROADCAST), so not echoed.
  *
  * Two payloads are commands:
- *   nabla:stats   answered with the drops line (netstack.h) instead of echoed
- *   nabla:quit    prints the drops line and returns 0 (no answer)
+ *   nabla:stats   answered with lwIP's stats line instead of echoed
+ *   nabla:quit    prints the stats line and "echoed N", returns 0
  *
- * Datagrams to a broadcast address are not echoed. Prints
- * "udp-echo: ready on port P" once configured. Returns 2 for bad arguments,
- * 1 if a hypercall fails.
+ * Prints "udp-echo: ready on port P" once configured. Returns 2 for bad
+ * arguments, 1 if a socket call fails.
  */
-#include "../netstack/netstack_impl.h"
+#include <nabla_net.h>
 
-static struct ns_stack net;
-static uint64_t echoed;
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-static void on_datagram(struct ns_stack *s, struct ns_nic *nic, const struct ns_udp_meta *m,
-                        const uint8_t *data, size_t len, void *ctx)
-{
-    (void)ctx;
-    if (m->broadcast)
-        return;
-    static const char stats[] = "nabla:stats", quit[] = "nabla:quit";
-    if (len == sizeof stats - 1 && memcmp(data, stats, len) == 0) {
-        char line[NS_DROPS_LINE_MAX];
-        int n = ns_format_drops(s, line, sizeof line);
-        if (n >= (int)sizeof line)
-            n = (int)sizeof line - 1;
-        ns_udp_send(s, nic, m->src, m->dport, m->sport, line, (size_t)n);
-        return;
-    }
-    if (len == sizeof quit - 1 && memcmp(data, quit, len) == 0) {
-        s->stop = 1;
-        return;
-    }
-    if (ns_udp_send(s, nic, m->src, m->dport, m->sport, data, len) >= 0)
-        echoed++;
-}
+static uint8_t datagram[65536];
 
 int main(int argc, char **argv)
 {
     uint64_t port = 7;
-    ns_init(&net);
     for (int i = 0; i < argc; i++) {
-        int taken = ns_parse_arg(&net, argv[i]);
+        int taken = nabla_net_arg(argv[i]);
         if (taken < 0)
             return 2;
         if (taken > 0)
@@ -65,16 +42,43 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (ns_start(&net) != 0)
+    if (nabla_net_start() != 0)
         return 2;
-    if (ns_udp_bind(&net, (uint16_t)port, on_datagram, NULL) != 0) {
-        printf("udp-echo: cannot bind port %llu\n", (unsigned long long)port);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr = { INADDR_ANY } };
+    if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
+        printf("udp-echo: cannot bind port %llu: errno %d\n", (unsigned long long)port, errno);
         return 1;
     }
     printf("udp-echo: ready on port %llu\n", (unsigned long long)port);
 
-    if (ns_run(&net, "udp-echo") != 0)
-        return 1;
-    printf("echoed %llu\n", (unsigned long long)echoed);
+    static const char stats[] = "nabla:stats", quit[] = "nabla:quit";
+    uint64_t echoed = 0;
+    for (;;) {
+        struct sockaddr_in from;
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(fd, datagram, sizeof datagram, 0, (struct sockaddr *)&from, &fromlen);
+        if (n < 0) {
+            printf("udp-echo: recvfrom: errno %d\n", errno);
+            return 1;
+        }
+        if ((size_t)n == sizeof stats - 1 && memcmp(datagram, stats, (size_t)n) == 0) {
+            char line[NABLA_NET_STATS_MAX];
+            int len = nabla_net_format_stats(line, sizeof line);
+            if (len >= (int)sizeof line)
+                len = (int)sizeof line - 1;
+            sendto(fd, line, (size_t)len, 0, (struct sockaddr *)&from, fromlen);
+            continue;
+        }
+        if ((size_t)n == sizeof quit - 1 && memcmp(datagram, quit, (size_t)n) == 0)
+            break;
+        if (sendto(fd, datagram, (size_t)n, 0, (struct sockaddr *)&from, fromlen) == n)
+            echoed++;
+    }
+    char line[NABLA_NET_STATS_MAX];
+    nabla_net_format_stats(line, sizeof line);
+    printf("%s\nechoed %llu\n", line, (unsigned long long)echoed);
+    close(fd);
     return 0;
 }

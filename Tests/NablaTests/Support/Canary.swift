@@ -4,7 +4,7 @@
 // temporary directory holding a canary file of random bytes. Afterwards the
 // canary must be byte-identical and no file may have appeared, been removed
 // or changed (a `core` file is allowed only where a test asks for one).
-// Also: a TAP interface of the attack suite's own.
+// With a network namespace, the tender runs in it (for attacks on a TAP).
 
 import Foundation
 import Testing
@@ -18,13 +18,16 @@ final class CanaryDirectory {
     static let canaryName = "canary.bin"
 
     let path: String
+    /// The network namespace the tender runs in, if any.
+    let namespace: NetNamespace?
     /// The canary's bytes as written.
     let canary: Data
     /// Every file present before the attack and its contents: the canary and
     /// any disks the test made.
     private var baseline: [String: Data] = [:]
 
-    init() throws {
+    init(namespace: NetNamespace? = nil) throws {
+        self.namespace = namespace
         path = NSTemporaryDirectory() + "nabla-canary-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         var bytes = [UInt8](repeating: 0, count: 4096)
@@ -57,13 +60,15 @@ final class CanaryDirectory {
     }
 
     /// The command that runs nabla-run with `arguments` in this directory.
-    func command(_ arguments: [String]) -> (executable: String, arguments: [String]) {
-        ("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", path, Paths.tender] + arguments)
+    func command(_ arguments: [String]) throws -> (executable: String, arguments: [String]) {
+        let shell = ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", path, Paths.tender] + arguments
+        guard let namespace else { return ("/bin/sh", shell) }
+        return try namespace.command("/bin/sh", shell)
     }
 
     /// Runs nabla-run with `arguments` here and waits for it.
     func run(_ arguments: [String], timeout: Double = 20) throws -> Outcome {
-        let (executable, shellArguments) = command(arguments)
+        let (executable, shellArguments) = try command(arguments)
         return try NablaTests.run(executable, shellArguments, timeout: timeout)
     }
 
@@ -98,10 +103,11 @@ final class CanaryDirectory {
     }
 }
 
-/// Runs `body` with a fresh canary directory, then checks it is untouched.
-func withCanaryDirectory<T>(sourceLocation: SourceLocation = #_sourceLocation,
+/// Runs `body` with a fresh canary directory (whose tender runs in
+/// `namespace`, if given), then checks it is untouched.
+func withCanaryDirectory<T>(in namespace: NetNamespace? = nil, sourceLocation: SourceLocation = #_sourceLocation,
                             _ body: (CanaryDirectory) throws -> T) throws -> T {
-    let directory = try CanaryDirectory()
+    let directory = try CanaryDirectory(namespace: namespace)
     let result = try body(directory)
     directory.expectUntouched(sourceLocation: sourceLocation)
     return result
@@ -120,7 +126,7 @@ final class CanaryRun {
         let base = NSTemporaryDirectory() + "nabla-attack-" + UUID().uuidString
         outPath = base + ".out"
         errPath = base + ".err"
-        let (executable, shellArguments) = directory.command(arguments)
+        let (executable, shellArguments) = try directory.command(arguments)
         child = try Child(executable, shellArguments, stdout: outPath, stderr: errPath)
     }
 
@@ -140,42 +146,5 @@ final class CanaryRun {
         let stderr = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
         return Outcome(status: status, stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self))
-    }
-}
-
-/// A TAP interface (no address) for the attack suite, created up and deleted
-/// on deinit. Creating one needs root and /dev/net/tun: without them this
-/// throws with a message saying what is missing; the test fails, it is never
-/// skipped.
-final class AttackTap {
-    let name: String
-    private var created = false
-
-    init() throws {
-        guard geteuid() == 0 else {
-            throw HarnessError("the tap attacks need root: they create a TAP interface with 'ip tuntap add' (run swift test as root)")
-        }
-        guard access("/dev/net/tun", R_OK | W_OK) == 0 else {
-            throw HarnessError("/dev/net/tun is missing or not accessible: the tap attacks need the tun driver (modprobe tun; in a container, pass --device /dev/net/tun)")
-        }
-        name = "nba" + String(format: "%08x", UInt32.random(in: 0...UInt32.max))
-        try Self.ip(["tuntap", "add", "dev", name, "mode", "tap"])
-        created = true
-        try Self.ip(["link", "set", name, "up"])
-    }
-
-    deinit {
-        if created { _ = try? Self.ip(["tuntap", "del", "dev", name, "mode", "tap"]) }
-    }
-
-    private static func ip(_ arguments: [String]) throws {
-        let candidates: [String] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-        guard let tool = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw HarnessError("'ip' is missing: the tap attacks need it (apt-get install iproute2, or tools/install-deps)")
-        }
-        let outcome = try NablaTests.run(tool, arguments, timeout: 10)
-        guard outcome.status == 0 else {
-            throw HarnessError("ip \(arguments.joined(separator: " ")) failed: \(outcome.stderr)\(outcome.stdout)")
-        }
     }
 }

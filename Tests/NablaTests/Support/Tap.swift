@@ -1,10 +1,14 @@
-// Tap.swift: TAP interfaces, a guest running on them, UDP and raw Ethernet
-// sockets for the network tests.
+// Tap.swift: network namespaces, TAP interfaces in them, a guest running on
+// them, UDP, TCP and raw Ethernet sockets for the network tests.
 //
-// Each test makes its own TAP interfaces (named nbt + random hex, unique
-// 10.211.N.0/24 subnets chosen by the test) and removes them when the Tap
-// value goes away, also when the test fails. Creating one needs root and
-// /dev/net/tun: without them the test fails and says so.
+// Every network test makes its own network namespace (nl-t + random hex)
+// and its TAP interfaces inside it, so nothing it does reaches the host's
+// own interfaces or another test's; nabla-run and the clients (ping, curl,
+// ab, iperf) run in it with `ip netns exec`, and the test's own sockets are
+// created in it (NetNamespace.withEntered). The namespace is deleted when
+// its value goes away, also when the test fails; namespaces left by a
+// killed run are deleted before the first new one is made. Creating them
+// needs root and /dev/net/tun: without them the test fails and says so.
 
 import Foundation
 #if canImport(Glibc)
@@ -21,10 +25,10 @@ enum NetHost {
         throw HarnessError("'\(name)' is missing: the network tests need it (apt-get install \(package), or tools/install-deps)")
     }
 
-    /// Fails unless TAP interfaces can be created here.
+    /// Fails unless network namespaces and TAP interfaces can be created here.
     static func requireTapSupport() throws {
         guard geteuid() == 0 else {
-            throw HarnessError("the network tests need root: they create TAP interfaces with 'ip tuntap add' (run swift test as root)")
+            throw HarnessError("the network tests need root: they create network namespaces and TAP interfaces with 'ip' (run swift test as root)")
         }
         guard access("/dev/net/tun", R_OK | W_OK) == 0 else {
             throw HarnessError("/dev/net/tun is missing or not accessible: the network tests need the tun driver (modprobe tun; in a container, pass --device /dev/net/tun)")
@@ -43,47 +47,138 @@ enum NetHost {
     }
 }
 
-/// A TAP interface with the host address 10.211.`subnet`.1/24; the guest
-/// is meant to take 10.211.`subnet`.2. Deleted on deinit.
+/// A network namespace of the tests' own, `nl-t` + 8 hex digits, with its
+/// loopback up. Deleted on deinit.
+final class NetNamespace {
+    static let prefix = "nl-t"
+    let name: String
+
+    /// Deletes the namespaces a killed test run left behind, once per process
+    /// (before this process has made any of its own).
+    private static let staleRemoved: Void = {
+        let list = (try? NetHost.ip(["netns", "list"]).stdout) ?? ""
+        for line in list.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            if name.hasPrefix(prefix) { _ = try? NetHost.ip(["netns", "del", name]) }
+        }
+    }()
+
+    init() throws {
+        try NetHost.requireTapSupport()
+        _ = Self.staleRemoved
+        name = Self.prefix + String(format: "%08x", UInt32.random(in: 0...UInt32.max))
+        try NetHost.ip(["netns", "add", name])
+        do {
+            try NetHost.ip(["-n", name, "link", "set", "lo", "up"])
+        } catch {
+            _ = try? NetHost.ip(["netns", "del", name])
+            throw error
+        }
+    }
+
+    deinit { _ = try? NetHost.ip(["netns", "del", name]) }
+
+    /// `ip -n NAME arguments`.
+    @discardableResult
+    func ip(_ arguments: [String]) throws -> Outcome { try NetHost.ip(["-n", name] + arguments) }
+
+    /// The command line that runs `executable` in this namespace.
+    func command(_ executable: String, _ arguments: [String]) throws -> (String, [String]) {
+        (try NetHost.tool("ip", package: "iproute2"), ["netns", "exec", name, executable] + arguments)
+    }
+
+    /// Runs `executable` in this namespace and waits for it.
+    func run(_ executable: String, _ arguments: [String], timeout: Double = 20) throws -> Outcome {
+        let (ip, full) = try command(executable, arguments)
+        return try NablaTests.run(ip, full, timeout: timeout)
+    }
+
+    /// Starts `executable` in this namespace.
+    func start(_ executable: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> Child {
+        let (ip, full) = try command(executable, arguments)
+        return try Child(ip, full, stdout: stdout, stderr: stderr)
+    }
+
+    /// Runs `body` with the calling thread in this namespace: sockets it
+    /// creates belong to the namespace for good. The thread returns to its
+    /// own namespace afterwards.
+    func withEntered<T>(_ body: () throws -> T) throws -> T {
+        let own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        let target = open("/run/netns/" + name, O_RDONLY | O_CLOEXEC)
+        defer {
+            if own >= 0 { close(own) }
+            if target >= 0 { close(target) }
+        }
+        guard own >= 0, target >= 0 else {
+            throw HarnessError("cannot open the network namespaces of this thread and \(name): \(String(cString: strerror(errno)))")
+        }
+        let newNet: Int32 = 0x4000_0000     // CLONE_NEWNET
+        let setns = try Self.setns()
+        guard setns(target, newNet) == 0 else {
+            throw HarnessError("setns \(name): \(String(cString: strerror(errno)))")
+        }
+        defer {
+            // A thread left in the test's namespace would run later tests
+            // there: that must never happen silently.
+            if setns(own, newNet) != 0 { fatalError("cannot return to the test thread's network namespace") }
+        }
+        return try body()
+    }
+
+    /// glibc's setns(2) wrapper, which the Glibc module does not import
+    /// (it is declared only under _GNU_SOURCE).
+    private static func setns() throws -> @convention(c) (Int32, Int32) -> Int32 {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else {
+            throw HarnessError("this C library has no setns(): the network tests need it")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
+    }
+
+    /// The index and MAC address of interface `interface` here.
+    func link(_ interface: String) throws -> (index: Int32, mac: [UInt8]) {
+        let text = try ip(["-o", "link", "show", "dev", interface]).stdout
+        guard let index = Int32(text.prefix { $0 != ":" }),
+              let mac = text.firstMatch(of: /link\/ether ([0-9a-f:]{17})/) else {
+            throw HarnessError("cannot read the index and MAC of \(interface) in \(name): \(text)")
+        }
+        return (index, try parseMAC(String(mac.1)))
+    }
+}
+
+/// A TAP interface `nltap<subnet>` in a network namespace (its own unless
+/// one is given), up, with the host address 10.211.`subnet`.1/24 unless
+/// `address` is false; the guest is meant to take 10.211.`subnet`.2.
+/// Removed with its namespace.
 final class Tap {
+    let namespace: NetNamespace
     let name: String
     let subnet: Int
     var hostAddress: String { "10.211.\(subnet).1" }
     var guestAddress: String { "10.211.\(subnet).2" }
     /// A MAC for the guest on this TAP, derived from the subnet.
     var guestMAC: String { String(format: "02:00:00:d3:%02x:02", subnet) }
-    private var created = false
 
-    init(subnet: Int) throws {
+    init(subnet: Int, in namespace: NetNamespace? = nil, address: Bool = true) throws {
         precondition(subnet > 0 && subnet < 255)
-        try NetHost.requireTapSupport()
+        self.namespace = try namespace ?? NetNamespace()
         self.subnet = subnet
-        name = "nbt" + String(format: "%08x", UInt32.random(in: 0...UInt32.max))   // 11 characters
-        let prefix = "10.211.\(subnet)."
-        let addresses = try NetHost.ip(["-o", "-4", "addr", "show"]).stdout
-        if let line = addresses.split(separator: "\n").first(where: { $0.contains(" " + prefix) }) {
-            throw HarnessError("subnet \(prefix)0/24 is already in use on this host (\(line)); a leftover from a killed test run can be removed with tools/tap-setup --delete NAME")
-        }
-        try NetHost.ip(["tuntap", "add", "dev", name, "mode", "tap"])
-        created = true
+        name = "nltap\(subnet)"
+        try self.namespace.ip(["tuntap", "add", "dev", name, "mode", "tap"])
         // Keep the host's IPv6 chatter (router solicitations, MLD) off the link.
-        try? "1".write(toFile: "/proc/sys/net/ipv6/conf/\(name)/disable_ipv6", atomically: false, encoding: .utf8)
-        try NetHost.ip(["link", "set", name, "up"])
-        try NetHost.ip(["addr", "add", hostAddress + "/24", "dev", name])
+        _ = try? self.namespace.run("/bin/sh", ["-c", "echo 1 > /proc/sys/net/ipv6/conf/\(name)/disable_ipv6"])
+        try self.namespace.ip(["link", "set", name, "up"])
+        if address { try self.namespace.ip(["addr", "add", hostAddress + "/24", "dev", name]) }
     }
 
-    deinit {
-        if created { _ = try? NetHost.ip(["tuntap", "del", "dev", name, "mode", "tap"]) }
-    }
+    /// A TAP interface with no address in a namespace of its own, for tests
+    /// that only attach it (the attack suite).
+    static func unaddressed() throws -> Tap { try Tap(subnet: 250, address: false) }
 
-    /// The interface index, for AF_PACKET.
-    var index: Int32 { Int32(if_nametoindex(name)) }
+    /// The interface index, for AF_PACKET sockets made in the namespace.
+    func index() throws -> Int32 { try namespace.link(name).index }
 
     /// The host side's MAC address.
-    func hostMAC() throws -> [UInt8] {
-        let text = try String(contentsOfFile: "/sys/class/net/\(name)/address", encoding: .utf8)
-        return try parseMAC(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    func hostMAC() throws -> [UInt8] { try namespace.link(name).mac }
 }
 
 func parseMAC(_ text: String) throws -> [UInt8] {
@@ -98,11 +193,12 @@ final class RunningGuest {
     let outPath: String
     let errPath: String
 
-    init(_ arguments: [String]) throws {
+    /// Starts nabla-run with `arguments` in `namespace`.
+    init(_ arguments: [String], in namespace: NetNamespace) throws {
         let base = NSTemporaryDirectory() + "nabla-net-" + UUID().uuidString
         outPath = base + ".out"
         errPath = base + ".err"
-        child = try Child(Paths.tender, arguments, stdout: outPath, stderr: errPath)
+        child = try namespace.start(Paths.tender, arguments, stdout: outPath, stderr: errPath)
     }
 
     deinit {
@@ -136,7 +232,7 @@ final class RunningGuest {
     }
 }
 
-/// Parses "key=N" pairs out of a netstack drops line.
+/// Parses "key=N" pairs out of a stats line.
 func parseCounters(_ line: String) -> [String: UInt64] {
     var counters: [String: UInt64] = [:]
     for word in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
@@ -158,12 +254,12 @@ func ipv4Bytes(_ text: String) throws -> [UInt8] {
     return withUnsafeBytes(of: value) { Array($0) }
 }
 
-/// A UDP socket bound to a host address, with a receive timeout.
+/// A UDP socket in a namespace, bound to a host address, with a receive timeout.
 final class UDPSocket {
     let fd: Int32
 
-    init(bindTo address: String, port: UInt16 = 0, timeout: Double = 2) throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    init(bindTo address: String, port: UInt16 = 0, timeout: Double = 2, in namespace: NetNamespace) throws {
+        fd = try namespace.withEntered { socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) }
         guard fd >= 0 else { throw HarnessError("socket: \(String(cString: strerror(errno)))") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -221,16 +317,75 @@ final class UDPSocket {
     }
 }
 
-/// An AF_PACKET socket that sends whole Ethernet frames out of one interface.
+/// A TCP server in a namespace that accepts one connection and echoes it
+/// until the peer shuts its side down, then closes. (`echoed` is written by
+/// the server thread before it signals `done`, and read only after `finish`
+/// waited for that: hence @unchecked Sendable.)
+final class TCPEchoServer: @unchecked Sendable {
+    let fd: Int32
+    let port: UInt16
+    private let done = DispatchSemaphore(value: 0)
+    private var echoed = 0
+
+    init(bindTo address: String, in namespace: NetNamespace) throws {
+        let fd = try namespace.withEntered { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        guard fd >= 0 else { throw HarnessError("socket: \(String(cString: strerror(errno)))") }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr = try inetAddress(address)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw HarnessError("echo server on \(address): \(message)")
+        }
+        self.fd = fd
+        port = UInt16(bigEndian: sin.sin_port)
+        let listener = fd
+        Thread.detachNewThread { [self] in
+            var tv = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let client = accept(listener, nil, nil)
+            if client >= 0 {
+                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                    if n <= 0 { break }
+                    let sent = buffer.withUnsafeBytes { send(client, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) }
+                    if sent != n { break }
+                    echoed += n
+                }
+                close(client)
+            }
+            done.signal()
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Waits (at most 20 s) for the connection to end; the bytes echoed.
+    func finish() -> Int {
+        _ = done.wait(timeout: .now() + 20)
+        return echoed
+    }
+}
+
+/// An AF_PACKET socket that sends whole Ethernet frames out of a TAP.
 final class RawEthernetSocket {
     let fd: Int32
     let ifindex: Int32
 
-    init(interface index: Int32) throws {
+    init(_ tap: Tap) throws {
         // Protocol 0: this socket only sends, it receives nothing.
-        fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+        fd = try tap.namespace.withEntered { socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0) }
         guard fd >= 0 else { throw HarnessError("socket(AF_PACKET): \(String(cString: strerror(errno)))") }
-        ifindex = index
+        ifindex = try tap.index()
     }
 
     deinit { close(fd) }
