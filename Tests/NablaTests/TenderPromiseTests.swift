@@ -148,7 +148,7 @@ struct TenderPromiseTests {
         let fifo = NSTemporaryDirectory() + "nabla-stderr-" + UUID().uuidString
         guard mkfifo(fifo, 0o600) == 0 else { throw HarnessError("mkfifo \(fifo): \(Errno(rawValue: errno))") }
         let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        let (executable, shellArguments) = dir.command(arguments)
+        let (executable, shellArguments) = try dir.command(arguments)
         let child = try Child(executable, shellArguments, stderr: fifo)
         return (child, reader, fifo)
     }
