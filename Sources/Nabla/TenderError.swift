@@ -20,6 +20,12 @@ public enum ExitStatus {
     public static let timedOut: Int32 = 124
     /// The guest made a system call outside the policy: 128 + SIGSYS.
     public static let forbiddenSyscall: Int32 = 159
+    /// The guest faulted: 128 + SIGILL, SIGTRAP, SIGBUS, SIGFPE or SIGSEGV.
+    public static var faults: [Int32] { Diagnostics.faultSignals.map { 128 + $0 }.sorted() }
+
+    /// Every status nabla-run itself exits with, for the tables in --help,
+    /// the README and docs/security.md (the tests check them against this).
+    public static var all: [Int32] { [usage, badImage, noInput, unavailable, osError, inUse, timedOut] + faults + [forbiddenSyscall] }
 }
 
 /// Why the tender could not start the guest. The description is the one

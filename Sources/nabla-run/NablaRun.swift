@@ -24,8 +24,8 @@ struct NablaRun: ParsableCommand {
             that cannot be opened; 69 when the host cannot load a seccomp filter; 71 \
             when setting up guest memory fails, or an audit report cannot be written; 75 \
             when a disk or TAP interface is in use; 124 when --timeout expires; 128+N when \
-            the guest faults with signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 \
-            SIGTRAP); 159 when the guest makes a forbidden system call. 69 also when a TAP \
+            the guest faults with signal N (139 SIGSEGV, 135 SIGBUS, 132 SIGILL, 136 \
+            SIGFPE, 133 SIGTRAP); 159 when the guest makes a forbidden system call. 69 also when a TAP \
             interface is missing, down or not a TAP.
             """,
         version: "0.1.0"

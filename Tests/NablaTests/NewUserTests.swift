@@ -91,3 +91,38 @@ struct NewUserTests {
         }
     }
 }
+
+/// The status numbers in the markdown table under `heading` in `file`
+/// (from the first column, and from parentheses such as "(139 SIGSEGV)").
+private func statusesInTable(_ file: String, under heading: String) throws -> Set<Int32> {
+    let text = try String(contentsOfFile: Paths.packageRoot.path + "/" + file, encoding: .utf8)
+    guard let start = text.range(of: heading) else { throw HarnessError("no '\(heading)' in \(file)") }
+    let rows = text[start.upperBound...].split(separator: "\n").drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
+    var statuses: Set<Int32> = []
+    for row in rows.dropFirst(2) {
+        let first = row.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard first != "0–255" else { continue }
+        let candidates = first == "128 + N" ? String(row) : first
+        for word in candidates.split(whereSeparator: { !$0.isNumber }) {
+            if let value = Int32(word), value >= 64, value != 128 { statuses.insert(value) }
+        }
+    }
+    return statuses
+}
+
+@Suite("Exit-status tables")
+struct ExitStatusTableTests {
+    @Test("the README's and security.md's tables list exactly the statuses of ExitStatus",
+          arguments: [("README.md", "### Exit status"), ("docs/security.md", "## Exit statuses")])
+    func tables(_ file: String, _ heading: String) throws {
+        #expect(try statusesInTable(file, under: heading) == Set(ExitStatus.all), "\(file)")
+    }
+
+    @Test("--help names every status of ExitStatus")
+    func help() throws {
+        let help = try nablaRun(["--help"]).stdout
+        for status in ExitStatus.all {
+            #expect(help.contains(String(status)), "--help does not mention \(status)")
+        }
+    }
+}
