@@ -107,6 +107,16 @@ struct AuditTests {
         #expect(audited.stderr == plain.stderr)
     }
 
+    @Test("--json on stderr is its last line, valid JSON even after the forbidden-call line")
+    func jsonOnStderr() throws {
+        let outcome = try nablaRun(["--audit", "--json", try Paths.guest("forbidden"), "39"])
+        #expect(outcome.status == ExitStatus.forbiddenSyscall, "\(outcome)")
+        #expect(outcome.stderr.hasPrefix("nabla-run: guest made a forbidden system call: getpid (39)\n"))
+        let last = try #require(outcome.stderr.split(separator: "\n").last)
+        let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
+        #expect(object?["verdict"] as? String == "the filter trapped getpid (39) (SIGSYS from seccomp, seen by the tracer)")
+    }
+
     @Test("--json writes the documented fields")
     func json() throws {
         try withTemporaryDirectory { dir in
