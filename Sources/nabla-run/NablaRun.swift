@@ -40,11 +40,12 @@ struct NablaRun: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "Attach a file or block device as a read-write disk. Unnamed disks are called disk, disk1, ... in order (all --disk, then all --disk-readonly).",
-        valueName: "[name=]path"), transform: DeviceSpec.init(parsing:))
+        valueName: "[name=]path"), completion: .file(), transform: DeviceSpec.init(parsing:))
     var disk: [DeviceSpec] = []
 
     @Option(name: .customLong("disk-readonly"), help: ArgumentHelp(
-        "Attach a file or block device as a read-only disk.", valueName: "[name=]path"), transform: DeviceSpec.init(parsing:))
+        "Attach a file or block device as a read-only disk.", valueName: "[name=]path"), completion: .file(),
+            transform: DeviceSpec.init(parsing:))
     var diskReadOnly: [DeviceSpec] = []
 
     @Flag(name: .customLong("disk-sync"), help: "Make each blkwrite durable before it returns (opens disks with O_DSYNC).")
@@ -88,7 +89,8 @@ struct NablaRun: ParsableCommand {
     @Flag(name: .long, help: "With an audit: write the report as JSON (docs/audit.md).")
     var json = false
 
-    @Option(name: .customLong("audit-out"), help: ArgumentHelp("With an audit: write the report to this file, not stderr.", valueName: "file"))
+    @Option(name: .customLong("audit-out"), help: ArgumentHelp("With an audit: write the report to this file, not stderr.", valueName: "file"),
+            completion: .file())
     var auditOut: String?
 
     @Argument(help: ArgumentHelp("The guest image (with --audit-native: the command).", valueName: "app.nabla"),

@@ -126,3 +126,19 @@ struct ExitStatusTableTests {
         }
     }
 }
+
+@Suite("Shell completion")
+struct CompletionTests {
+    @Test("the bash, zsh and fish scripts are generated, and --disk, --disk-readonly and --audit-out complete file paths",
+          arguments: ["bash", "zsh", "fish"])
+    func scripts(_ shell: String) throws {
+        let outcome = try nablaRun(["--generate-completion-script", shell])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("--disk-readonly"))
+        if shell == "bash" {
+            for option in ["--disk", "--disk-readonly", "--audit-out"] {
+                #expect(outcome.stdout.contains("'\(option)')\n        __nabla-run_add_completions -f\n"), "\(option) does not complete files")
+            }
+        }
+    }
+}
