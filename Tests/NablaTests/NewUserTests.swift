@@ -142,3 +142,30 @@ struct CompletionTests {
         }
     }
 }
+
+@Suite("README samples")
+struct ReadmeSampleTests {
+    /// The lines of the code block in the README that starts with `command`.
+    private func sample(startingWith command: String) throws -> [String] {
+        let readme = try String(contentsOfFile: Paths.packageRoot.path + "/README.md", encoding: .utf8)
+        guard let start = readme.range(of: "```\n" + command + "\n") else { throw HarnessError("no sample '\(command)' in README.md") }
+        guard let end = readme[start.upperBound...].range(of: "```") else { throw HarnessError("unterminated sample") }
+        return readme[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
+    }
+
+    /// Addresses and clock readings vary with the build and the moment.
+    private func normalised(_ line: String) -> String {
+        line.replacing(/0x[0-9a-f]+/, with: "ADDR").replacing(/walltime\(clock=(\d)\) = \d+/) { "walltime(clock=\($0.1)) = NS" }
+    }
+
+    @Test("the --trace sample is what nabla-run --trace prints for hello, line for line")
+    func trace() throws {
+        let lines = try sample(startingWith: "$ .build/release/nabla-run --trace .build/guests/hello.nabla")
+        let outcome = try nablaRun(["--trace", try Paths.guest("hello")])
+        #expect(outcome.status == 0)
+        // The tender's lines on stderr, the guest's on stdout, each in order.
+        let tender = lines.filter { $0.hasPrefix("nabla-run: ") }, guest = lines.filter { !$0.hasPrefix("nabla-run: ") }
+        #expect(tender.map(normalised) == outcome.stderr.split(separator: "\n").map { normalised(String($0)) })
+        #expect(guest == outcome.stdout.split(separator: "\n").map(String.init))
+    }
+}
