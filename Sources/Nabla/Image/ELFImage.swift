@@ -80,21 +80,21 @@ public struct ELFImage: Sendable {
     /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
     public init(bytes: [UInt8]) throws(ImageError) {
         let file = ByteReader(bytes)
-        guard bytes.count >= 4, file.u8(0) == 0x7f, file.u8(1) == 0x45, file.u8(2) == 0x4c, file.u8(3) == 0x46 else {
+        guard bytes.count >= 4, try file.u8(0) == 0x7f, try file.u8(1) == 0x45, try file.u8(2) == 0x4c, try file.u8(3) == 0x46 else {
             throw .notELF
         }
         guard bytes.count >= ELF.headerSize else { throw .truncated("ELF header", need: UInt64(ELF.headerSize), have: UInt64(bytes.count)) }
-        guard file.u8(4) == ELF.classELF64 else { throw .wrongClass(file.u8(4)) }
-        guard file.u8(5) == ELF.dataLittleEndian else { throw .wrongEndianness(file.u8(5)) }
-        guard file.u8(6) == ELF.versionCurrent else { throw .wrongVersion(UInt32(file.u8(6))) }
-        let type = file.u16(16), machine = file.u16(18)
+        guard try file.u8(4) == ELF.classELF64 else { throw .wrongClass(try file.u8(4)) }
+        guard try file.u8(5) == ELF.dataLittleEndian else { throw .wrongEndianness(try file.u8(5)) }
+        guard try file.u8(6) == ELF.versionCurrent else { throw .wrongVersion(UInt32(try file.u8(6))) }
+        let type = try file.u16(16), machine = try file.u16(18)
         guard machine == ELF.machineX86_64 else { throw .wrongMachine(machine) }
-        guard file.u32(20) == UInt32(ELF.versionCurrent) else { throw .wrongVersion(file.u32(20)) }
+        guard try file.u32(20) == UInt32(ELF.versionCurrent) else { throw .wrongVersion(try file.u32(20)) }
         guard type == ELF.typeExecutable else { throw .notExecutable(type) }
 
-        let entry = file.u64(24)
-        let phoff = file.u64(32)
-        let phentsize = file.u16(54), phnum = file.u16(56)
+        let entry = try file.u64(24)
+        let phoff = try file.u64(32)
+        let phentsize = try file.u16(54), phnum = try file.u16(56)
         guard phnum > 0 else { throw .noLoadSegment }
         guard phentsize == ELF.programHeaderSize else { throw .badProgramHeaderSize(phentsize) }
         let tableSize = UInt64(phnum) * UInt64(phentsize)
@@ -107,9 +107,9 @@ public struct ELFImage: Sendable {
         var noteBytesScanned: UInt64 = 0
         for index in 0..<Int(phnum) {
             let base = Int(phoff) + index * Int(phentsize)
-            let ptype = file.u32(base), flags = file.u32(base + 4)
-            let offset = file.u64(base + 8), vaddr = file.u64(base + 16)
-            let filesz = file.u64(base + 32), memsz = file.u64(base + 40)
+            let ptype = try file.u32(base), flags = try file.u32(base + 4)
+            let offset = try file.u64(base + 8), vaddr = try file.u64(base + 16)
+            let filesz = try file.u64(base + 32), memsz = try file.u64(base + 40)
             switch ptype {
             case ELF.ptInterp: throw .dynamicallyLinked("PT_INTERP", index: index)
             case ELF.ptDynamic: throw .dynamicallyLinked("PT_DYNAMIC", index: index)
@@ -140,7 +140,7 @@ public struct ELFImage: Sendable {
                 guard abiVersion == nil else { continue }
                 noteBytesScanned += filesz
                 guard noteBytesScanned <= UInt64(bytes.count) else { throw .tooManyNotes(index: index) }
-                abiVersion = Self.abiNote(in: file, from: Int(offset), to: Int(noteEnd))
+                abiVersion = try Self.abiNote(in: file, from: Int(offset), to: Int(noteEnd))
             default:
                 continue
             }
@@ -167,17 +167,17 @@ public struct ELFImage: Sendable {
 
     /// Returns the version in the first well-formed nabla ABI note in
     /// `file[start..<end]`, or nil if there is none.
-    private static func abiNote(in file: ByteReader, from start: Int, to end: Int) -> UInt32? {
+    private static func abiNote(in file: ByteReader, from start: Int, to end: Int) throws(ImageError) -> UInt32? {
         var at = start
         while at + 12 <= end {
-            let namesz = Int(file.u32(at)), descsz = Int(file.u32(at + 4)), type = file.u32(at + 8)
+            let namesz = Int(try file.u32(at)), descsz = Int(try file.u32(at + 4)), type = try file.u32(at + 8)
             let nameStart = at + 12
             let descStart = nameStart + alignUp(namesz, to: 4)
             let next = descStart + alignUp(descsz, to: 4)
             guard namesz <= 4096, descsz <= 4096, next <= end else { return nil }
             if type == NABLA_NOTE_TYPE_ABI, descsz == 4, namesz == ELF.noteName.count + 1,
-               file.matches(ELF.noteName, at: nameStart), file.u8(nameStart + namesz - 1) == 0 {
-                return file.u32(descStart)
+               file.matches(ELF.noteName, at: nameStart), try file.u8(nameStart + namesz - 1) == 0 {
+                return try file.u32(descStart)
             }
             at = next
         }
@@ -281,14 +281,22 @@ enum ELF {
 }
 
 /// Little-endian reads from the image; callers check bounds first.
+/// Little-endian reads from an image's bytes. A read past the end throws
+/// `.truncated` instead of trapping: the callers check sizes first, and this
+/// makes a missed check an error message, not a crash.
 struct ByteReader {
     let bytes: [UInt8]
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    func u8(_ at: Int) -> UInt8 { bytes[at] }
-    func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
-    func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
-    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+    func u8(_ at: Int) throws(ImageError) -> UInt8 {
+        guard at >= 0, at < bytes.count else {
+            throw .truncated("byte at offset \(at)", need: UInt64(max(at, 0)) + 1, have: UInt64(bytes.count))
+        }
+        return bytes[at]
+    }
+    func u16(_ at: Int) throws(ImageError) -> UInt16 { UInt16(try u8(at)) | UInt16(try u8(at + 1)) << 8 }
+    func u32(_ at: Int) throws(ImageError) -> UInt32 { UInt32(try u16(at)) | UInt32(try u16(at + 2)) << 16 }
+    func u64(_ at: Int) throws(ImageError) -> UInt64 { UInt64(try u32(at)) | UInt64(try u32(at + 4)) << 32 }
 
     /// True if `expected` stands at `at`.
     func matches(_ expected: [UInt8], at: Int) -> Bool {
