@@ -73,12 +73,9 @@ public struct ELFImage: Sendable {
     /// the entry point is executable, and that the ABI note names the version
     /// this tender speaks. Where each segment must fit in guest memory depends
     /// on `--mem` and is checked by ``GuestLayout``.
+    /// The bytes are only read while the initialiser runs (the tender passes
+    /// the image file's read-only mapping: nothing is copied).
     public init(bytes: UnsafeRawBufferPointer) throws(ImageError) {
-        try self.init(bytes: Array(bytes))
-    }
-
-    /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
-    public init(bytes: [UInt8]) throws(ImageError) {
         let file = ByteReader(bytes)
         guard bytes.count >= 4, try file.u8(0) == 0x7f, try file.u8(1) == 0x45, try file.u8(2) == 0x4c, try file.u8(3) == 0x46 else {
             throw .notELF
@@ -163,6 +160,18 @@ public struct ELFImage: Sendable {
         self.entry = entry
         self.segments = segments
         self.abiVersion = abiVersion
+    }
+
+    /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
+    public init(bytes: [UInt8]) throws(ImageError) {
+        let result = bytes.withUnsafeBytes { buffer -> Result<ELFImage, ImageError> in
+            do throws(ImageError) {
+                return .success(try ELFImage(bytes: buffer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
     }
 
     /// Returns the version in the first well-formed nabla ABI note in
@@ -285,8 +294,8 @@ enum ELF {
 /// `.truncated` instead of trapping: the callers check sizes first, and this
 /// makes a missed check an error message, not a crash.
 struct ByteReader {
-    let bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     func u8(_ at: Int) throws(ImageError) -> UInt8 {
         guard at >= 0, at < bytes.count else {
