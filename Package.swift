@@ -5,6 +5,7 @@ let package = Package(
     name: "nabla",
     products: [
         .executable(name: "nabla-run", targets: ["nabla-run"]),
+        .executable(name: "nabla-runc", targets: ["nabla-runc"]),
         .library(name: "Nabla", targets: ["Nabla"]),
     ],
     dependencies: [
@@ -36,6 +37,16 @@ let package = Package(
                 "Nabla",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The OCI runtime (docs/oci.md): runs the nabla-run binary beside
+        // it, and shares no code with the tender.
+        .target(
+            name: "CNablaRunc",
+            path: "Sources/CNablaRunc"
+        ),
+        .executableTarget(
+            name: "nabla-runc",
+            dependencies: ["CNablaRunc"]
         ),
         .testTarget(
             name: "NablaTests",
