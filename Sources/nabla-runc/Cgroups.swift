@@ -99,10 +99,22 @@ struct ContainerCgroup {
                 path += "/" + part
                 if mkdir(path, 0o755) == 0 {
                     try made(path)
+                    if hierarchy.controllers.contains("cpuset") { try inheritCpuset(path) }
                 } else if errno != EEXIST {
                     throw .system("cannot create cgroup \(path)")
                 }
             }
+        }
+    }
+
+    /// A new v1 cpuset starts with no CPUs and no memory nodes, and no
+    /// process can join it until they are set: copy the parent's.
+    private func inheritCpuset(_ path: String) throws(RuncError) {
+        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            guard let bytes = try FileSystem.read(parent + "/" + file) else { continue }
+            let value = String(decoding: bytes, as: UTF8.self).trimmingSpace
+            if !value.isEmpty { try write(path + "/" + file, value) }
         }
     }
 

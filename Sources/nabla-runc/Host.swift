@@ -217,3 +217,11 @@ func sleepMilliseconds(_ milliseconds: Int) {
     var remaining = timespec()
     while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
+
+extension String {
+    /// Without leading and trailing spaces and newlines.
+    var trimmingSpace: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}
