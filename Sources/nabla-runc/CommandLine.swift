@@ -17,9 +17,20 @@ enum LogFormat: String {
     case text, json
 }
 
+/// The operands of create (and run).
+struct CreateOptions {
+    var id: String
+    /// Absolute.
+    var bundle: String
+    var pidFile: String?
+    var consoleSocket: String?
+}
+
 /// A parsed command.
 enum Command {
-    case create(id: String, bundle: String, pidFile: String?, consoleSocket: String?)
+    case create(CreateOptions)
+    /// create, start, wait for the guest, delete; exits with the guest's status.
+    case run(CreateOptions)
     case start(id: String)
     case state(id: String)
     case kill(id: String, signal: Int32)
@@ -38,6 +49,7 @@ struct RuncCommandLine {
     static let usage = """
         usage: nabla-runc [--root DIR] [--log FILE] [--log-format text|json] [--systemd-cgroup] COMMAND
           create [--bundle DIR] [--pid-file FILE] [--console-socket PATH] ID
+          run [--bundle DIR] [--pid-file FILE] ID      create, start, wait, delete
           start ID
           state ID
           kill [--all] ID [SIGNAL]
@@ -55,7 +67,6 @@ struct RuncCommandLine {
         "update": "resources are fixed when a nabla guest starts (its memory is mapped once)",
         "checkpoint": "checkpoint and restore are not supported for nabla guests",
         "restore": "checkpoint and restore are not supported for nabla guests",
-        "run": "use create and start (engines do)",
         "spec": "write config.json with your engine (podman, containerd)",
         "events": "nabla-runc reports no events",
         "list": "list the folders in --root instead",
@@ -94,7 +105,11 @@ struct RuncCommandLine {
         guard let command = arguments.first else { throw .usage("no command given\n" + Self.usage) }
         arguments.removeFirst()
         switch command {
-        case "create": return try parseCreate()
+        case "create": return .create(try parseCreate())
+        case "run":
+            let options = try parseCreate()
+            guard options.consoleSocket == nil else { throw .usage("run: --console-socket is for create; run uses its own terminal") }
+            return .run(options)
         case "start": return .start(id: try onlyID(command))
         case "state": return .state(id: try onlyID(command))
         case "kill": return try parseKill()
@@ -112,7 +127,7 @@ struct RuncCommandLine {
         }
     }
 
-    private mutating func parseCreate() throws(RuncError) -> Command {
+    private mutating func parseCreate() throws(RuncError) -> CreateOptions {
         var bundle = ".", pidFile: String?, consoleSocket: String?
         var ids: [String] = []
         while let argument = arguments.first {
@@ -133,8 +148,8 @@ struct RuncCommandLine {
         }
         guard ids.count == 1 else { throw .usage("create needs exactly one container id, got \(ids.count)") }
         try StateStore.check(id: ids[0])
-        return .create(id: ids[0], bundle: FileSystem.absolute(bundle), pidFile: pidFile.map(FileSystem.absolute),
-                       consoleSocket: consoleSocket.map(FileSystem.absolute))
+        return CreateOptions(id: ids[0], bundle: FileSystem.absolute(bundle), pidFile: pidFile.map(FileSystem.absolute),
+                             consoleSocket: consoleSocket.map(FileSystem.absolute))
     }
 
     private mutating func parseKill() throws(RuncError) -> Command {

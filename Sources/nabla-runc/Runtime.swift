@@ -18,8 +18,10 @@ struct Runtime {
 
     func run(_ command: Command) throws(RuncError) {
         switch command {
-        case let .create(id, bundle, pidFile, consoleSocket):
-            try create(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket)
+        case .create(let options):
+            _ = try create(options)
+        case .run(let options):
+            exit(try run(options))
         case .start(let id): try start(id: id)
         case .state(let id): try state(id: id)
         case let .kill(id, signal): try kill(id: id, signal: signal)
@@ -35,7 +37,10 @@ struct Runtime {
 
     // MARK: create
 
-    private func create(id: String, bundle: String, pidFile: String?, consoleSocket: String?) throws(RuncError) {
+    /// Creates the container; returns the pid of its process (a child of this one).
+    @discardableResult
+    private func create(_ request: CreateOptions) throws(RuncError) -> pid_t {
+        let id = request.id, bundle = request.bundle, pidFile = request.pidFile, consoleSocket = request.consoleSocket
         if options.systemdCgroup {
             throw .unsupported("--systemd-cgroup: the systemd cgroup driver is not supported; configure the engine for cgroupfs (podman: cgroup_manager = \"cgroupfs\" in containers.conf; containerd: SystemdCgroup = false)")
         }
@@ -120,6 +125,7 @@ struct Runtime {
             if let pidFile {
                 try FileSystem.writeAtomically(pidFile, Array(String(child).utf8), mode: 0o644)
             }
+            return child
         } catch {
             if child > 0 {
                 Glibc.kill(child, SIGKILL)
@@ -159,6 +165,16 @@ struct Runtime {
         for fd in inherit + [syncFD] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         guard result == 0 else { throw .system("cannot start the container's init process", errno: result) }
         return pid
+    }
+
+    /// create, start, wait, delete: the guest's status, as a shell reports it.
+    private func run(_ options: CreateOptions) throws(RuncError) -> Int32 {
+        let child = try create(options)
+        try start(id: options.id)
+        var raw: Int32 = 0
+        while waitpid(child, &raw, 0) < 0 && errno == EINTR {}
+        try delete(id: options.id, force: true)
+        return (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
     }
 
     // MARK: start, state, kill
