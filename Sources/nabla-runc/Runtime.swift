@@ -61,7 +61,11 @@ struct Runtime {
         var child: pid_t = 0
         do throws(RuncError) {
             try store.save(record)
-            guard mkfifo(store.fifo(id), 0o600) == 0 else { throw .system("cannot create \(store.fifo(id))") }
+            // Owned by the container's user: init opens it after setuid
+            // (through its O_PATH descriptor; the folder stays 0700).
+            guard mkfifo(store.fifo(id), 0o600) == 0, chown(store.fifo(id), spec.uid, spec.gid) == 0 else {
+                throw .system("cannot create \(store.fifo(id))")
+            }
 
             // The network namespace: create stays in it, so the TAP, the
             // filters and the init process all land there.
@@ -224,6 +228,9 @@ struct Runtime {
     // MARK: delete
 
     private func delete(id: String, force: Bool) throws(RuncError) {
+        // As runc: --force on a container that does not exist is no error
+        // (engines delete --force after a create that failed).
+        if force && !FileSystem.exists(store.directory(id)) { return }
         _ = try store.load(id)
         guard let lockFD = try store.lock(id) else { throw .state("container \(id) is locked") }
         defer { close(lockFD) }
@@ -399,7 +406,7 @@ enum Terminal {
         let master = nrc_open_pty(&name, UInt(name.count))
         guard master >= 0 else { throw .system("cannot allocate a pseudo-terminal") }
         defer { close(master) }
-        let slavePath = String(cString: name)
+        let slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let slave = Glibc.open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard slave >= 0 else { throw .system("cannot open \(slavePath)") }
         let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
