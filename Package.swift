@@ -50,7 +50,8 @@ let package = Package(
         ),
         .testTarget(
             name: "NablaTests",
-            dependencies: ["Nabla", "nabla-run"]
+            // nabla-runc: so a bare `swift test` builds the runtime under test.
+            dependencies: ["Nabla", "nabla-run", "nabla-runc"]
         ),
     ]
 )
