@@ -103,6 +103,20 @@ struct OCIPodmanTests {
         print("podman run --rm --network none hello with nabla-runc: median \(Int(times[2] * 1000)) ms (min \(Int(times[0] * 1000)) ms)")
     }
 
+    @Test("docs/examples/Containerfile builds an image that podman runs with nabla-runc",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func exampleContainerfile() throws {
+        let podman = try #require(OCIHost.tool("podman"))
+        let image = "localhost/no-test-example-" + OCIHost.tag() + ":latest"
+        let containerfile = Paths.packageRoot.appendingPathComponent("docs/examples/Containerfile").path
+        _ = try Paths.guest("hello")
+        let build = try run(podman, ["build", "-q", "-t", image, "-f", containerfile, Paths.guests], timeout: 120)
+        defer { _ = try? run(podman, ["rmi", "-f", image]) }
+        #expect(build.status == 0, "\(build)")
+        let outcome = try run(podman, ["--runtime", OCIHost.runtime, "run", "--rm", "--network", "none"] + Podman.limits + [image])
+        #expect(outcome.status == 0 && outcome.stdout == "Hello from a nabla guest!\n", "\(outcome)")
+    }
+
     @Test("the guest's exit status is podman's", .enabled(if: OCIHost.hasPodman, "needs root and podman"),
           arguments: [3, 42])
     func exitStatus(status: Int) throws {
