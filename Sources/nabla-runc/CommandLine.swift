@@ -10,6 +10,9 @@ struct GlobalOptions {
     var logPath: String?
     var logFormat = LogFormat.text
     var systemdCgroup = false
+    /// The command and its arguments as given, for handing a pod's sandbox
+    /// container to runc unchanged (Delegation.swift).
+    var rawCommand: [String] = []
 }
 
 /// How --log lines are written.
@@ -103,6 +106,7 @@ struct RuncCommandLine {
             }
         }
         guard let command = arguments.first else { throw .usage("no command given\n" + Self.usage) }
+        options.rawCommand = arguments
         arguments.removeFirst()
         switch command {
         case "create": return .create(try parseCreate())

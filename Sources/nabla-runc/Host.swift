@@ -106,7 +106,9 @@ enum FileSystem {
         var base = ""
         if !path.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-            if getcwd(&buffer, buffer.count) != nil { base = String(cString: buffer) }
+            if getcwd(&buffer, buffer.count) != nil {
+                base = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
         }
         var parts: [Substring] = []
         for part in (base + "/" + path).split(separator: "/") {
@@ -190,12 +192,13 @@ func runTool(_ path: String, _ arguments: [String]) throws(RuncError) -> (status
     return (status, String(decoding: output, as: UTF8.self))
 }
 
-/// The first of `names` found in the usual system directories.
-func findTool(_ name: String, package: String) throws(RuncError) -> String {
+/// `name` in the usual system directories; `purpose` says in the error
+/// what nabla-runc needs it for.
+func findTool(_ name: String, package: String, purpose: String = "networking") throws(RuncError) -> String {
     for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where access(dir + "/" + name, X_OK) == 0 {
         return dir + "/" + name
     }
-    throw RuncError(.unsupported, "'\(name)' is missing: nabla-runc needs it for networking (apt-get install \(package))")
+    throw RuncError(.unsupported, "'\(name)' is missing: nabla-runc needs it for \(purpose) (apt-get install \(package))")
 }
 
 /// Now as RFC 3339 with nanoseconds, UTC, as runc writes "created".

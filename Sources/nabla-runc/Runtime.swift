@@ -17,6 +17,15 @@ struct Runtime {
     var store: StateStore { StateStore(root: options.root) }
 
     func run(_ command: Command) throws(RuncError) {
+        let delegation = Delegation(options: options)
+        switch command {
+        case .create(let request), .run(let request):
+            if try Delegation.isPodSandbox(bundle: request.bundle) { try delegation.handOver() }
+        case .start(let id), .state(let id), .kill(let id, _), .delete(let id, _):
+            if !FileSystem.exists(store.directory(id)) && delegation.owns(id) { try delegation.handOver() }
+        default:
+            break
+        }
         switch command {
         case .create(let options):
             _ = try create(options)

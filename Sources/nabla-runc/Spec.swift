@@ -110,7 +110,7 @@ extension ContainerSpec {
     }
 
     init(_ document: JSON, bundle: String) throws(RuncError) {
-        var reader = SpecReader()
+        let reader = SpecReader()
         guard case .object = document else { throw .bundle("config.json: the document must be an object") }
         ociVersion = try reader.string(document["ociVersion"], "ociVersion")
         guard let process = document["process"] else { throw .bundle("config.json: process is missing") }
