@@ -302,6 +302,21 @@ struct OCIContainerdTests {
         #expect(status == 0 && output.contains("replies 3"), "status \(String(describing: status)): \(output)")
     }
 
+    @Test("an image built with podman and imported with ctr runs from containerd's snapshotter",
+          .enabled(if: OCIHost.hasContainerd && OCIHost.hasPodman, "needs root, containerd, ctr and podman"))
+    func importedImage() throws {
+        let containerd = try Containerd()
+        let podman = try Podman(guests: ["hello"])
+        let archive = containerd.directory + "/image.tar"
+        let save = try podman.podman(["save", "--format", "oci-archive", "-o", archive, podman.image])
+        #expect(save.status == 0, "\(save)")
+        let imported = try containerd.ctr(["images", "import", archive])
+        #expect(imported.status == 0, "\(imported)")
+        let outcome = try containerd.ctr(["run", "--rm", "--runc-binary", OCIHost.runtime, podman.image, "no-test-" + OCIHost.tag()])
+        #expect(outcome.status == 0 && outcome.stdout == "Hello from a nabla guest!\n", "\(outcome)")
+        _ = try containerd.ctr(["images", "rm", podman.image])
+    }
+
     @Test("ctr task kill stops a detached guest; the task's exit status is the tender's (143)",
           .enabled(if: OCIHost.hasContainerd, "needs root, containerd and ctr"))
     func kill() throws {
