@@ -90,17 +90,21 @@ struct ContainerCgroup {
         }
     }
 
-    /// Makes the directories; `made` is called for each one this call
-    /// created (parents first), before anything is put in it.
-    func create(made: (String) throws(RuncError) -> Void) throws(RuncError) {
+    /// Makes the directories that do not exist yet, parents first. Each is
+    /// announced to `intend` before mkdir (so a crash right after leaves it
+    /// on record for delete) and to `abandon` if it turned out to exist.
+    func create(intend: (String) throws(RuncError) -> Void, abandon: (String) throws(RuncError) -> Void) throws(RuncError) {
         for (hierarchy, directory) in directories {
             var path = hierarchy.mountPoint
             for part in directory.dropFirst(hierarchy.mountPoint.count).split(separator: "/") {
                 path += "/" + part
+                if FileSystem.exists(path) { continue }
+                try intend(path)
                 if mkdir(path, 0o755) == 0 {
-                    try made(path)
                     if hierarchy.controllers.contains("cpuset") { try inheritCpuset(path) }
-                } else if errno != EEXIST {
+                } else if errno == EEXIST {
+                    try abandon(path)   // made by someone else just now
+                } else {
                     throw .system("cannot create cgroup \(path)")
                 }
             }

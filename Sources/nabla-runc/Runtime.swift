@@ -27,10 +27,10 @@ struct Runtime {
             break
         }
         switch command {
-        case .create(let options):
-            _ = try create(options)
-        case .run(let options):
-            exit(try run(options))
+        case .create(let request):
+            try create(request)
+        case .run(let request):
+            exit(try run(request))
         case .start(let id): try start(id: id)
         case .state(let id): try state(id: id)
         case let .kill(id, signal): try kill(id: id, signal: signal)
@@ -96,10 +96,13 @@ struct Runtime {
             }
 
             if let cgroup {
-                try cgroup.create { path throws(RuncError) in
+                try cgroup.create(intend: { path throws(RuncError) in
                     record.cgroups.append(path)
                     try store.save(record)
-                }
+                }, abandon: { path throws(RuncError) in
+                    record.cgroups.removeAll { $0 == path }
+                    try store.save(record)
+                })
                 try cgroup.apply(memoryLimit: spec.memoryLimit, pidsLimit: spec.pidsLimit)
             }
 

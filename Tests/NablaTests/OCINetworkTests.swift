@@ -69,8 +69,13 @@ struct OCINetworkTests {
         let create = try Child(OCIHost.runtime, ["--root", root.path, "create", "--bundle", bundle.path, id])
         usleep(UInt32(delayMilliseconds * 1000))
         create.kill()
-        // A tool create had started (ip, tc) finishes on its own; let it.
-        usleep(300_000)
+        // A tool create had started (ip, tc) finishes on its own; let it,
+        // as an engine's later delete would.
+        let toolsDeadline = Date().addingTimeInterval(10)
+        while try pair.pids().contains(where: { ["ip\n", "tc\n"].contains((try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) ?? "") })
+                && Date() < toolsDeadline {
+            usleep(10_000)
+        }
 
         let delete = try root.runc(["delete", "--force", id])
         #expect(delete.status == 0, "\(delete)")
