@@ -63,7 +63,7 @@ struct OCINetworkTests {
         let pair = try NamespacePair()
         let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["attack-spin"])
         let id = "no-test-" + OCIHost.tag()
-        let cgroupsPath = "/no-test/" + id
+        let cgroupsPath = "/" + id   // one level: the test owns the whole path
         try bundle.write(OCIBundle.config(args: ["/attack-spin.nabla"], namespaces: [["type": "network", "path": pair.containerPath], ["type": "mount"]],
                                           cgroupsPath: cgroupsPath))
         let create = try Child(OCIHost.runtime, ["--root", root.path, "create", "--bundle", bundle.path, id])

@@ -85,7 +85,7 @@ struct OCIRuntimeTests {
     func deleteRunning() throws {
         let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["attack-spin"])
         let id = "no-test-" + OCIHost.tag()
-        let cgroupsPath = "/no-test/" + id
+        let cgroupsPath = "/" + id   // one level: the test owns the whole path
         try bundle.write(OCIBundle.config(args: ["/attack-spin.nabla"], cgroupsPath: cgroupsPath))
         let container = try CreatedContainer(root: root, bundle: bundle, id: id)
         #expect(container.createStatus == 0, "\(container.stderr)")
@@ -130,7 +130,7 @@ struct OCIRuntimeTests {
     func processSettings() throws {
         let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["attack-spin"])
         let id = "no-test-" + OCIHost.tag()
-        let cgroupsPath = "/no-test/" + id
+        let cgroupsPath = "/" + id   // one level: the test owns the whole path
         try bundle.write(OCIBundle.config(
             args: ["/attack-spin.nabla"], cgroupsPath: cgroupsPath,
             process: ["user": ["uid": 1000, "gid": 1000, "additionalGids": [1001]],

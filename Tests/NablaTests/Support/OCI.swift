@@ -207,10 +207,9 @@ final class NamespacePair {
     }
 }
 
-/// The v1 (or v2) cgroup directory of `path` in the memory hierarchy, or
-/// the unified one.
+/// The directories an absolute cgroupsPath lands in: one per mounted
+/// hierarchy (v1 controllers, the v2 unified one, or a pure v2 root).
 func cgroupDirectories(_ cgroupsPath: String) -> [String] {
-    ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
-        .filter { FileManager.default.fileExists(atPath: $0 + "/cgroup.procs") }
-        .map { $0 + cgroupsPath }
+    let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 } + ["/sys/fs/cgroup"]
+    return hierarchies.filter { FileManager.default.fileExists(atPath: $0 + "/cgroup.procs") }.map { $0 + cgroupsPath }
 }
