@@ -260,6 +260,8 @@ final class Containerd {
         Glibc.kill(daemon.pid, SIGTERM)
         if daemon.wait(timeout: 10) == nil { daemon.kill() }
         try? FileManager.default.removeItem(atPath: directory)
+        // The runc shim's --root for this namespace, empty once its containers are deleted.
+        rmdir("/run/containerd/runc/" + namespace)
     }
 
     func ctr(_ arguments: [String], timeout: Double = 60) throws -> Outcome {
