@@ -125,6 +125,31 @@ struct OCIRuntimeTests {
         #expect(try root.runc(["delete", container.id]).status == 0)
     }
 
+    @Test("disks from annotations: a file in the rootfs, read-write or read-only by annotation; a symlink cannot leave the rootfs",
+          .enabled(if: OCIHost.isRoot, "creating containers needs root"))
+    func disks() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["kvlog"])
+        #expect(FileManager.default.createFile(atPath: bundle.rootfs + "/kv.img", contents: Data(count: 1 << 20)))
+        func kvlog(_ arguments: [String], annotations: [String: String]) throws -> Outcome {
+            try bundle.write(OCIBundle.config(args: ["/kvlog.nabla"] + arguments, annotations: annotations))
+            return try root.runc(["run", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        }
+        let disk = ["org.nabla.disk.disk": "/kv.img"]
+        let put = try kvlog(["put", "colour", "blue"], annotations: disk)
+        #expect(put.status == 0 && put.stdout.contains("ok 1"), "\(put)")
+        let readOnly = disk.merging(["org.nabla.disk-readonly.disk": "true"]) { $1 }
+        let get = try kvlog(["get", "colour"], annotations: readOnly)
+        #expect(get.status == 0 && get.stdout == "blue\n", "\(get)")
+        let refused = try kvlog(["put", "colour", "red"], annotations: readOnly)
+        #expect(refused.status != 0, "a put on a read-only disk fails: \(refused)")
+        #expect(try kvlog(["get", "colour"], annotations: disk).stdout == "blue\n")
+
+        // /escape.img -> /etc/passwd names the rootfs's own /etc/passwd, which does not exist.
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/escape.img", withDestinationPath: "/etc/passwd")
+        let escape = try kvlog(["get", "colour"], annotations: ["org.nabla.disk.disk": "/escape.img"])
+        #expect(escape.status == 66 && escape.stderr.contains("cannot open disk disk /escape.img"), "\(escape)")
+    }
+
     @Test("rlimits, user, groups, no_new_privs, capabilities, memory and pids limits reach the tender",
           .enabled(if: OCIHost.isRoot, "setting another user and cgroup limits needs root"))
     func processSettings() throws {
