@@ -74,17 +74,19 @@ struct InitChannel {
         }
     }
 
-    /// One line, or nil at end of file.
+    /// One line, or nil at end of file. Each side sends one line and then
+    /// nothing but end of file, so reading ahead loses nothing.
     func receiveLine() -> String? {
         var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = read(fd, &byte, 1)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !bytes.contains(0x0a) {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if byte == 0x0a { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
         }
+        guard !bytes.isEmpty else { return nil }
+        return String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
     }
 
     /// Waits for init's answer: "ok", or "error STATUS MESSAGE".
