@@ -122,14 +122,20 @@ struct ContainerCgroup {
         }
     }
 
-    /// Sets the memory and pids limits where the controller is present.
+    /// Sets the memory and pids limits. On v2 the controllers are first
+    /// enabled down the path (cgroup.subtree_control of each ancestor), as
+    /// runc does; a memory limit that no hierarchy can take is an error.
     func apply(memoryLimit: UInt64?, pidsLimit: Int64?) throws(RuncError) {
+        var memoryApplied = false
         for (hierarchy, directory) in directories {
+            if hierarchy.isV2 { try enableV2Controllers(["memory", "pids"], down: hierarchy.mountPoint, to: directory) }
             if let memoryLimit {
                 if hierarchy.controllers.contains("memory") {
                     try write(directory + "/memory.limit_in_bytes", String(memoryLimit))
+                    memoryApplied = true
                 } else if hierarchy.isV2, FileSystem.exists(directory + "/memory.max") {
                     try write(directory + "/memory.max", String(memoryLimit))
+                    memoryApplied = true
                 }
             }
             if let pidsLimit {
@@ -137,6 +143,25 @@ struct ContainerCgroup {
                     try write(directory + "/pids.max", String(pidsLimit))
                 }
             }
+        }
+        if memoryLimit != nil && !memoryApplied {
+            throw .unsupported("the memory limit cannot be applied: no cgroup hierarchy here has the memory controller")
+        }
+    }
+
+    /// Enables each of `wanted` that a v2 cgroup offers (cgroup.controllers)
+    /// in its cgroup.subtree_control, from `root` down to the parent of `leaf`.
+    private func enableV2Controllers(_ wanted: [String], down root: String, to leaf: String) throws(RuncError) {
+        var path = root
+        for part in leaf.dropFirst(root.count).split(separator: "/") {
+            let offered = (try? FileSystem.read(path + "/cgroup.controllers")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let available = Set(offered.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+            let enabled = (try? FileSystem.read(path + "/cgroup.subtree_control")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let missing = wanted.filter { available.contains($0) && !enabled.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring($0)) }
+            if !missing.isEmpty {
+                try write(path + "/cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "))
+            }
+            path += "/" + part
         }
     }
 
