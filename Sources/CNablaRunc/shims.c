@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <linux/openat2.h>
 #include <string.h>
@@ -152,4 +153,91 @@ int nrc_interface_mtu(const char *name)
     int result = ioctl(fd, SIOCGIFMTU, &request);
     close(fd);
     return result < 0 ? -1 : request.ifr_mtu;
+}
+
+/* Opens /dev/net/tun attached to TAP `name` (made if missing). */
+static int tap_attach(const char *name)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(fd, TUNSETIFF, &request) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int nrc_tap_create(const char *name, unsigned uid, unsigned gid, int mtu)
+{
+    if (if_nametoindex(name) != 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    int fd = tap_attach(name);
+    if (fd < 0)
+        return -1;
+    int result = -1;
+    if (ioctl(fd, TUNSETOWNER, (unsigned long)uid) == 0 && ioctl(fd, TUNSETGROUP, (unsigned long)gid) == 0 &&
+        ioctl(fd, TUNSETPERSIST, 1UL) == 0)
+        result = 0;
+    int saved = errno;
+    close(fd);
+    if (result < 0) {
+        errno = saved;
+        return -1;
+    }
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    request.ifr_mtu = mtu;
+    result = ioctl(sock, SIOCSIFMTU, &request);
+    saved = errno;
+    close(sock);
+    errno = saved;
+    return result;
+}
+
+int nrc_tap_delete(const char *name)
+{
+    if (if_nametoindex(name) == 0) {
+        errno = ENODEV;
+        return -1;
+    }
+    int fd = tap_attach(name);
+    if (fd < 0)
+        return -1;
+    int result = ioctl(fd, TUNSETPERSIST, 0UL);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+int nrc_interface_up(const char *name)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    int result = ioctl(sock, SIOCGIFFLAGS, &request);
+    if (result == 0) {
+        request.ifr_flags |= IFF_UP;
+        result = ioctl(sock, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return result;
 }

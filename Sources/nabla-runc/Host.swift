@@ -156,36 +156,60 @@ struct ProcessStat {
     }
 }
 
-/// Runs a program and waits for it; returns its status and combined output.
-/// Used for `ip` and `tc`, which nabla-runc calls rather than speaking
-/// netlink itself.
-func runTool(_ path: String, _ arguments: [String]) throws(RuncError) -> (status: Int32, output: String) {
-    var pipeFDs: [Int32] = [0, 0]
-    guard nrc_pipe_cloexec(&pipeFDs) == 0 else { throw RuncError.system("pipe") }
+/// Runs a program with `input` on its stdin (else /dev/null) and waits for
+/// it; returns its status and combined output. Used for `tc`, which
+/// nabla-runc calls rather than speaking netlink itself.
+func runTool(_ path: String, _ arguments: [String], input: String? = nil) throws(RuncError) -> (status: Int32, output: String) {
+    var outputPipe: [Int32] = [0, 0], inputPipe: [Int32] = [-1, -1]
+    guard nrc_pipe_cloexec(&outputPipe) == 0 else { throw RuncError.system("pipe") }
+    if input != nil {
+        guard nrc_pipe_cloexec(&inputPipe) == 0 else {
+            close(outputPipe[0]); close(outputPipe[1])
+            throw RuncError.system("pipe")
+        }
+    }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+    if input != nil {
+        posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    }
+    posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0
     let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
-    close(pipeFDs[1])
+    close(outputPipe[1])
+    if input != nil { close(inputPipe[0]) }
     guard result == 0 else {
-        close(pipeFDs[0])
+        close(outputPipe[0])
+        if input != nil { close(inputPipe[1]) }
         throw RuncError.system("cannot run \(path)", errno: result)
+    }
+    if let input {
+        // Small (a few hundred bytes): it fits the pipe, so no deadlock with the output.
+        let bytes = Array(input.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { write(inputPipe[1], $0.baseAddress! + sent, $0.count - sent) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            sent += n
+        }
+        close(inputPipe[1])
     }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
-        let n = buffer.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
+        let n = buffer.withUnsafeMutableBytes { read(outputPipe[0], $0.baseAddress, $0.count) }
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
         output += buffer[0..<n]
     }
-    close(pipeFDs[0])
+    close(outputPipe[0])
     var raw: Int32 = 0
     while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
     let status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)

@@ -89,7 +89,7 @@ struct Uplink: Equatable {
         var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         var copy = address
         inet_ntop(AF_INET, &copy, &buffer, socklen_t(buffer.count))
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func hex2(_ byte: UInt8) -> String {
@@ -104,37 +104,36 @@ enum NetworkWiring {
     static let tapName = "nabla0"
 
     /// Creates the TAP (owned by the container's user, so the tender can
-    /// attach it without CAP_NET_ADMIN) and redirects both ways.
+    /// attach it without CAP_NET_ADMIN) and redirects both ways. The TAP is
+    /// made in-process; the four tc commands run as one `tc -batch`.
     static func wire(_ uplink: Uplink, uid: UInt32, gid: UInt32) throws(RuncError) {
-        let ip = try findTool("ip", package: "iproute2"), tc = try findTool("tc", package: "iproute2")
-        try step(ip, ["tuntap", "add", "dev", tapName, "mode", "tap", "user", String(uid), "group", String(gid)])
+        let tc = try findTool("tc", package: "iproute2")
+        guard nrc_tap_create(tapName, uid, gid, Int32(uplink.mtu)) == 0 else {
+            throw .system("cannot create the TAP interface \(tapName) in the container's network namespace")
+        }
         // Keep the kernel's IPv6 chatter (router solicitations) off the guest's link.
-        if let fd = Optional(open("/proc/sys/net/ipv6/conf/\(tapName)/disable_ipv6", O_WRONLY | O_CLOEXEC)), fd >= 0 {
+        let fd = open("/proc/sys/net/ipv6/conf/\(tapName)/disable_ipv6", O_WRONLY | O_CLOEXEC)
+        if fd >= 0 {
             _ = write(fd, "1", 1)
             close(fd)
         }
-        try step(ip, ["link", "set", "dev", tapName, "mtu", String(uplink.mtu), "up"])
+        guard nrc_interface_up(tapName) == 0 else { throw .system("cannot set \(tapName) up") }
+        var batch = ""
         for (from, to) in [(uplink.interface, tapName), (tapName, uplink.interface)] {
-            try step(tc, ["qdisc", "add", "dev", from, "ingress"])
-            try step(tc, ["filter", "add", "dev", from, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
-                          "action", "mirred", "egress", "redirect", "dev", to])
+            batch += "qdisc add dev \(from) ingress\n"
+            batch += "filter add dev \(from) parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev \(to)\n"
+        }
+        let (status, output) = try runTool(tc, ["-batch", "-"], input: batch)
+        guard status == 0 else {
+            throw RuncError(.system, "tc could not redirect \(uplink.interface) to \(tapName) in the container's network namespace: \(output.split(separator: "\n").joined(separator: "; "))")
         }
     }
 
     /// Removes what `wire` made; what is already gone is not an error.
     static func unwire(tap: String, uplink: String?) {
-        guard let ip = try? findTool("ip", package: "iproute2") else { return }
-        _ = try? runTool(ip, ["link", "del", "dev", tap])
+        _ = nrc_tap_delete(tap)
         if let uplink, let tc = try? findTool("tc", package: "iproute2") {
             _ = try? runTool(tc, ["qdisc", "del", "dev", uplink, "ingress"])
-        }
-    }
-
-    private static func step(_ tool: String, _ arguments: [String]) throws(RuncError) {
-        let (status, output) = try runTool(tool, arguments)
-        guard status == 0 else {
-            let name = tool.split(separator: "/").last.map(String.init) ?? tool
-            throw RuncError(.system, "\(name) \(arguments.joined(separator: " ")) failed in the container's network namespace: \(output.split(separator: "\n").first ?? "status \(status)")")
         }
     }
 }

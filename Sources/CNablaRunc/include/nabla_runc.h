@@ -60,6 +60,17 @@ int nrc_drop_bounding(unsigned long long bounding);
 int nrc_limit_capabilities(unsigned long long bounding, unsigned long long effective,
                            unsigned long long permitted, unsigned long long inheritable);
 
+/* Creates the persistent TAP interface `name` in the current network
+ * namespace (TUNSETIFF, TUNSETOWNER, TUNSETGROUP, TUNSETPERSIST) with the
+ * given MTU, down. Fails with EEXIST if an interface of that name exists. */
+int nrc_tap_create(const char *name, unsigned uid, unsigned gid, int mtu);
+
+/* Deletes the persistent TAP interface `name` (TUNSETPERSIST 0). */
+int nrc_tap_delete(const char *name);
+
+/* Sets a network interface up (SIOCSIFFLAGS). */
+int nrc_interface_up(const char *name);
+
 /* The MTU of a network interface in the current namespace (SIOCGIFMTU). */
 int nrc_interface_mtu(const char *name);
 
