@@ -287,6 +287,37 @@ struct OCIBadInputTests {
                          status: 69, mentions: "hooks")
     }
 
+    @Test("mangled config.json (truncated, bytes flipped, nested 100000 deep): one line, status 65, never a crash")
+    func mangledConfigs() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["hello"])
+        let valid = Array(Self.config(args: #"["/hello.nabla","a\u00e9\ud83d\ude00"]"#, extra: #","annotations":{"k":"v"},"linux":{"resources":{"memory":{"limit":33554432}}}"#).utf8)
+        var generator = SystemRandomNumberGenerator()
+        var inputs: [[UInt8]] = [Array(repeating: UInt8(ascii: "["), count: 100_000), Array("\u{FEFF}{}".utf8), [0xff, 0xfe]]
+        for _ in 0..<60 {
+            var bytes = valid
+            switch Int.random(in: 0..<3, using: &generator) {
+            case 0: bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator)))
+            case 1: bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            default: bytes.insert(contentsOf: Array(#"{"x":[1e999,-0.5e-3,"\u0000"]}"#.utf8), at: Int.random(in: 0..<bytes.count, using: &generator))
+            }
+            inputs.append(bytes)
+        }
+        for input in inputs {
+            try Data(input).write(to: URL(fileURLWithPath: bundle.path + "/config.json"))
+            let id = "no-test-" + OCIHost.tag()
+            let outcome = try root.runc(["create", "--bundle", bundle.path, id])
+            _ = try? root.runc(["delete", "--force", id])   // a mutation that stayed valid
+            #expect(outcome.status < 128, "crashed on \(String(decoding: input.prefix(200), as: UTF8.self)): \(outcome)")
+            if outcome.status != 0 {
+                #expect(outcome.stderr.hasPrefix("nabla-runc: ") && outcome.stderr.split(separator: "\n").count == 1,
+                        "\(String(decoding: input.prefix(200), as: UTF8.self)): \(outcome.stderr)")
+            }
+        }
+        try Data(repeating: UInt8(ascii: "["), count: 100_000).write(to: URL(fileURLWithPath: bundle.path + "/config.json"))
+        let deep = try root.runc(["create", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(deep.status == 65 && deep.stderr.contains("nesting deeper than 64"), "\(deep)")
+    }
+
     @Test("a bundle without config.json: status 66")
     func noConfig() throws {
         let root = try RuntimeRoot(), bundle = try OCIBundle(guests: [])
