@@ -184,22 +184,22 @@ struct Runtime {
     }
 
     /// create, start, wait, delete: the guest's status, as a shell reports it.
-    private func run(_ options: CreateOptions) throws(RuncError) -> Int32 {
-        let child = try create(options)
-        try start(id: options.id)
+    private func run(_ request: CreateOptions) throws(RuncError) -> Int32 {
+        let child = try create(request)
+        try start(id: request.id)
         var raw: Int32 = 0
         while waitpid(child, &raw, 0) < 0 && errno == EINTR {}
-        try delete(id: options.id, force: true)
+        try delete(id: request.id, force: true)
         return (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
     }
 
     // MARK: start, state, kill
 
     private func start(id: String) throws(RuncError) {
-        var record = try store.load(id)
+        _ = try store.load(id)   // "does not exist" before anything else
         guard let lockFD = try store.lock(id) else { throw .state("container \(id) is locked") }
         defer { close(lockFD) }
-        record = try store.load(id)
+        let record = try store.load(id)
         let status = store.status(of: record, holdingLock: true)
         guard status == .created, let process = record.process else {
             throw .state("cannot start container \(id): it is \(status.rawValue) (start works once, on a created container)")
@@ -243,7 +243,7 @@ struct Runtime {
         // As runc: --force on a container that does not exist is no error
         // (engines delete --force after a create that failed).
         if force && !FileSystem.exists(store.directory(id)) { return }
-        _ = try store.load(id)
+        _ = try store.load(id)   // "does not exist" before anything else
         guard let lockFD = try store.lock(id) else { throw .state("container \(id) is locked") }
         defer { close(lockFD) }
         let record = try store.load(id)
