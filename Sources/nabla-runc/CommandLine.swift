@@ -38,6 +38,8 @@ enum Command {
     case state(id: String)
     case kill(id: String, signal: Int32)
     case delete(id: String, force: Bool)
+    /// Writes a template config.json for a nabla guest into the bundle.
+    case spec(bundle: String)
     case features
     case version
     case help
@@ -57,6 +59,7 @@ struct RuncCommandLine {
           state ID
           kill [--all] ID [SIGNAL]
           delete [--force] ID
+          spec [--bundle DIR]                           write a template DIR/config.json
           features
           --version
         nabla-runc is an OCI runtime for nabla unikernels (docs/oci.md).
@@ -70,7 +73,6 @@ struct RuncCommandLine {
         "update": "resources are fixed when a nabla guest starts (its memory is mapped once)",
         "checkpoint": "checkpoint and restore are not supported for nabla guests",
         "restore": "checkpoint and restore are not supported for nabla guests",
-        "spec": "write config.json with your engine (podman, containerd)",
         "events": "nabla-runc reports no events",
         "list": "list the folders in --root instead",
     ]
@@ -118,6 +120,7 @@ struct RuncCommandLine {
         case "state": return .state(id: try onlyID(command))
         case "kill": return try parseKill()
         case "delete": return try parseDelete()
+        case "spec": return try parseSpec()
         case "features":
             guard arguments.isEmpty else { throw .usage("features takes no arguments") }
             return .features
@@ -154,6 +157,17 @@ struct RuncCommandLine {
         try StateStore.check(id: ids[0])
         return CreateOptions(id: ids[0], bundle: FileSystem.absolute(bundle), pidFile: pidFile.map(FileSystem.absolute),
                              consoleSocket: consoleSocket.map(FileSystem.absolute))
+    }
+
+    private mutating func parseSpec() throws(RuncError) -> Command {
+        var bundle = "."
+        while let argument = arguments.first {
+            arguments.removeFirst()
+            let (name, inline) = split(argument)
+            guard argument.hasPrefix("-"), name == "bundle" || name == "b" else { throw .usage("usage: nabla-runc spec [--bundle DIR]") }
+            bundle = try value(name, inline)
+        }
+        return .spec(bundle: FileSystem.absolute(bundle))
     }
 
     private mutating func parseKill() throws(RuncError) -> Command {

@@ -35,6 +35,7 @@ struct Runtime {
         case .state(let id): try state(id: id)
         case let .kill(id, signal): try kill(id: id, signal: signal)
         case let .delete(id, force): try delete(id: id, force: force)
+        case .spec(let bundle): try writeTemplate(bundle: bundle)
         case .features: print(Self.features.serialized)
         case .version: print("nabla-runc version \(runtimeVersion)\nspec: \(specVersion)")
         case .help: print(RuncCommandLine.usage)
@@ -284,7 +285,39 @@ struct Runtime {
         FileSystem.removeTree(store.directory(record.id))
     }
 
-    // MARK: features
+    // MARK: spec, features
+
+    /// The template `spec` writes: the guest /app.nabla in rootfs/, its own
+    /// network, mount, ipc and uts namespaces, no network interface until an
+    /// engine (or `ip`) puts one in the namespace.
+    static var template: JSON {
+        .object([
+            ("ociVersion", .string(specVersion)),
+            ("process", .object([
+                ("terminal", .bool(false)),
+                ("user", .object([("uid", .number(0)), ("gid", .number(0))])),
+                ("args", .array([.string("/app.nabla")])),
+                ("env", .array([])),
+                ("cwd", .string("/")),
+                ("noNewPrivileges", .bool(true)),
+            ])),
+            ("root", .object([("path", .string("rootfs")), ("readonly", .bool(true))])),
+            ("hostname", .string("nabla")),
+            ("annotations", .object([])),
+            ("linux", .object([
+                ("namespaces", .array(["network", "mount", "ipc", "uts"].map { .object([("type", .string($0))]) })),
+                ("resources", .object([("memory", .object([("limit", .number(Double(72 << 20)))]))])),
+            ])),
+        ])
+    }
+
+    /// `spec`: writes the template as BUNDLE/config.json; refuses to overwrite.
+    private func writeTemplate(bundle: String) throws(RuncError) {
+        let path = bundle + "/config.json"
+        guard !FileSystem.exists(path) else { throw .state("\(path) exists already; remove it first") }
+        try FileSystem.writeAtomically(path, Array((Self.template.serialized + "\n").utf8), mode: 0o644)
+    }
+
 
     /// The runtime-spec "features" document.
     static var features: JSON {

@@ -48,6 +48,18 @@ struct OCIRuntimeTests {
         #expect(gone.status == 1 && gone.stderr.contains("does not exist"), "\(gone)")
     }
 
+    @Test("spec writes a template config.json that run accepts; it never overwrites one",
+          .enabled(if: OCIHost.isRoot, "running containers needs root"))
+    func specTemplate() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["hello"])
+        try FileManager.default.moveItem(atPath: bundle.rootfs + "/hello.nabla", toPath: bundle.rootfs + "/app.nabla")
+        #expect(try run(OCIHost.runtime, ["spec", "--bundle", bundle.path]).status == 0)
+        let outcome = try root.runc(["run", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(outcome.status == 0 && outcome.stdout == "Hello from a nabla guest!\n", "\(outcome)")
+        let again = try run(OCIHost.runtime, ["spec", "--bundle", bundle.path])
+        #expect(again.status == 1 && again.stderr.contains("exists already"), "\(again)")
+    }
+
     @Test("run exits with the guest's status", .enabled(if: OCIHost.isRoot, "creating containers needs root"),
           arguments: [0, 7, 42, 255])
     func runStatus(status: Int) throws {
@@ -344,7 +356,7 @@ struct OCIBadInputTests {
             #expect(outcome.status == 64, "\(arguments): \(outcome)")
             #expect(outcome.stderr.hasPrefix("nabla-runc: "), "\(arguments): \(outcome)")
         }
-        for command in ["exec", "pause", "resume", "ps", "update", "checkpoint"] {
+        for command in ["exec", "pause", "resume", "ps", "update", "checkpoint", "restore", "events", "list"] {
             let outcome = try root.runc([command, "x"])
             #expect(outcome.status == 69 && outcome.stderr.contains("not supported"), "\(command): \(outcome)")
         }
