@@ -37,6 +37,8 @@ enum Command {
     case start(id: String)
     case state(id: String)
     case kill(id: String, signal: Int32)
+    /// The container's processes: the tender alone.
+    case ps(id: String, json: Bool)
     case delete(id: String, force: Bool)
     /// Writes a template config.json for a nabla guest into the bundle.
     case spec(bundle: String)
@@ -58,6 +60,7 @@ struct RuncCommandLine {
           start ID
           state ID
           kill [--all] ID [SIGNAL]
+          ps [--format table|json] ID
           delete [--force] ID
           spec [--bundle DIR]                           write a template DIR/config.json
           features
@@ -69,7 +72,6 @@ struct RuncCommandLine {
         "exec": "a nabla container is one unikernel: there is no second process to start in it",
         "pause": "a nabla guest cannot be frozen and thawed by nabla-runc",
         "resume": "a nabla guest cannot be frozen and thawed by nabla-runc",
-        "ps": "a nabla container has exactly one process, the tender: see 'state'",
         "update": "resources are fixed when a nabla guest starts (its memory is mapped once)",
         "checkpoint": "checkpoint and restore are not supported for nabla guests",
         "restore": "checkpoint and restore are not supported for nabla guests",
@@ -119,6 +121,7 @@ struct RuncCommandLine {
         case "start": return .start(id: try onlyID(command))
         case "state": return .state(id: try onlyID(command))
         case "kill": return try parseKill()
+        case "ps": return try parsePs()
         case "delete": return try parseDelete()
         case "spec": return try parseSpec()
         case "features":
@@ -168,6 +171,23 @@ struct RuncCommandLine {
             bundle = try value(name, inline)
         }
         return .spec(bundle: FileSystem.absolute(bundle))
+    }
+
+    private mutating func parsePs() throws(RuncError) -> Command {
+        var json = false
+        var ids: [String] = []
+        while let argument = arguments.first {
+            arguments.removeFirst()
+            guard argument.hasPrefix("-") else { ids.append(argument); continue }
+            let (name, inline) = split(argument)
+            guard name == "format" || name == "f" else { throw .usage("ps: unknown option '\(argument)' (ps arguments for the process are not supported)") }
+            let format = try value(name, inline)
+            guard format == "json" || format == "table" else { throw .usage("ps --format must be table or json, not '\(format)'") }
+            json = format == "json"
+        }
+        guard ids.count == 1 else { throw .usage("usage: nabla-runc ps [--format table|json] ID") }
+        try StateStore.check(id: ids[0])
+        return .ps(id: ids[0], json: json)
     }
 
     private mutating func parseKill() throws(RuncError) -> Command {

@@ -21,7 +21,7 @@ struct Runtime {
         switch command {
         case .create(let request), .run(let request):
             if try Delegation.isPodSandbox(bundle: request.bundle) { try delegation.handOver() }
-        case .start(let id), .state(let id), .kill(let id, _), .delete(let id, _):
+        case .start(let id), .state(let id), .kill(let id, _), .delete(let id, _), .ps(let id, _):
             if !FileSystem.exists(store.directory(id)) && delegation.owns(id) { try delegation.handOver() }
         default:
             break
@@ -34,6 +34,7 @@ struct Runtime {
         case .start(let id): try start(id: id)
         case .state(let id): try state(id: id)
         case let .kill(id, signal): try kill(id: id, signal: signal)
+        case let .ps(id, json): try processes(id: id, json: json)
         case let .delete(id, force): try delete(id: id, force: force)
         case .spec(let bundle): try writeTemplate(bundle: bundle)
         case .features: print(Self.features.serialized)
@@ -236,6 +237,16 @@ struct Runtime {
             throw .state("cannot signal container \(id): it is \(status.rawValue), not running")
         }
         guard Glibc.kill(process.pid, signal) == 0 else { throw .system("kill \(process.pid)") }
+    }
+
+    /// `ps`: the one process, as runc prints it (a JSON array of pids, or a table).
+    private func processes(id: String, json: Bool) throws(RuncError) {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .created || status == .running, let process = record.process else {
+            throw .state("container \(id) is \(status.rawValue): it has no processes")
+        }
+        print(json ? JSON.array([.number(Double(process.pid))]).serialized : "PID\n\(process.pid)")
     }
 
     // MARK: delete

@@ -84,6 +84,8 @@ struct OCIRuntimeTests {
         // The tender is the container's process: what kill reaches is the guest's runner.
         let commandLine = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
         #expect(commandLine.hasPrefix("nabla-run\0"), "\(commandLine)")
+        let ps = try root.runc(["ps", "--format", "json", container.id])
+        #expect(ps.status == 0 && ps.stdout == "[\(pid)]\n", "ps lists the tender alone: \(ps)")
         let kill = try root.runc(["kill", container.id, signal])
         #expect(kill.status == 0, "\(kill)")
         try root.waitForStatus(container.id, "stopped")
@@ -356,7 +358,7 @@ struct OCIBadInputTests {
             #expect(outcome.status == 64, "\(arguments): \(outcome)")
             #expect(outcome.stderr.hasPrefix("nabla-runc: "), "\(arguments): \(outcome)")
         }
-        for command in ["exec", "pause", "resume", "ps", "update", "checkpoint", "restore", "events", "list"] {
+        for command in ["exec", "pause", "resume", "update", "checkpoint", "restore", "events", "list"] {
             let outcome = try root.runc([command, "x"])
             #expect(outcome.status == 69 && outcome.stderr.contains("not supported"), "\(command): \(outcome)")
         }
