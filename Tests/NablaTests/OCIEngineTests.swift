@@ -47,7 +47,11 @@ final class Podman {
 
     deinit {
         for name in containers { _ = try? podman(["rm", "-f", name]) }
-        _ = try? podman(["rmi", "-f", image])
+        // rmi can lose a race with a container's cleanup still using the image.
+        for _ in 0..<5 {
+            if (try? podman(["rmi", "-f", image]))?.status == 0 { break }
+            usleep(200_000)
+        }
     }
 
     /// A fresh container name, removed on deinit.
