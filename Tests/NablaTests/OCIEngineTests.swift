@@ -47,9 +47,14 @@ final class Podman {
 
     deinit {
         for name in containers { _ = try? podman(["rm", "-f", name]) }
-        // rmi can lose a race with a container's cleanup still using the image.
+        Self.removeImage(image)
+    }
+
+    /// `podman rmi -f`, retried: it can lose a race with the cleanup of a
+    /// container that still uses the image.
+    static func removeImage(_ image: String) {
         for _ in 0..<5 {
-            if (try? podman(["rmi", "-f", image]))?.status == 0 { break }
+            if (try? run(OCIHost.tool("podman") ?? "podman", ["rmi", "-f", image]))?.status == 0 { return }
             usleep(200_000)
         }
     }
@@ -115,7 +120,7 @@ struct OCIPodmanTests {
         let containerfile = Paths.packageRoot.appendingPathComponent("docs/examples/Containerfile").path
         _ = try Paths.guest("hello")
         let build = try run(podman, ["build", "-q", "-t", image, "-f", containerfile, Paths.guests], timeout: 120)
-        defer { _ = try? run(podman, ["rmi", "-f", image]) }
+        defer { Podman.removeImage(image) }
         #expect(build.status == 0, "\(build)")
         let outcome = try run(podman, ["--runtime", OCIHost.runtime, "run", "--rm", "--network", "none"] + Podman.limits + [image])
         #expect(outcome.status == 0 && outcome.stdout == "Hello from a nabla guest!\n", "\(outcome)")
