@@ -4,13 +4,14 @@
 SWIFT       ?= swift
 BUILD       := $(CURDIR)/.build
 TENDER      := $(BUILD)/release/nabla-run
+RUNTIME     := $(BUILD)/release/nabla-runc
 GUESTS      := $(BUILD)/guests
 # A fully static tender starts fastest (docs/performance.md).
 RELEASE_FLAGS := -c release --product nabla-run -Xswiftc -static-executable
 
-.PHONY: all deps tender guests run test bench clean
+.PHONY: all deps tender runtime guests run test bench clean
 
-all: tender guests
+all: tender runtime guests
 
 deps:
 	@tools/install-deps
@@ -18,18 +19,24 @@ deps:
 tender: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
+# The OCI runtime (docs/oci.md), static like the tender and beside it:
+# it runs the nabla-run in its own directory.
+runtime: deps
+	$(SWIFT) build -c release --product nabla-runc -Xswiftc -static-executable
+
 guests: deps
 	@$(MAKE) --no-print-directory -C guests OUT=$(GUESTS)
 
 run: tender guests
 	$(TENDER) $(GUESTS)/hello.nabla
 
-# The suite runs against the shipped (release, static) tender and the
-# bundled guests; NABLA_RUN and NABLA_GUESTS tell it where they are.
-# The loader's fuzzer runs first (30 s), so the suite's summary comes last.
-test: tender guests
+# The suite runs against the shipped (release, static) tender, runtime and
+# the bundled guests; NABLA_RUN, NABLA_RUNC and NABLA_GUESTS tell it where
+# they are. The loader's fuzzer runs first (30 s), so the suite's summary
+# comes last.
+test: tender runtime guests
 	@$(MAKE) --no-print-directory fuzz-smoke
-	NABLA_RUN=$(TENDER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
+	NABLA_RUN=$(TENDER) NABLA_RUNC=$(RUNTIME) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 
 bench: tender guests
 	@tools/install-deps hyperfine

@@ -5,6 +5,7 @@ let package = Package(
     name: "nabla",
     products: [
         .executable(name: "nabla-run", targets: ["nabla-run"]),
+        .executable(name: "nabla-runc", targets: ["nabla-runc"]),
         .library(name: "Nabla", targets: ["Nabla"]),
         // Synthetic guest images, shared by the tests and the fuzzer (fuzz/).
         .library(name: "NablaTestSupport", targets: ["NablaTestSupport"]),
@@ -43,9 +44,20 @@ let package = Package(
             name: "NablaTestSupport",
             dependencies: ["CNablaTender"]
         ),
+        // The OCI runtime (docs/oci.md): runs the nabla-run binary beside
+        // it, and shares no code with the tender.
+        .target(
+            name: "CNablaRunc",
+            path: "Sources/CNablaRunc"
+        ),
+        .executableTarget(
+            name: "nabla-runc",
+            dependencies: ["CNablaRunc"]
+        ),
         .testTarget(
             name: "NablaTests",
-            dependencies: ["Nabla", "nabla-run", "NablaTestSupport"]
+            // nabla-runc: so a bare `swift test` builds the runtime under test.
+            dependencies: ["Nabla", "nabla-run", "nabla-runc", "NablaTestSupport"]
         ),
     ]
 )
