@@ -188,7 +188,7 @@ struct OCIPodmanTests {
         let address = try podman.inspect(name, "{{.NetworkSettings.IPAddress}}")
         #expect(logs.contains("ipv4 \(address)/"), "the guest has the container's address \(address): \(logs)")
 
-        let socket = try UDPSocket(bindTo: "127.0.0.1")
+        let socket = try UDPSocket(bindTo: "127.0.0.1", in: nil)  // loopback, to podman's published port
         let payload = Array("hello through podman's port".utf8)
         #expect(try socket.exchange(payload, with: "127.0.0.1", port: port) == payload)
         try socket.send(Array("nabla:quit".utf8), to: "127.0.0.1", port: port)
