@@ -28,15 +28,19 @@ final class Podman {
     private var containers: [String] = []
 
     /// Builds an image from docs/examples/Containerfile's pattern, holding
-    /// `guests` at /NAME.nabla, with /hello.nabla (the example's
-    /// /app.nabla) as its command.
-    init(guests: [String]) throws {
+    /// `guests` at /NAME.nabla and each of `files` (name → host path) at
+    /// /NAME, with /hello.nabla (the example's /app.nabla) as its command.
+    init(guests: [String], files: [String: String] = [:]) throws {
         image = "localhost/no-test-" + OCIHost.tag() + ":latest"
         try withTemporaryDirectory { context in
             var lines = ["FROM scratch"]
             for guest in Set(guests + ["hello"]) {
                 try FileManager.default.copyItem(atPath: try Paths.guest(guest), toPath: context + "/" + guest + ".nabla")
                 lines.append("COPY \(guest).nabla /\(guest).nabla")
+            }
+            for (name, path) in files.sorted(by: { $0.key < $1.key }) {
+                try FileManager.default.copyItem(atPath: path, toPath: context + "/" + name)
+                lines.append("COPY \(name) /\(name)")
             }
             lines.append(#"CMD ["/hello.nabla"]"#)
             try lines.joined(separator: "\n").write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
@@ -172,6 +176,37 @@ struct OCIPodmanTests {
         #expect(try podman.podman(["ps", "-a", "-q", "--filter", "name=" + name]).stdout.isEmpty)
         #expect(Podman.runtimeStateGone(id))
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory" + memoryPath))
+    }
+
+    @Test("podman run -d -p 127.0.0.1:PORT:80 reaches the httpd guest's TCP port 80: curl gets the site's files",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func publishedTCPPort() throws {
+        try withTemporaryDirectory { dir in
+            let site = try Site.make(in: dir)
+            let podman = try Podman(guests: ["httpd"], files: ["site.tar": site.archive])
+            let name = podman.name()
+            let port = UInt16.random(in: 20000...40000)
+            let started = try podman.runImage(["-d", "--name", name, "-p", "127.0.0.1:\(port):80",
+                                               "--annotation", "org.nabla.disk.site=/site.tar",
+                                               "--annotation", "org.nabla.disk-readonly.site=true"],
+                                              ["/httpd.nabla", "--disk=site"])
+            #expect(started.status == 0, "\(started)")
+            let deadline = Date().addingTimeInterval(15)
+            while !(try podman.podman(["logs", name]).stdout.contains("files on port 80")) && Date() < deadline { usleep(50_000) }
+            let curl = try NetHost.tool("curl", package: "curl")
+            for (path, bytes) in site.files.sorted(by: { $0.key < $1.key }).prefix(3) {
+                let encoded = path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
+                    .joined(separator: "/")
+                let fetched = try run(curl, ["-s", "--max-time", "10", "-o", dir + "/fetched", "-w", "%{http_code}",
+                                             "http://127.0.0.1:\(port)/" + encoded])
+                #expect(fetched.stdout == "200", "\(path): \(fetched)")
+                #expect(try fileBytes(dir + "/fetched") == bytes, "\(path) byte for byte")
+            }
+            let missing = try run(curl, ["-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/no-such-file"])
+            #expect(missing.stdout == "404", "\(missing)")
+            let stop = try podman.podman(["stop", "-t", "5", name], timeout: 30)
+            #expect(stop.status == 0, "\(stop)")
+        }
     }
 
     @Test("podman run -d -p reaches the guest over the container's eth0: UDP echo through 127.0.0.1",
