@@ -4,19 +4,24 @@
 SWIFT       ?= swift
 BUILD       := $(CURDIR)/.build
 TENDER      := $(BUILD)/release/nabla-run
+TEST_RUNNER := $(BUILD)/release/nabla-test
 GUESTS      := $(BUILD)/guests
 # A fully static tender starts fastest (docs/performance.md).
 RELEASE_FLAGS := -c release --product nabla-run -Xswiftc -static-executable
 
-.PHONY: all deps tender guests run test bench clean
+.PHONY: all deps tender test-runner guests run test bench clean
 
-all: tender guests
+all: tender test-runner guests
 
 deps:
 	@tools/install-deps
 
 tender: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# nabla-test, the test-guest runner, static like the tender.
+test-runner: deps
+	$(SWIFT) build -c release --product nabla-test -Xswiftc -static-executable
 
 guests: deps
 	@$(MAKE) --no-print-directory -C guests OUT=$(GUESTS)
@@ -27,9 +32,9 @@ run: tender guests
 # The suite runs against the shipped (release, static) tender and the
 # bundled guests; NABLA_RUN and NABLA_GUESTS tell it where they are.
 # The loader's fuzzer runs first (30 s), so the suite's summary comes last.
-test: tender guests
+test: tender test-runner guests
 	@$(MAKE) --no-print-directory fuzz-smoke
-	NABLA_RUN=$(TENDER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
+	NABLA_RUN=$(TENDER) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 
 bench: tender guests
 	@tools/install-deps hyperfine

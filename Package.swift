@@ -5,6 +5,7 @@ let package = Package(
     name: "nabla",
     products: [
         .executable(name: "nabla-run", targets: ["nabla-run"]),
+        .executable(name: "nabla-test", targets: ["nabla-test"]),
         .library(name: "Nabla", targets: ["Nabla"]),
     ],
     dependencies: [
@@ -37,9 +38,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The test-guest runner: starts nabla-run as a child process and
+        // depends on nothing, so that it starts quickly.
+        .executableTarget(name: "nabla-test"),
         .testTarget(
             name: "NablaTests",
-            dependencies: ["Nabla", "nabla-run"]
+            dependencies: ["Nabla", "nabla-run", "nabla-test"]
         ),
     ]
 )
