@@ -36,7 +36,7 @@ test: tender test-runner guests
 	@$(MAKE) --no-print-directory fuzz-smoke
 	NABLA_RUN=$(TENDER) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 
-bench: tender guests
+bench: tender test-runner guests
 	@tools/install-deps hyperfine
 	bench/run.sh
 
