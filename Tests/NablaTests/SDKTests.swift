@@ -45,7 +45,7 @@ private let cProgram = """
     int twice(int x);
     int main(int argc, char **argv)
     {
-        printf("c guest: %d arguments, twice(21) = %d, %s\\n", argc, twice(21), argc > 0 ? argv[argc - 1] : "-");
+        printf("c guest: %d arguments, twice(21) = %d, %s\\n", argc - 1, twice(21), argc > 1 ? argv[argc - 1] : "-");
         return strlen("four") == 4 ? 0 : 1;
     }
     """
@@ -65,7 +65,7 @@ private let swiftProgram = """
     @main
     struct App {
         static func main() {
-            let words = CommandLine.arguments.map { Box($0.uppercased()) }.map { $0.value }
+            let words = CommandLine.arguments.dropFirst().map { Box($0.uppercased()) }.map { $0.value }
             var counts: [String: Int] = [:]
             for word in words { counts[word, default: 0] += 1 }
             print("swift guest: \\(words.joined(separator: " ")) \\(counts["ÉTÉ"] ?? 0)")

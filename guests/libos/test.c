@@ -72,9 +72,9 @@ static int run_one(int argc, char **argv)
 
 static int selected(const struct nabla_test *test, int argc, char **argv)
 {
-    if (argc == 0)
+    if (argc <= 1)
         return 1;
-    for (int i = 0; i < argc; i++)
+    for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], test->name) == 0)
             return 1;
     return 0;
@@ -82,7 +82,7 @@ static int selected(const struct nabla_test *test, int argc, char **argv)
 
 int nabla_test_main(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         const struct nabla_test *test = first;
         while (test && strcmp(test->name, argv[i]) != 0)
             test = test->next;

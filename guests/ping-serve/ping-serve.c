@@ -17,7 +17,7 @@ static struct ns_stack net;
 int main(int argc, char **argv)
 {
     ns_init(&net);
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = ns_parse_arg(&net, argv[i]);
         if (taken < 0)
             return 2;

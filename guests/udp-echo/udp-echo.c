@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 {
     uint64_t port = 7;
     ns_init(&net);
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = ns_parse_arg(&net, argv[i]);
         if (taken < 0)
             return 2;

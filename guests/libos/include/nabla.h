@@ -51,9 +51,8 @@ extern "C" {
  *
  *     int main(int argc, char **argv);
  *
- * with the guest arguments: argv[0] is the FIRST ARGUMENT given after the
- * image on the nabla-run command line (there is no program name), and
- * argv[argc] is NULL. The value main returns is the exit status of
+ * as in C: argv[0] is the image (as named on the nabla-run command line),
+ * the guest arguments that followed it come next, and argv[argc] is NULL. The value main returns is the exit status of
  * nabla-run (modulo 256).
  *
  * exit(), abort() and a failed assert() may be called from anywhere: they

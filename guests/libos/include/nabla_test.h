@@ -48,7 +48,7 @@ struct nabla_test {
 /* Adds a test to the list nabla_test_main runs (in registration order). */
 void nabla_test_register(struct nabla_test *test);
 
-/* Runs the registered tests named in argv (all of them if argc is 0),
+/* Runs the registered tests named in argv[1..] (all of them if there are none),
  * printing TAP; returns 0, 1 or NABLA_TEST_SKIP_STATUS as described above,
  * or 64 if an argument names no test. */
 int nabla_test_main(int argc, char **argv);

@@ -10,8 +10,8 @@ import NablaLibOS
 /// The guest's command line, as the standard library has it on other
 /// platforms (Embedded Swift has no CommandLine of its own).
 public enum CommandLine {
-    /// The guest arguments: what follows the image on the nabla-run
-    /// command line.
+    /// The image (as named on the nabla-run command line), then the guest
+    /// arguments that follow it, as `argv` in C.
     public static var arguments: [String] {
         guard let info = nabla_boot_info(), let argv = info.pointee.argv else { return [] }
         var arguments: [String] = []
