@@ -49,9 +49,11 @@ clean:
 #   make uninstall PREFIX=DIR   removes exactly what install put there
 #
 # PREFIX/bin          nabla-run, nabla-test, nabla-cc, nabla-swiftc
-# PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map
+# PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map;
+#                     libc/ the C library's (newlib's) headers
 # PREFIX/lib/nabla    libnabla.a, start.o, nabla.ld, libNablaGuest.a; swift/ its
-#                     module; libswiftUnicodeDataTables.a from the Swift toolchain
+#                     module; libswiftUnicodeDataTables.a from the Swift toolchain;
+#                     libc.a, libm.a (newlib)
 # PREFIX/share/nabla  toolset.json for SwiftPM
 # Nothing installed refers to the source tree: the tools find the rest
 # relative to themselves.
@@ -60,7 +62,7 @@ DEST   := $(DESTDIR)$(PREFIX)
 
 SDK_BIN      := nabla-run nabla-test nabla-cc nabla-swiftc
 SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h))) module.modulemap nabla_abi.h
-SDK_LIBS     := libnabla.a start.o nabla.ld libNablaGuest.a libswiftUnicodeDataTables.a \
+SDK_LIBS     := libnabla.a start.o nabla.ld libNablaGuest.a libswiftUnicodeDataTables.a libc.a libm.a \
                 swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc
 SDK_SHARE    := toolset.json
 
@@ -78,6 +80,9 @@ install-files:
 	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
 	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
 	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/
+	rm -rf $(DEST)/include/nabla/libc
+	cp -R $(GUESTS)/libc/include $(DEST)/include/nabla/libc
+	install -m 644 $(GUESTS)/libc/lib/libc.a $(GUESTS)/libc/lib/libm.a $(DEST)/lib/nabla/
 	install -m 644 $(GUESTS)/obj/swift/NablaGuest.swiftmodule $(GUESTS)/obj/swift/NablaGuest.swiftdoc $(DEST)/lib/nabla/swift/
 	sed 's|@PREFIX@|$(PREFIX)|g' sdk/toolset.json.in > $(DEST)/share/nabla/toolset.json
 	@# Debug info names the build's source paths: the installed copies go without.
@@ -87,6 +92,7 @@ install-files:
 	objcopy --strip-debug $(DEST)/lib/nabla/start.o
 
 uninstall:
+	rm -rf $(DEST)/include/nabla/libc
 	rm -f $(addprefix $(DEST)/bin/,$(SDK_BIN)) $(addprefix $(DEST)/include/nabla/,$(SDK_HEADERS)) \
 	    $(addprefix $(DEST)/lib/nabla/,$(SDK_LIBS)) $(addprefix $(DEST)/share/nabla/,$(SDK_SHARE))
 	-rmdir $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/lib/nabla $(DEST)/share/nabla 2>/dev/null

@@ -53,8 +53,20 @@ private let cHelper = "int twice(int x) { return 2 * x; }\n"
 
 private let cTests = """
     #include <nabla_test.h>
+    #include <ctype.h>
+    static int by_value(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
     NABLA_TEST(adds) { CHECK_EQ(1 + 2, 3); }
     NABLA_TEST(fails) { CHECK_EQ(6 * 7, 41); }
+    NABLA_TEST(libc) {
+        char text[32];
+        snprintf(text, sizeof text, "%.2f|%5s|%c", 2.5, "ab", toupper('q'));
+        CHECK_STREQ(text, "2.50|   ab|Q");
+        int v[] = {3, 1, 2};
+        qsort(v, 3, sizeof v[0], by_value);
+        CHECK(v[0] == 1 && v[2] == 3);
+        errno = 0;
+        CHECK(fopen("x", "r") == NULL && errno == ENOSYS);
+    }
     """
 
 private let swiftProgram = """
@@ -89,8 +101,9 @@ struct SDKTests {
             let installed = files(under: sdk.prefix)
             for expected in ["bin/nabla-run", "bin/nabla-test", "bin/nabla-cc", "bin/nabla-swiftc",
                              "include/nabla/nabla.h", "include/nabla/nabla_abi.h", "include/nabla/nabla_test.h",
-                             "include/nabla/stdio.h", "include/nabla/module.modulemap",
+                             "include/nabla/libc/stdio.h", "include/nabla/libc/errno.h", "include/nabla/module.modulemap",
                              "lib/nabla/libnabla.a", "lib/nabla/start.o", "lib/nabla/nabla.ld",
+                             "lib/nabla/libc.a", "lib/nabla/libm.a",
                              "lib/nabla/libNablaGuest.a", "lib/nabla/libswiftUnicodeDataTables.a",
                              "lib/nabla/swift/NablaGuest.swiftmodule", "share/nabla/toolset.json"] {
                 #expect(installed.contains(expected), "\(expected) missing from \(installed)")
@@ -179,7 +192,8 @@ struct SDKTests {
             #expect(try sdk.tool("nabla-cc", ["-o", "t.nabla", "t.c"], in: dir).status == 0)
             let outcome = try sdk.tool("nabla-test", ["-j", "2", "t.nabla", "t.nabla"], in: dir)
             #expect(outcome.status == 1, "\(outcome)")
-            #expect(outcome.stdout.contains("| # t.c:3: CHECK_EQ(6 * 7, 41) failed: 42 != 41"), "\(outcome)")
+            #expect(outcome.stdout.contains("| # t.c:5: CHECK_EQ(6 * 7, 41) failed: 42 != 41"), "\(outcome)")
+            #expect(outcome.stdout.contains("| ok 3 - libc"), "\(outcome)")
             #expect(outcome.stdout.hasSuffix("0 passed, 2 failed\n"), "\(outcome)")
         }
     }
