@@ -34,7 +34,16 @@ struct Runner {
         var running: [Running] = []
         while next < options.guests.count || !running.isEmpty {
             while running.count < options.jobs && next < options.guests.count {
-                running.append(try start(next, copies))
+                do {
+                    running.append(try start(next, copies))
+                } catch {
+                    // Leave no guest running behind the error.
+                    for child in running {
+                        child.process.kill()
+                        _ = child.process.waitForExit()
+                    }
+                    throw error
+                }
                 next += 1
             }
             wait(&running)
