@@ -173,6 +173,29 @@ struct NablaTestRunnerTests {
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome)")
     }
 
+    @Test("the Swift test API, over Swift's own types in a guest, passes; a disk runs its disk test")
+    func swiftTestAPI() throws {
+        let guest = try Paths.guest("test-swift")
+        let outcome = try nablaTest(["--tap", guest, "--", "alpha", "beta"])
+        #expect(outcome.status == 0, "\(outcome)")
+        try withTemporaryDirectory { dir in
+            let disk = try makeDiskFile(in: dir, size: 1 << 16)
+            let direct = try nablaRun(["--disk", disk, guest, "alpha", "beta"])
+            #expect(direct.status == 0, "\(direct)")
+            for name in ["structs", "classes", "arrays and closures", "dictionaries", "strings", "generics",
+                         "typed throws", "arguments", "clocks and sleeping", "block device"] {
+                #expect(direct.stdout.contains(" - \(name)\n"), "\(name): \(direct)")
+            }
+            #expect(!direct.stdout.contains("not ok") && !direct.stdout.contains("SKIP"), "\(direct)")
+            #expect(direct.stdout.hasSuffix("1..10\n"), "\(direct)")
+        }
+        // Wrong arguments: the arguments test fails, with file and line.
+        let wrong = try nablaRun([guest])
+        #expect(wrong.status == 1, "\(wrong)")
+        #expect(wrong.stdout.contains("# test-swift/test-swift.swift:"), "\(wrong)")
+        #expect(wrong.stdout.contains("not ok 8 - arguments"), "\(wrong)")
+    }
+
     // MARK: The C test API, run directly
 
     @Test("CHECK_EQ reports file, line and both values, and the test goes on; REQUIRE stops it")

@@ -151,6 +151,14 @@ struct SDKTests {
             #expect(flags.status == 0, "\(flags)")
             #expect(try sdk.tool("nabla-run", ["flags.nabla"], in: work).stdout.contains("twice(21) = 42"))
 
+            // The system's gcc instead of the toolchain's clang.
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") {
+                let gcc = try run("/bin/sh", ["-c", "cd \"$0\" && NABLA_CC=/usr/bin/gcc \"$1\" -Wall -o gcc.nabla app.c twice.c",
+                                              work, sdk.bin + "/nabla-cc"])
+                #expect(gcc.status == 0, "\(gcc)")
+                #expect(try sdk.tool("nabla-run", ["gcc.nabla"], in: work).stdout.contains("twice(21) = 42"))
+            }
+
             // Mistakes: one line, a documented status.
             let missing = try sdk.tool("nabla-cc", ["-o", "x.nabla", "nothere.c"], in: work)
             #expect(missing.status == 66 && missing.stderr == "nabla-cc: no such file: nothere.c\n", "\(missing)")
