@@ -141,3 +141,21 @@ func environment(_ name: String) -> String? {
     let text = String(cString: value)
     return text.isEmpty ? nil : text
 }
+
+/// SIGINT and SIGTERM, noted rather than obeyed at once, so that nabla-test
+/// can stop its guests and remove its disk copies before it ends.
+enum Interruption {
+    /// Installs the handlers. The poll loop sees EINTR and checks `signal`.
+    static func install() {
+        for number in [SIGINT, SIGTERM] {
+            _ = Glibc.signal(number) { received in caught = received }
+        }
+    }
+
+    /// The signal that asked nabla-test to stop, or nil.
+    static var signal: Int32? { caught == 0 ? nil : caught }
+}
+
+/// Written only by the signal handler, read by the one thread.
+nonisolated(unsafe) private var caught: Int32 = 0
+

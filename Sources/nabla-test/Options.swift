@@ -63,7 +63,8 @@ extension Options {
           -h, --help           this text
 
         Exit status: 0 all passed or skipped, 1 a guest failed, 64 bad command line,
-        66 a guest or disk cannot be read, 69 nabla-run not found, 73 a file cannot be created.
+        66 a guest or disk cannot be read, 69 nabla-run not found, 73 a file cannot be created,
+        128+N stopped by signal N (the guests are stopped and the disk copies removed).
         """
 
     /// nabla-run options taking a value, passed through unchanged.

@@ -27,7 +27,9 @@ struct Runner {
         var diskCopies: [String]
     }
 
-    func run(finished: (GuestResult) -> Void) throws(HostError) {
+    /// Returns the signal that stopped the run early (its guests killed,
+    /// its disk copies removed), or nil when every guest ran.
+    func run(finished: (GuestResult) -> Void) throws(HostError) -> Int32? {
         let copies = options.disks.isEmpty ? nil : try DiskCopies()
         defer { copies?.remove() }
         var next = 0
@@ -38,15 +40,16 @@ struct Runner {
                     running.append(try start(next, copies))
                 } catch {
                     // Leave no guest running behind the error.
-                    for child in running {
-                        child.process.kill()
-                        _ = child.process.waitForExit()
-                    }
+                    stopAll(running)
                     throw error
                 }
                 next += 1
             }
             wait(&running)
+            if let signal = Interruption.signal {
+                stopAll(running)
+                return signal
+            }
             var index = 0
             while index < running.count {
                 if running[index].process.stdoutFD < 0 && running[index].process.stderrFD < 0 {
@@ -57,6 +60,14 @@ struct Runner {
                     index += 1
                 }
             }
+        }
+        return nil
+    }
+
+    private func stopAll(_ running: [Running]) {
+        for child in running {
+            child.process.kill()
+            _ = child.process.waitForExit()
         }
     }
 

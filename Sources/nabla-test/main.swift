@@ -49,15 +49,19 @@ if options.native {
          ExitStatus.unavailable)
 }
 
+Interruption.install()
 let started = monotonicNanoseconds()
 var results: [GuestResult] = []
 var tally = Tally()
 if options.tap { _ = writeAll(1, "TAP version 13\n1..\(options.guests.count)\n") }
 do throws(HostError) {
-    try Runner(options: options, nablaRun: nablaRun).run { result in
+    let interrupted = try Runner(options: options, nablaRun: nablaRun).run { result in
         results.append(result)
         tally.add(result.verdict)
         _ = writeAll(1, options.tap ? ConsoleReport.tap(result, number: results.count) : ConsoleReport.plain(result))
+    }
+    if let signal = interrupted {
+        fail("interrupted by signal \(signal) after \(results.count) of \(options.guests.count) guests: \(tally.summary)", 128 + signal)
     }
 } catch {
     fail(error.message, ExitStatus.unavailable)

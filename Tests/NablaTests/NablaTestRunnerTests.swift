@@ -96,6 +96,30 @@ struct NablaTestRunnerTests {
         }
     }
 
+    @Test("SIGTERM stops the guests, removes the disk copies and says how far it got")
+    func interrupted() throws {
+        try withTemporaryDirectory { dir in
+            let disk = try makeDiskFile(in: dir, size: 1 << 16)
+            let scratch = dir + "/tmp"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let spin = try Paths.guest("attack-spin")
+            let child = try Child("/bin/sh", ["-c", "TMPDIR=\"$0\" exec \"$@\"", scratch, Paths.testRunner,
+                                              "--nabla-run", Paths.tender, "-j", "2", "--disk", disk, spin, spin, spin],
+                                  stdout: dir + "/out", stderr: dir + "/err")
+            // Both spinners running, each with its copy of the disk.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, (try? FileManager.default.subpathsOfDirectory(atPath: scratch))?.count ?? 0 < 3 {
+                usleep(10_000)
+            }
+            kill(child.pid, SIGTERM)
+            let status = child.wait(timeout: 10)
+            #expect(status == 128 + SIGTERM)
+            let err = try String(contentsOfFile: dir + "/err", encoding: .utf8)
+            #expect(err == "nabla-test: interrupted by signal 15 after 0 of 3 guests: 0 passed, 0 failed\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty, "disk copies left behind")
+        }
+    }
+
     @Test("--tap prints TAP version 13 with one line per guest")
     func tapOutput() throws {
         let outcome = try nablaTest(["-j", "1", "--tap", try Paths.guest("test-pass"), try Paths.guest("test-fail"), try Paths.guest("test-skip")])
