@@ -24,13 +24,19 @@ struct TAPReport {
     /// The reason of `1..0 # SKIP reason`.
     var skipAllReason: String?
 
-    /// Parses TAP 13/14 result lines; other lines are ignored, and indented
-    /// lines (subtests) too.
+    /// Parses TAP 13/14 result lines, plans and `Bail out!`; other lines
+    /// are ignored, and indented lines (subtests) too.
     init(_ output: String) {
         var diagnostics: [String] = []
         for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("#") {
                 diagnostics.append(String(line.dropFirst().drop { $0 == " " }))
+            } else if line.hasPrefix("Bail out!") {
+                // The guest gave up: a failure whatever its status.
+                let reason = line.dropFirst("Bail out!".count).drop { $0 == " " }
+                cases.append(TestCase(name: "bail out", verdict: .failed(reason.isEmpty ? "bail out" : String(reason)),
+                                      diagnostics: diagnostics))
+                diagnostics = []
             } else if line.hasPrefix("1..") {
                 let (plan, directive) = Self.splitDirective(line.dropFirst(3))
                 planned = Int(plan.trimmingSpaces())

@@ -58,11 +58,14 @@ struct NablaTestRunnerTests {
         #expect(outcome.stdout.contains("FAIL  forbidden  (forbidden system call: guest made a forbidden system call: openat (257)"), "\(outcome)")
     }
 
-    @Test("exit 0 with a 'not ok' line is still a failure")
+    @Test("exit 0 with a 'not ok' or 'Bail out!' line is still a failure")
     func notOkWithZeroStatus() throws {
         let outcome = try run(Paths.testRunner, ["--native", "/bin/echo", "--", "not ok 1 - sneaky"])
         #expect(outcome.status == 1, "\(outcome)")
         #expect(outcome.stdout.contains("but 1 test case failed"), "\(outcome)")
+        let bail = try run(Paths.testRunner, ["--native", "/bin/echo", "--", "Bail out! no network"])
+        #expect(bail.status == 1, "\(bail)")
+        #expect(bail.stdout.contains("but 1 test case failed: bail out"), "\(bail)")
     }
 
     @Test("-j runs guests at the same time")
