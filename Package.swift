@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "nabla-run", targets: ["nabla-run"]),
         .executable(name: "nabla-runc", targets: ["nabla-runc"]),
+        .executable(name: "nabla-test", targets: ["nabla-test"]),
         .library(name: "Nabla", targets: ["Nabla"]),
         // Synthetic guest images, shared by the tests and the fuzzer (fuzz/).
         .library(name: "NablaTestSupport", targets: ["NablaTestSupport"]),
@@ -54,10 +55,14 @@ let package = Package(
             name: "nabla-runc",
             dependencies: ["CNablaRunc"]
         ),
+        // The test-guest runner: starts nabla-run as a child process and
+        // depends on nothing, so that it starts quickly.
+        .executableTarget(name: "nabla-test"),
         .testTarget(
             name: "NablaTests",
-            // nabla-runc: so a bare `swift test` builds the runtime under test.
-            dependencies: ["Nabla", "nabla-run", "nabla-runc", "NablaTestSupport"]
+            // nabla-runc and nabla-test: so a bare `swift test` builds the
+            // runtime and the runner under test.
+            dependencies: ["Nabla", "nabla-run", "nabla-runc", "nabla-test", "NablaTestSupport"]
         ),
     ]
 )

@@ -1,7 +1,7 @@
 #!/bin/sh
 # nabla benchmarks. Each prints a ratio against a native baseline measured in
 # the same invocation (absolute times drift on shared machines; ratios less).
-# Usage: bench/run.sh [startup|hypercall]...   (default: all)
+# Usage: bench/run.sh [startup|hypercall|testloop]...   (default: all)
 # Needs `make tender guests` first (`make bench` does both).
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -31,5 +31,9 @@ hypercall() {
     awk -v g="$g" -v n="$n" 'BEGIN { printf "added      %.2f ns per call (ratio %.2fx)\n", g - n, g / n }'
 }
 
-[ $# -gt 0 ] || set -- startup hypercall
+testloop() {
+    "$root/bench/testloop.sh"
+}
+
+[ $# -gt 0 ] || set -- startup hypercall testloop
 for b in "$@"; do "$b"; done

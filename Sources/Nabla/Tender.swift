@@ -66,7 +66,8 @@ public enum Tender {
             throw .invalidImage(path: path, error)
         }
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
-        let arguments = try CommandLineArea(configuration.guestArguments)
+        // argv[0] is the image, as in C (ABI version 2).
+        let arguments = try CommandLineArea([path] + configuration.guestArguments)
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)

@@ -15,16 +15,17 @@ struct DebuggingTests {
         var command = Debugger.commandLine(for: configuration, tender: Paths.tender)
         command.insert("-batch", at: 1)
         let argumentsStart = command.firstIndex(of: "--args")!
-        command.insert(contentsOf: ["-ex", "break args/args.c:6", "-ex", "continue", "-ex", "print argc", "-ex", "print argv[1]",
+        command.insert(contentsOf: ["-ex", "break args/args.c:6", "-ex", "continue", "-ex", "print argc", "-ex", "print argv[2]",
                                     "-ex", "print/x nabla__info->stack_top", "-ex", "continue"], at: argumentsStart)
         let outcome = try run("/usr/bin/gdb", Array(command.dropFirst()), timeout: 120)
         #expect(outcome.status == 0, "\(outcome.stderr.suffix(800))")
-        #expect(outcome.stdout.contains("Breakpoint 2, main (argc=2"), "\(outcome.stdout)")
-        #expect(outcome.stdout.contains("$1 = 2"))
+        // argv[0] is the image: argc is 3.
+        #expect(outcome.stdout.contains("Breakpoint 2, main (argc=3"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("$1 = 3"))
         #expect(outcome.stdout.contains("\"world\""))
         let stackTop = UInt64(NABLA_MEM_BASE) + GuestLayout.defaultMemory
         #expect(outcome.stdout.contains("$3 = 0x\(String(stackTop, radix: 16))"), "the stack top of default guest memory")
-        #expect(outcome.stdout.contains("argv[1]=world"))
+        #expect(outcome.stdout.contains("argv[2]=world"))
     }
 
     @Test("--gdb prints the command it runs")

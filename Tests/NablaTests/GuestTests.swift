@@ -21,19 +21,21 @@ struct GuestTests {
         #expect(outcome.stdout == "Hello from a nabla guest, in Embedded Swift!\n")
     }
 
-    @Test("args receives every guest argument unchanged")
+    @Test("args receives the image as argv[0], then every guest argument unchanged")
     func args() throws {
         let arguments = ["one", "--mem", "64M", "", "with space", "-x", "ünïcode"]
         let outcome = try nablaRun([try Paths.guest("args")] + arguments)
         #expect(outcome.status == 0, "\(outcome)")
-        let expected = ["argc=\(arguments.count)"] + arguments.enumerated().map { "argv[\($0.offset)]=\($0.element)" }
+        let image = try Paths.guest("args")
+        let argv = [image] + arguments
+        let expected = ["argc=\(argv.count)"] + argv.enumerated().map { "argv[\($0.offset)]=\($0.element)" }
         #expect(outcome.stdout == expected.joined(separator: "\n") + "\n")
     }
 
     @Test("args with no arguments")
     func noArgs() throws {
         let outcome = try nablaRun([try Paths.guest("args")])
-        #expect(outcome.stdout == "argc=0\n")
+        #expect(outcome.stdout == "argc=1\nargv[0]=\(try Paths.guest("args"))\n")
     }
 
     @Test("clock sleeps through poll and sees both clocks advance")

@@ -14,7 +14,7 @@
 int main(int argc, char **argv)
 {
     uint64_t until;
-    if (argc != 1 || nabla_parse_u64(argv[0], &until) != 0) {
+    if (argc != 2 || nabla_parse_u64(argv[1], &until) != 0) {
         printf("usage: idle UNTIL_NS (a wall-clock deadline in ns since the epoch)\n");
         return 2;
     }

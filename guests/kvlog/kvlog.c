@@ -402,15 +402,15 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 1)
+    if (argc < 2)
         return usage();
-    const char *cmd = argv[0];
+    const char *cmd = argv[1];
     int is_put = strcmp(cmd, "put") == 0, is_get = strcmp(cmd, "get") == 0;
     int is_list = strcmp(cmd, "list") == 0, is_count = strcmp(cmd, "count") == 0;
     int is_fill = strcmp(cmd, "fill") == 0;
     uint64_t fill_count = 0;
-    if ((is_put && argc != 3) || (is_get && argc != 2) || ((is_list || is_count) && argc != 1) ||
-        (is_fill && (argc < 2 || argc > 3 || nabla_parse_u64(argv[1], &fill_count) != 0)) ||
+    if ((is_put && argc != 4) || (is_get && argc != 3) || ((is_list || is_count) && argc != 2) ||
+        (is_fill && (argc < 3 || argc > 4 || nabla_parse_u64(argv[2], &fill_count) != 0)) ||
         !(is_put || is_get || is_list || is_count || is_fill))
         return usage();
 
@@ -436,18 +436,18 @@ int main(int argc, char **argv)
 
     uint64_t seq;
     if (is_put) {
-        status = append(argv[1], strlen(argv[1]), argv[2], strlen(argv[2]), &seq);
+        status = append(argv[2], strlen(argv[2]), argv[3], strlen(argv[3]), &seq);
         if (status == 0)
             printf("ok %llu\n", (unsigned long long)seq);
         return status;
     }
     if (is_get)
-        return cmd_get(argv[1]);
+        return cmd_get(argv[2]);
     if (is_list)
         return cmd_list();
     if (is_count) {
         printf("records %llu\n", (unsigned long long)(next_seq - 1));
         return 0;
     }
-    return cmd_fill(fill_count, argc == 3 ? argv[2] : "key");
+    return cmd_fill(fill_count, argc == 4 ? argv[3] : "key");
 }
