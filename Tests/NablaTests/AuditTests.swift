@@ -2,6 +2,7 @@
 
 import CNablaTender
 import Foundation
+import NablaTestSupport
 import Testing
 @testable import Nabla
 

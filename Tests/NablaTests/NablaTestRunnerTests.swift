@@ -83,7 +83,7 @@ struct NablaTestRunnerTests {
     func diskCopies() throws {
         let kvlog = try Paths.guest("kvlog")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 20)
+            let disk = try makeDisk(in: dir, size: 1 << 20)
             let before = try fileBytes(disk)
             let outcome = try nablaTest(["-j", "4", "--disk", disk, kvlog, kvlog, kvlog, kvlog, "--", "put", "colour", "blue"])
             // With one shared disk three of them would fail: it is locked.
@@ -102,7 +102,7 @@ struct NablaTestRunnerTests {
     @Test("SIGTERM stops the guests, removes the disk copies and says how far it got")
     func interrupted() throws {
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 16)
+            let disk = try makeDisk(in: dir, size: 1 << 16)
             let scratch = dir + "/tmp"
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let spin = try Paths.guest("attack-spin")
@@ -206,7 +206,7 @@ struct NablaTestRunnerTests {
         let outcome = try nablaTest(["--tap", guest, "--", "alpha", "beta"])
         #expect(outcome.status == 0, "\(outcome)")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 16)
+            let disk = try makeDisk(in: dir, size: 1 << 16)
             let direct = try nablaRun(["--disk", disk, guest, "alpha", "beta"])
             #expect(direct.status == 0, "\(direct)")
             for name in ["structs", "classes", "arrays and closures", "dictionaries", "strings", "generics",
@@ -258,7 +258,7 @@ struct NablaTestRunnerTests {
         #expect(outcome.status == 77, "\(outcome)")
         #expect(outcome.stdout == "TAP version 13\n1..1\nok 1 - needs_a_disk # SKIP no disk attached\n")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 4096)
+            let disk = try makeDisk(in: dir, size: 4096)
             let attached = try nablaRun(["--disk", disk, try Paths.guest("test-skip")])
             #expect(attached.status == 0, "\(attached)")
             #expect(attached.stdout.hasSuffix("ok 1 - needs_a_disk\n"), "\(attached)")
