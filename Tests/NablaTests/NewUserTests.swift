@@ -169,3 +169,17 @@ struct ReadmeSampleTests {
         #expect(guest == outcome.stdout.split(separator: "\n").map(String.init))
     }
 }
+
+@Suite("guests/README samples")
+struct GuestReadmeSampleTests {
+    @Test("guests/README quotes hello-swift/hello.swift as it is")
+    func helloSwift() throws {
+        let root = Paths.packageRoot.path
+        let readme = try String(contentsOfFile: root + "/guests/README.md", encoding: .utf8)
+        let marker = "`hello-swift/hello.swift` is the whole recipe:\n\n```swift\n"
+        let start = try #require(readme.range(of: marker), "guests/README.md no longer quotes hello.swift")
+        let end = try #require(readme[start.upperBound...].range(of: "```\n"))
+        let file = try String(contentsOfFile: root + "/guests/hello-swift/hello.swift", encoding: .utf8)
+        #expect(String(readme[start.upperBound..<end.lowerBound]) == file)
+    }
+}
