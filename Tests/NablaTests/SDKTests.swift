@@ -137,7 +137,8 @@ struct SDKTests {
                              "lib/nabla/libnabla.a", "lib/nabla/start.o", "lib/nabla/nabla.ld",
                              "lib/nabla/libc.a", "lib/nabla/libm.a", "lib/nabla/libnablanet.a",
                              "include/nabla/net/sys/socket.h", "include/nabla/net/nabla_net.h", "include/nabla/net/lwip/tcp.h",
-                             "lib/nabla/libNablaGuest.a", "lib/nabla/libswiftUnicodeDataTables.a",
+                             "lib/nabla/libNablaGuest.a", "lib/nabla/libNablaNetwork.a", "lib/nabla/libswiftUnicodeDataTables.a",
+                             "lib/nabla/swift/NablaNetwork.swiftmodule", "include/nabla/net/module.modulemap",
                              "lib/nabla/swift/NablaGuest.swiftmodule", "share/nabla/toolset.json"] {
                 #expect(installed.contains(expected), "\(expected) missing from \(installed)")
             }
@@ -167,6 +168,27 @@ struct SDKTests {
             let socket = try UDPSocket(bindTo: tap.hostAddress, in: tap.namespace)
             let payload = Array("through the installed network stack".utf8)
             #expect(try socket.exchange(payload, with: tap.guestAddress, port: 7) == payload)
+            #expect(try guest.finish() == 0, "\(guest.stdout)\(guest.stderr)")
+        }
+    }
+
+    @Test("nabla-swiftc builds a Swift guest on NablaNetwork (echo-swift's source) outside the repository; it echoes TCP over a TAP",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func nablaSwiftcNetwork() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let work = dir + "/work"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Paths.packageRoot.path + "/guests/echo-swift/echo.swift", toPath: work + "/echo.swift")
+            let build = try sdk.tool("nabla-swiftc", ["-parse-as-library", "-o", "echo.nabla", "echo.swift"], in: work)
+            #expect(build.status == 0, "\(build)")
+            let tap = try Tap(subnet: 63)
+            let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, work + "/echo.nabla",
+                                          "--ipv4=\(tap.guestAddress)/24"], in: tap.namespace, tender: sdk.bin + "/nabla-run")
+            try guest.waitFor("echo-swift: ready")
+            let nc = try NetHost.tool("nc", package: "netcat-openbsd")
+            let outcome = try tap.namespace.run("/bin/sh", ["-c", "printf 'from an installed SDK' | \"$0\" -N -w 5 \"$1\" 7", nc, tap.guestAddress])
+            #expect(outcome.stdout == "from an installed SDK", "\(outcome)")
             #expect(try guest.finish() == 0, "\(guest.stdout)\(guest.stderr)")
         }
     }

@@ -29,6 +29,8 @@
 #define NABLA_NET_H
 
 #include <nabla.h>
+#include <errno.h>
+#include <unistd.h>
 
 /* The longest line nabla_net_format_stats writes. */
 #define NABLA_NET_STATS_MAX 1024
@@ -74,5 +76,10 @@ int nabla_net_open_sockets(void);
 /* "a.b.c.d" (exactly four decimal parts, each 0-255) into *ip, host byte
  * order: 0 or -1. */
 int nabla_net_parse_ipv4(const char *text, uint32_t *ip);
+
+/* For languages that cannot read C's errno macro or reach <unistd.h>
+ * (Embedded Swift's NablaNetwork): the socket API's last errno, and close. */
+static inline int nabla_net_errno(void) { return errno; }
+static inline int nabla_net_close(int fd) { return close(fd); }
 
 #endif /* NABLA_NET_H */
