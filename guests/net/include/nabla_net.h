@@ -44,6 +44,12 @@
  * (a line saying why is printed). */
 int nabla_net_arg(const char *arg);
 
+/* Takes every network argument out of argv[1..*argc-1] with nabla_net_arg,
+ * moving the guest's own arguments down in order and lowering *argc to
+ * match. Returns 0, or -1 at the first malformed one (a line saying why
+ * was printed). */
+int nabla_net_args(int *argc, char **argv);
+
 /* Starts lwIP and brings up a netif for every attached NIC, with the
  * addresses given to nabla_net_arg, printing one line per configured NIC:
  *   net: NAME handle H mac M ipv4 A/P gw G
