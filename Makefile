@@ -17,8 +17,10 @@ all: tender runtime test-runner guests
 deps:
 	@tools/install-deps
 
+# nabla-run and, beside it, nabla-run-cli (its full command line).
 tender: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
+	$(SWIFT) build -c release --product nabla-run-cli -Xswiftc -static-executable
 
 # The OCI runtime (docs/oci.md), static like the tender and beside it:
 # it runs the nabla-run in its own directory.
@@ -55,7 +57,7 @@ clean:
 #   make install PREFIX=DIR     (default /usr/local; DESTDIR for staging)
 #   make uninstall PREFIX=DIR   removes exactly what install put there
 #
-# PREFIX/bin          nabla-run, nabla-test, nabla-cc, nabla-swiftc
+# PREFIX/bin          nabla-run, nabla-run-cli, nabla-test, nabla-cc, nabla-swiftc
 # PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map;
 #                     libc/ the C library's (newlib's) headers; net/ the network
 #                     stack's (the socket API's and lwIP's)
@@ -69,7 +71,7 @@ clean:
 PREFIX ?= /usr/local
 DEST   := $(DESTDIR)$(PREFIX)
 
-SDK_BIN      := nabla-run nabla-test nabla-cc nabla-swiftc
+SDK_BIN      := nabla-run nabla-run-cli nabla-test nabla-cc nabla-swiftc
 SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h))) module.modulemap nabla_abi.h
 SDK_LIBS     := libnabla.a start.o nabla.ld libnablanet.a libNablaGuest.a libNablaNetwork.a libswiftUnicodeDataTables.a \
                 libc.a libm.a swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc \
@@ -85,7 +87,7 @@ install: tender test-runner guests
 # swift build inside swift test).
 install-files:
 	install -d $(DEST)/bin $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/share/nabla
-	install -m 755 $(TENDER) $(TEST_RUNNER) sdk/nabla-cc sdk/nabla-swiftc $(DEST)/bin/
+	install -m 755 $(TENDER) $(TENDER)-cli $(TEST_RUNNER) sdk/nabla-cc sdk/nabla-swiftc $(DEST)/bin/
 	install -m 644 $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h)) \
 	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
 	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
@@ -101,6 +103,7 @@ install-files:
 	sed 's|@PREFIX@|$(PREFIX)|g' sdk/toolset.json.in > $(DEST)/share/nabla/toolset.json
 	@# Debug info names the build's source paths: the installed copies go without.
 	objcopy --strip-debug $(DEST)/bin/nabla-run
+	objcopy --strip-debug $(DEST)/bin/nabla-run-cli
 	objcopy --strip-debug $(DEST)/bin/nabla-test
 	objcopy --strip-debug $(DEST)/lib/nabla/libnabla.a
 	objcopy --strip-debug $(DEST)/lib/nabla/start.o

@@ -4,7 +4,11 @@ import PackageDescription
 let package = Package(
     name: "nabla",
     products: [
+        // The tender: ordinary runs, linking the Nabla library alone.
         .executable(name: "nabla-run", targets: ["nabla-run"]),
+        // Its full command line (ArgumentParser), executed by nabla-run for
+        // anything but an ordinary run.
+        .executable(name: "nabla-run-cli", targets: ["nabla-run-cli"]),
         .executable(name: "nabla-runc", targets: ["nabla-runc"]),
         .executable(name: "nabla-test", targets: ["nabla-test"]),
         .library(name: "Nabla", targets: ["Nabla"]),
@@ -38,6 +42,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "nabla-run",
+            dependencies: ["Nabla"]
+        ),
+        .executableTarget(
+            name: "nabla-run-cli",
             dependencies: [
                 "Nabla",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,7 +72,7 @@ let package = Package(
             name: "NablaTests",
             // nabla-runc and nabla-test: so a bare `swift test` builds the
             // runtime and the runner under test.
-            dependencies: ["Nabla", "nabla-run", "nabla-runc", "nabla-test", "NablaTestSupport"]
+            dependencies: ["Nabla", "nabla-run", "nabla-run-cli", "nabla-runc", "nabla-test", "NablaTestSupport"]
         ),
     ]
 )

@@ -33,11 +33,21 @@ mkdir -p "$scratch"
 echo "nabla-fuzz: building $bin (-sanitize=fuzzer,address)"
 # One -sanitize= with both: swiftc keeps only the last -sanitize= flag, so
 # SwiftPM's --sanitize=fuzzer --sanitize=address would drop one of them.
-if ! "$swift" build -c release --package-path fuzz --scratch-path "$scratch" --product nabla-fuzz \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >"$scratch/build.log" 2>&1; then
-    cat "$scratch/build.log" >&2
-    echo "nabla-fuzz: build failed" >&2
-    exit 1
+build() {
+    "$swift" build -c release --package-path fuzz --scratch-path "$scratch" --product nabla-fuzz \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >"$scratch/build.log" 2>&1
+}
+# SwiftPM does not always notice a new file or target in the main package
+# (a local dependency here) in an existing scratch folder: on failure, build
+# once more from a clean one, keeping the corpus.
+if ! build; then
+    echo "nabla-fuzz: rebuilding from a clean $scratch" >&2
+    find "$scratch" -mindepth 1 -maxdepth 1 ! -name corpus ! -name crashes -exec rm -rf {} +
+    if ! build; then
+        cat "$scratch/build.log" >&2
+        echo "nabla-fuzz: build failed" >&2
+        exit 1
+    fi
 fi
 
 rm -rf "$seeds"

@@ -25,14 +25,14 @@ public enum Debugger {
 
     /// Prints the gdb command, then replaces this process with it.
     public static func run(_ configuration: TenderConfiguration) throws(TenderError) -> Never {
-        let tender = executablePath()
+        let tender = Tender.runner
         let command = commandLine(for: configuration, tender: tender)
         StandardError.write("nabla-run: " + command.map(shellQuoted).joined(separator: " ") + "\n")
         throw .hostCall("exec of gdb (install it: apt-get install gdb)", Sys.execute(command))
     }
 
     /// This executable's path, from /proc/self/exe.
-    static func executablePath() -> String {
+    public static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return "nabla-run" }

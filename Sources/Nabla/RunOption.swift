@@ -78,20 +78,57 @@ public enum RunOption: String, CaseIterable, Sendable {
         }
     }
 
+    /// This process's arguments after the program name, read from argv
+    /// directly: `CommandLine.arguments` costs more to build than the rest
+    /// of the parse. Nil for an empty argv.
+    public static func processArguments() -> [String]? {
+        let count = Int(CommandLine.argc)
+        guard count >= 1 else { return nil }  // execve with an empty argv
+        var arguments: [String] = []
+        arguments.reserveCapacity(count)
+        for index in 1..<count {
+            guard let argument = CommandLine.unsafeArgv[index] else { return nil }
+            arguments.append(String(cString: argument))
+        }
+        return arguments
+    }
+
+    /// Parses this process's arguments with ``parse(_:)``.
+    public static func parseProcessArguments() -> TenderConfiguration? {
+        processArguments().flatMap { parse($0[...]) }
+    }
+
     /// Parses `[options] IMAGE [guest arguments]` with this table alone; nil
     /// for anything else (help, completions, an unknown option, a bad value,
     /// no image), which the full parser handles and explains. Like
     /// ArgumentParser, a value may not begin with a dash.
     public static func parse(_ arguments: ArraySlice<String>) -> TenderConfiguration? {
+        guard let (configuration, rest) = parseOptions(arguments), let image = rest.first else { return nil }
+        var result = configuration
+        result.imagePath = image
+        result.guestArguments = Array(rest.dropFirst())
+        return result
+    }
+
+    /// Parses `--policy [options] [IMAGE]`: the configuration whose policy
+    /// to print (an empty image path if none is given); nil for anything
+    /// else, as ``parse(_:)``.
+    public static func parsePolicy(_ arguments: ArraySlice<String>) -> TenderConfiguration? {
+        guard arguments.first == "--policy", let (configuration, rest) = parseOptions(arguments.dropFirst()),
+              rest.count <= 1 else { return nil }
+        var result = configuration
+        result.imagePath = rest.first ?? ""
+        return result
+    }
+
+    /// Applies the options up to the first argument that is not one; returns
+    /// the configuration and the arguments from there on (the image, then
+    /// the guest's), or nil for an unknown option or a bad value.
+    private static func parseOptions(_ arguments: ArraySlice<String>) -> (TenderConfiguration, ArraySlice<String>)? {
         var configuration = TenderConfiguration(imagePath: "")
         var rest = arguments
-        while let argument = rest.first {
+        while let argument = rest.first, argument.hasPrefix("-") {
             rest = rest.dropFirst()
-            guard argument.hasPrefix("-") else {
-                configuration.imagePath = argument
-                configuration.guestArguments = Array(rest)
-                return configuration
-            }
             let name: String, inline: String?
             if let equals = argument.firstIndex(of: "=") {
                 name = String(argument[..<equals])
@@ -111,6 +148,6 @@ public enum RunOption: String, CaseIterable, Sendable {
             }
             guard option.apply(value, to: &configuration) else { return nil }
         }
-        return nil
+        return (configuration, rest)
     }
 }

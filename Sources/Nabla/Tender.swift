@@ -49,6 +49,25 @@ extension TenderConfiguration {
 
 /// The tender: loads a guest into this process and runs it.
 public enum Tender {
+    /// The path of executable `name` in this executable's directory, where
+    /// nabla-run and nabla-run-cli find each other; nil if there is none.
+    public static func companion(_ name: String) -> String? {
+        let own = Debugger.executablePath()
+        guard let slash = own.lastIndex(of: "/") else { return nil }
+        let path = String(own[...slash]) + name
+        return Sys.isAccessible(path, X_OK) ? path : nil
+    }
+
+    /// The nabla-run to run a guest with: the one beside this executable,
+    /// or this executable itself.
+    static var runner: String { companion("nabla-run") ?? Debugger.executablePath() }
+
+    /// Replaces this process with `executable`, run with `arguments`
+    /// (argv[0] included); returns only if that failed, with why.
+    public static func replaceProcess(with executable: String, arguments: [String]) -> Errno {
+        Sys.replaceProcess(executable, arguments)
+    }
+
     /// The largest image file nabla-run reads.
     public static let imageSizeLimit: UInt64 = 256 << 20
 

@@ -3,7 +3,7 @@
 
 import Testing
 @testable import Nabla
-@testable import nabla_run
+@testable import nabla_run_cli
 
 private let commandLines: [[String]] = [
     ["app.nabla"],
@@ -37,7 +37,7 @@ private let leftToArgumentParser: [[String]] = [
 struct CommandLineTests {
     @Test("the fast path and ArgumentParser agree", arguments: commandLines)
     func agree(_ arguments: [String]) throws {
-        let fast = try #require(FastPath.parse(arguments[...]))
+        let fast = try #require(RunOption.parse(arguments[...]))
         let parsed = try NablaRun.parse(arguments).configuration
         #expect(fast == parsed)
     }
@@ -65,10 +65,10 @@ struct CommandLineTests {
             arguments.append("app.nabla")
             let guest = ["-x", "--mem", "5", "a b", "--"]
             for _ in 0..<random.next(below: 3) { arguments.append(guest[random.next(below: guest.count)]) }
-            let fast = try #require(FastPath.parse(arguments[...]), "the fast path declined \(arguments)")
+            let fast = try #require(RunOption.parse(arguments[...]), "the fast path declined \(arguments)")
             let parsed = try NablaRun.parse(arguments).configuration
             #expect(fast == parsed, "\(arguments)")
-            #expect(FastPath.parse(fast.commandLine[...]) == fast, "commandLine of \(arguments): \(fast.commandLine)")
+            #expect(RunOption.parse(fast.commandLine[...]) == fast, "commandLine of \(arguments): \(fast.commandLine)")
         }
     }
 
@@ -93,7 +93,7 @@ struct CommandLineTests {
 
     @Test("the fast path leaves help, errors and unknown options to ArgumentParser", arguments: leftToArgumentParser)
     func declines(_ arguments: [String]) {
-        #expect(FastPath.parse(arguments[...]) == nil)
+        #expect(RunOption.parse(arguments[...]) == nil)
     }
 
     @Test("guest arguments keep their dashes")

@@ -2,6 +2,7 @@
 // and a documented status (issue "One home per concept ... and what a new
 // user tripped over").
 
+import CNablaTender
 import Foundation
 import Testing
 @testable import Nabla
@@ -181,5 +182,40 @@ struct GuestReadmeSampleTests {
         let end = try #require(readme[start.upperBound...].range(of: "```\n"))
         let file = try String(contentsOfFile: root + "/guests/hello-swift/hello.swift", encoding: .utf8)
         #expect(String(readme[start.upperBound..<end.lowerBound]) == file)
+    }
+}
+
+@Suite("nabla-run and nabla-run-cli")
+struct LeanTenderTests {
+    @Test("nabla-run alone runs guests; any other command line says it needs nabla-run-cli beside it (69)")
+    func alone() throws {
+        try withTemporaryDirectory { dir in
+            let lonely = dir + "/nabla-run"
+            #expect(try run("/bin/cp", [Paths.tender, lonely]).status == 0)
+            let hello = try run(lonely, [try Paths.guest("hello")])
+            #expect(hello.status == 0 && hello.stdout == "Hello from a nabla guest!\n", "\(hello)")
+            for arguments in [["--help"], ["--version"], ["--inspect", try Paths.guest("hello")], ["--bogus", "x"]] {
+                expectOneLineError(try run(lonely, arguments), status: ExitStatus.unavailable,
+                                   containing: "needs nabla-run-cli, which is not installed beside nabla-run")
+            }
+        }
+    }
+
+    @Test("--policy shows the addresses of the nabla-run that runs guests, from either binary")
+    func policyAddresses() throws {
+        let lean = try nablaRun(["--policy"]), cli = try run(Paths.tender + "-cli", ["--policy"])
+        #expect(lean.status == 0 && cli.status == 0)
+        #expect(lean.stdout == cli.stdout)
+        let symbols = try run("/usr/bin/nm", [Paths.tender]).stdout
+        let scratch = try #require(symbols.split(separator: "\n").first { $0.hasSuffix(" scratch") }?.split(separator: " ").first)
+        let diag = UInt64(scratch, radix: 16)! + UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.diag)!)
+        #expect(lean.stdout.contains("buf == 0x\(String(diag, radix: 16)) [tender diagnostic buffer]"), "\(lean.stdout)")
+    }
+
+    @Test("nabla-run links neither ArgumentParser nor Foundation")
+    func lean() throws {
+        let symbols = try run("/usr/bin/nm", [Paths.tender]).stdout
+        #expect(!symbols.contains("ArgumentParser"), "ArgumentParser is linked into nabla-run")
+        #expect(!symbols.contains("FoundationEssentials"), "Foundation is linked into nabla-run")
     }
 }

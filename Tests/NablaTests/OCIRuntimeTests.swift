@@ -206,10 +206,11 @@ struct OCISandboxTests {
           .enabled(if: OCIHost.isRoot && OCIHost.tool("runc") != nil, "needs root and runc (tools/install-deps)"))
     func sandboxGoesToRunc() throws {
         let root = try RuntimeRoot(), bundle = try OCIBundle(guests: [])
-        // A static Linux program stands in for the pause container: the tender
+        // A static Linux program stands in for the pause container: the
+        // tender's command line, nabla-run-cli, which answers --version by
         // itself. Copied by cp: a writable descriptor in this (threaded) process
         // could leak into another test's child and make exec fail with ETXTBSY.
-        let copy = try run("/bin/cp", [Paths.tender, bundle.rootfs + "/pause"])
+        let copy = try run("/bin/cp", [Paths.tender + "-cli", bundle.rootfs + "/pause"])
         #expect(copy.status == 0, "\(copy)")
         try bundle.write(OCIBundle.config(args: ["/pause", "--version"], annotations: ["io.kubernetes.cri.container-type": "sandbox"],
                                           top: ["mounts": [["destination": "/proc", "type": "proc", "source": "proc"]]]))

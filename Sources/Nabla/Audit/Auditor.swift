@@ -14,7 +14,7 @@ import Glibc
 /// Runs a process under ptrace and builds an ``AuditReport``.
 public enum Auditor {
 
-    /// Audits a guest run: a fresh nabla-run (`/proc/self/exe`) with
+    /// Audits a guest run: a fresh nabla-run (the one beside this binary) with
     /// `configuration`, traced from exec to exit.
     public static func audit(_ configuration: TenderConfiguration, options: AuditOptions) throws(TenderError) -> AuditReport {
         var fds: [Int32] = [0, 0]
@@ -23,7 +23,7 @@ public enum Auditor {
         defer { Sys.close(fds[0]) }
         let arguments = ["nabla-run"] + configuration.commandLine
         var report = AuditReport(subject: [configuration.imagePath] + configuration.guestArguments, isGuest: true)
-        try trace(executable: "/proc/self/exe", arguments: arguments, manifest: (read: fds[0], write: fds[1]),
+        try trace(executable: Tender.runner, arguments: arguments, manifest: (read: fds[0], write: fds[1]),
                   options: options, report: &report)
         return report
     }

@@ -141,6 +141,13 @@ enum Sys {
         Glibc.mount("nodev", target, type, 0, nil) == 0 ? .success(()) : .failure(.current)
     }
 
+    /// execv(2) of `executable` with `arguments` (argv[0] included); returns
+    /// only if it failed.
+    static func replaceProcess(_ executable: String, _ arguments: [String]) -> Errno {
+        withCStrings(arguments) { argv in _ = execv(executable, argv) }
+        return .current
+    }
+
     /// execvp(3) of `arguments`; returns only if it failed.
     static func execute(_ arguments: [String]) -> Errno {
         withCStrings(arguments) { argv in _ = execvp(arguments[0], argv) }

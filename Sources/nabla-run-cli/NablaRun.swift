@@ -1,4 +1,8 @@
-// nabla-run: the command line of the tender.
+// nabla-run-cli: the full command line of the tender, with ArgumentParser:
+// help, version, completion scripts, --policy, --inspect, --audit, --gdb,
+// and every message about a bad command line. nabla-run (Sources/nabla-run)
+// runs ordinary command lines itself and executes this binary, installed
+// beside it, for everything else, with the same arguments.
 
 import ArgumentParser
 import Glibc
@@ -103,7 +107,7 @@ struct NablaRun: ParsableCommand {
     /// Parses and runs like `ParsableCommand.main()`, but reports a bad
     /// command line in one line on stderr rather than with the usage text.
     static func main() {
-        if let configuration = FastPath.parseProcessArguments() {
+        if let configuration = RunOption.parseProcessArguments() {
             launch(configuration)
         }
         do {
@@ -202,6 +206,13 @@ struct NablaRun: ParsableCommand {
     private func execute() throws(TenderError) {
         let options = AuditOptions(kernel: auditKernel, json: json, output: auditOut)
         if policy {
+            // The policy pins addresses in the tender binary: the run's are
+            // nabla-run's, so nabla-run prints it.
+            if let tender = Tender.companion("nabla-run") {
+                let arguments = ["nabla-run", "--policy"] + RunOption.allCases.flatMap { $0.arguments(for: configuration) }
+                    + (configuration.imagePath.isEmpty ? [] : [configuration.imagePath])
+                _ = Tender.replaceProcess(with: tender, arguments: arguments)
+            }
             print(try Tender.policy(for: configuration).report)
         } else if inspect {
             print(try ImageInspection(path: configuration.imagePath).report)
