@@ -5,8 +5,13 @@ SWIFT       ?= swift
 BUILD       := $(CURDIR)/.build
 TENDER      := $(BUILD)/release/nabla-run
 GUESTS      := $(BUILD)/guests
-# A fully static tender starts fastest (docs/performance.md).
-RELEASE_FLAGS := -c release --product nabla-run -Xswiftc -static-executable
+# A fully static tender starts fastest (docs/performance.md). It is linked
+# position-independent (static-pie, with lld: gold cannot), so the kernel
+# loads it, and its brk heap, far above guest memory: Solo5 guests live at
+# 0x10000 and up, nabla guests at 0x60000000. glibc's static-pie start-up
+# refuses an rpath, hence --disable-local-rpath.
+RELEASE_FLAGS := -c release --product nabla-run --disable-local-rpath -Xswiftc -static-executable \
+                 -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie
 
 .PHONY: all deps tender guests run test bench clean
 

@@ -40,7 +40,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .diskSync: configuration.diskSync = true
         case .core: configuration.guards.core = true
         case .mem:
-            guard let value, let size = ByteCount(parsing: value) else { return false }
+            guard let value, let size = ByteCount(parsingMemory: value) else { return false }
             configuration.memorySize = size.bytes
         case .disk:
             guard let value else { return false }
@@ -66,7 +66,7 @@ public enum RunOption: String, CaseIterable, Sendable {
     /// The arguments that give `configuration` this option's part.
     public func arguments(for configuration: TenderConfiguration) -> [String] {
         switch self {
-        case .mem: [rawValue, String(configuration.memorySize)]
+        case .mem: configuration.memorySize.map { [rawValue, ByteCount(bytes: $0).memorySpelling] } ?? []
         case .trace: configuration.trace ? [rawValue] : []
         case .disk: configuration.disks.filter { !$0.readOnly }.flatMap { [rawValue, $0.spec.description] }
         case .diskReadOnly: configuration.disks.filter(\.readOnly).flatMap { [rawValue, $0.spec.description] }
@@ -87,6 +87,17 @@ public enum RunOption: String, CaseIterable, Sendable {
         var rest = arguments
         while let argument = rest.first {
             rest = rest.dropFirst()
+            // Solo5's spelling: `--` ends the options; the image follows.
+            if argument == "--", let image = rest.first {
+                configuration.imagePath = image
+                configuration.guestArguments = Array(rest.dropFirst())
+                return configuration
+            }
+            switch Solo5Option.apply(argument, to: &configuration) {
+            case .applied: continue
+            case .invalid: return nil
+            case .notSolo5: break
+            }
             guard argument.hasPrefix("-") else {
                 configuration.imagePath = argument
                 configuration.guestArguments = Array(rest)

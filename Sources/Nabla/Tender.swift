@@ -9,8 +9,9 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var imagePath: String
     /// Arguments after the image, given to the guest as argv.
     public var guestArguments: [String]
-    /// Bytes of guest memory.
-    public var memorySize: UInt64
+    /// Bytes of guest memory; nil for the image's default (64 MiB for a
+    /// nabla image, 512 MiB for a Solo5 one).
+    public var memorySize: UInt64?
     /// Log each hypercall on stderr.
     public var trace: Bool
     /// Disks, in handle order.
@@ -23,8 +24,10 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var nicMACs: [MACAssignment]
     /// `--timeout` and `--core`.
     public var guards: GuardOptions
+    /// Solo5 images: `--block-sector-size:NAME=N`, the block size of a disk.
+    public var blockSizes: [Solo5BlockSize] = []
 
-    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory,
+    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64? = nil,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
                 nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions()) {
         self.imagePath = imagePath
@@ -43,7 +46,8 @@ extension TenderConfiguration {
     /// The `nabla-run` arguments that ask for this configuration (the
     /// options in ``RunOption``'s order, then the image and its arguments).
     public var commandLine: [String] {
-        RunOption.allCases.flatMap { $0.arguments(for: self) } + [imagePath] + guestArguments
+        RunOption.allCases.flatMap { $0.arguments(for: self) } + blockSizes.map { "--block-sector-size:\($0)" }
+            + [imagePath] + guestArguments
     }
 }
 
@@ -65,7 +69,10 @@ public enum Tender {
         } catch {
             throw .invalidImage(path: path, error)
         }
-        let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
+        if case let .solo5SPT(manifest) = image.abi {
+            try Solo5SPT.run(configuration, image: image, manifest: manifest, file: file)
+        }
+        let layout = try GuestLayout(image: image, memorySize: configuration.memorySize ?? GuestLayout.defaultMemory)
         let arguments = try CommandLineArea(configuration.guestArguments)
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
@@ -97,11 +104,13 @@ public enum Tender {
     public static func policy(for configuration: TenderConfiguration) throws(TenderError) -> SeccompPolicy {
         if !configuration.imagePath.isEmpty {
             let bytes = try readImage(configuration.imagePath)
+            let image: ELFImage
             do {
-                _ = try ELFImage(bytes: bytes)
+                image = try ELFImage(bytes: bytes)
             } catch {
                 throw .invalidImage(path: configuration.imagePath, error)
             }
+            if case let .solo5SPT(manifest) = image.abi { return try Solo5SPT.policy(for: configuration, manifest: manifest) }
         }
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)

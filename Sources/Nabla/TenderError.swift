@@ -20,6 +20,8 @@ public enum ExitStatus {
     public static let timedOut: Int32 = 124
     /// The guest made a system call outside the policy: 128 + SIGSYS.
     public static let forbiddenSyscall: Int32 = 159
+    /// Any error before a Solo5 image runs, as solo5-spt reports it.
+    public static let solo5TenderError: Int32 = 1
 }
 
 /// Why the tender could not start the guest. The description is the one
@@ -46,6 +48,11 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case auditFailed(String)
     case tooManySegments(limit: Int)
     case kernelTracingUnavailable(String)
+    /// A device of a Solo5 image could not be attached to its manifest entry.
+    case solo5Device(Solo5DeviceError)
+    /// Anything that stopped a Solo5 image before it ran: the same message,
+    /// with Solo5's status for a tender error (1).
+    indirect case solo5Run(TenderError)
 
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
@@ -57,6 +64,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .net(error): error.exitStatus
         case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
         case .auditFailed, .guestMemoryInUse, .hostCall: ExitStatus.osError
+        case .solo5Device: ExitStatus.usage
+        case .solo5Run: ExitStatus.solo5TenderError
         }
     }
 
@@ -98,6 +107,10 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
             return "--audit: \(message)"
         case let .kernelTracingUnavailable(message):
             return "--audit-kernel: \(message)"
+        case let .solo5Device(error):
+            return error.description
+        case let .solo5Run(error):
+            return error.description
         case let .seccompUnavailable(what, error):
             return "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
         }

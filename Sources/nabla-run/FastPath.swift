@@ -9,6 +9,7 @@
 // goes to ArgumentParser, which owns every message. Tests check that both
 // parsers agree on whatever this one accepts.
 
+import Glibc
 import Nabla
 
 enum FastPath {
@@ -23,7 +24,14 @@ enum FastPath {
             guard let argument = CommandLine.unsafeArgv[index] else { return nil }
             arguments.append(String(cString: argument))
         }
-        return parse(arguments[...])
+        if let configuration = parse(arguments[...]) { return configuration }
+        // ArgumentParser cannot declare solo5-spt's `--block:NAME=PATH`
+        // spellings, so a malformed one is explained here, with Solo5's status.
+        if let problem = Solo5Option.problem(in: arguments[...]) {
+            StandardError.write("nabla-run: \(problem)\n")
+            exit(ExitStatus.solo5TenderError)
+        }
+        return nil
     }
 
     /// The configuration for `arguments` (without the program name), or nil

@@ -33,7 +33,7 @@ struct NablaRun: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024 (default 64M, at most 64G).", valueName: "size"),
             transform: NablaRun.parseSize)
-    var mem = ByteCount(bytes: GuestLayout.defaultMemory)
+    var mem: ByteCount?
 
     @Flag(name: .long, help: "Print each hypercall with its arguments and result on stderr.")
     var trace = false
@@ -160,7 +160,7 @@ struct NablaRun: ParsableCommand {
 
 
     static func parseSize(_ text: String) throws -> ByteCount {
-        guard let size = ByteCount(parsing: text) else {
+        guard let size = ByteCount(parsingMemory: text) else {
             throw ValidationError("'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
         }
         return size
@@ -168,7 +168,7 @@ struct NablaRun: ParsableCommand {
 
     /// The configuration this command line asks for.
     var configuration: TenderConfiguration {
-        TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
+        TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
                             guards: GuardOptions(timeoutMilliseconds: timeout, core: core))
