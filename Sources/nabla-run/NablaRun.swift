@@ -106,7 +106,7 @@ struct NablaRun: ParsableCommand {
         }
         do {
             try rejectNegativeValues(Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(Solo5Option.translated(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             let status = exitCode(for: error)

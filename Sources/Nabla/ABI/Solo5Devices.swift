@@ -111,7 +111,7 @@ public enum Solo5DeviceError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .attachedTwice(name):
             "device '\(name)' is attached twice"
         case let .sizeNotBlocks(path, size, blockSize):
-            "block device \(path) is \(size) bytes: it must be at least one block and a multiple of the \(blockSize)-byte block size"
+            "block device \(path) is \(size) bytes: Backing storage size must be block aligned (\(blockSize) bytes) and at least one block"
         case let .notATapDescriptor(text, error):
             "--net:...=\(text): not an open TAP descriptor (\(error))"
         case let .unknownSetting(option, name):

@@ -77,13 +77,35 @@ public enum Solo5Option: String, CaseIterable, Sendable {
         return nil
     }
 
+    /// `arguments` with the options before the image in nabla's spelling
+    /// where there is one (`--block:NAME=PATH` → `--disk NAME=PATH`), so
+    /// that ArgumentParser's modes (--policy, --audit, --gdb) accept them.
+    public static func translated(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" || !argument.hasPrefix("-") { return result + arguments[index...] }
+            let option = Solo5Option(argument: argument)
+            let value = option.map { String(argument.dropFirst($0.rawValue.count)) } ?? ""
+            switch option {
+            case .block: result += ["--disk", value]
+            case .net: result += ["--net", value]
+            case .netMAC: result += ["--net-mac", value]
+            case .blockSectorSize, nil: result.append(argument)
+            }
+            index += 1
+        }
+        return result
+    }
+
     /// How the option is written.
     public var usage: String {
         switch self {
         case .net: "write --net:NAME=TAP or --net:NAME=@FD (NAME: letters and digits)"
         case .netMAC: "write --net-mac:NAME=MAC, such as --net-mac:service=02:00:00:00:00:01"
         case .block: "write --block:NAME=PATH (NAME: letters and digits)"
-        case .blockSectorSize: "write --block-sector-size:NAME=N, N a power of two from 512 to 32768"
+        case .blockSectorSize: "Block size must be a multiple of 2 greater than or equal 512: write --block-sector-size:NAME=N, N a power of two from 512 to 32768"
         }
     }
 }
