@@ -100,7 +100,7 @@ struct CommandLineTests {
     func passthrough() throws {
         let parsed = try NablaRun.parse(["--trace", "app.nabla", "--mem", "1", "-v"]).configuration
         #expect(parsed.guestArguments == ["--mem", "1", "-v"])
-        #expect(parsed.memorySize == GuestLayout.defaultMemory)
+        #expect(parsed.memorySize == nil)  // the image's default
     }
 }
 

@@ -1,0 +1,204 @@
+// Solo5 spt images under nabla-run (docs/solo5.md): nabla's own Solo5-ABI
+// test guests (guests/solo5), run with Solo5's command line and checked for
+// Solo5's exit statuses, plus what nabla adds (fault and forbidden-syscall
+// lines, --policy, --inspect); malformed manifests made by patching a real
+// image. The network tests make a namespace `ns5-*` with TAP `ns5tap*`,
+// removed afterwards, and need root.
+
+import Foundation
+import Testing
+@testable import Nabla
+
+/// The path of a Solo5 test guest.
+func solo5Guest(_ name: String) throws -> String {
+    let path = Paths.guests + "/solo5/" + name + ".spt"
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw HarnessError("Solo5 test guest \(path) is missing: run 'make guests' (or 'make test')")
+    }
+    return path
+}
+
+/// The offset of the manifest (`struct solo5_mft`) in a Solo5 image file.
+func manifestOffset(in bytes: [UInt8]) throws -> Int {
+    let name = Array("Solo5\0\0\0".utf8)
+    for at in stride(from: 0, to: bytes.count - 32, by: 4)
+    where bytes[at + 8] == 0x4d && bytes[at + 9] == 0x46 && bytes[at + 10] == 0x54 && bytes[at + 11] == 0x31
+        && Array(bytes[(at + 12)..<(at + 20)]) == name {
+        return at + Int(SOLO5_MFT_NOTE_OFFSET)
+    }
+    throw HarnessError("no MFT1 note found")
+}
+
+@Suite("Solo5 spt images")
+struct Solo5Tests {
+    @Test("hello with arguments: console, command line, clocks, yield")
+    func hello() throws {
+        let outcome = try nablaRun([try solo5Guest("hello"), "one", "two words"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout == "Hello from a Solo5 spt guest!\ncmdline: one two words\nclocks ok\nyield ok\n", "\(outcome)")
+    }
+
+    @Test("Solo5's spelling: --mem=MiB and --")
+    func solo5CommandLine() throws {
+        let outcome = try nablaRun(["--mem=32", "--", try solo5Guest("hello"), "x"])
+        #expect(outcome.status == 0 && outcome.stdout.contains("cmdline: x\n"), "\(outcome)")
+        let tooSmall = try nablaRun(["--mem=1", try solo5Guest("hello")])
+        #expect(tooSmall.status == 1 && tooSmall.stderr.contains("too small"), "\(tooSmall)")
+    }
+
+    @Test("globals and bss")
+    func globals() throws {
+        let outcome = try nablaRun([try solo5Guest("globals")])
+        #expect(outcome.status == 0 && outcome.stdout == "globals ok\n", "\(outcome)")
+    }
+
+    @Test("exit statuses: solo5_exit's, 255 on abort, 139 on a fault with its line")
+    func statuses() throws {
+        #expect(try nablaRun([try solo5Guest("fault"), "7"]).status == 7)
+        #expect(try nablaRun([try solo5Guest("fault"), "abort"]).status == 255)
+        let fault = try nablaRun([try solo5Guest("fault")])
+        #expect(fault.status == 139, "\(fault)")
+        #expect(fault.stderr.contains("nabla-run: guest fault: SIGSEGV (invalid memory access) at pc 0x1"), "\(fault)")
+        #expect(fault.stderr.contains("(image offset 0x") && fault.stderr.contains("address 0x1000"), "\(fault)")
+    }
+
+    @Test("a forbidden system call is named and gives 159, also after the guest moved FS")
+    func forbidden() throws {
+        let outcome = try nablaRun([try solo5Guest("forbidden")])
+        #expect(outcome.status == 159, "\(outcome)")
+        #expect(outcome.stderr == "nabla-run: guest made a forbidden system call: getpid (39)\n", "\(outcome)")
+        let stderr = try nablaRun([try solo5Guest("forbidden"), "write2"])
+        #expect(stderr.status == 159 && stderr.stderr.contains("forbidden system call: write (1)"), "\(stderr)")
+    }
+
+    @Test("block round trip", arguments: [512, 4096])
+    func block(_ blockSize: Int) throws {
+        try withTemporaryDirectory { directory in
+            let disk = directory + "/disk.img"
+            try Data(count: 256 << 10).write(to: URL(fileURLWithPath: disk))
+            let outcome = try nablaRun(["--block:storage=" + disk, "--block-sector-size:storage=\(blockSize)", try solo5Guest("blk")])
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout == "block ok: block size \(blockSize), capacity \(256 << 10)\n", "\(outcome)")
+            // nabla's spelling attaches the same way.
+            #expect(try nablaRun(["--disk", "storage=" + disk, try solo5Guest("blk")]).status == 0)
+            // A read past the end is stopped by the policy itself.
+            let beyond = try nablaRun(["--block:storage=" + disk, try solo5Guest("blk"), "beyond"])
+            #expect(beyond.status == 159 && beyond.stderr.contains("pread64 (17)"), "\(beyond)")
+        }
+    }
+
+    @Test("devices must match the manifest both ways; block sizes are checked")
+    func manifestBinding() throws {
+        try withTemporaryDirectory { directory in
+            let disk = directory + "/disk.img"
+            try Data(count: 6144).write(to: URL(fileURLWithPath: disk))
+            let unattached = try nablaRun([try solo5Guest("blk")])
+            #expect(unattached.status == 1 && unattached.stderr.contains("declared in the image's manifest but not attached: 'storage'"), "\(unattached)")
+            let undeclared = try nablaRun(["--block:other=" + disk, try solo5Guest("blk")])
+            #expect(undeclared.status == 1 && undeclared.stderr.contains("declares no block device 'other'"), "\(undeclared)")
+            let misaligned = try nablaRun(["--block:storage=" + disk, "--block-sector-size:storage=4096", try solo5Guest("blk")])
+            #expect(misaligned.status == 1 && misaligned.stderr.contains("block aligned (4096 bytes)"), "\(misaligned)")
+            let odd = try nablaRun(["--block:storage=" + disk, "--block-sector-size:storage=521", try solo5Guest("blk")])
+            #expect(odd.status == 1 && odd.stderr.contains("Block size must be a multiple of 2"), "\(odd)")
+        }
+    }
+
+    @Test("--policy prints Solo5's policy; --inspect shows the manifest")
+    func policyAndInspect() throws {
+        try withTemporaryDirectory { directory in
+            let disk = directory + "/disk.img"
+            try Data(count: 8192).write(to: URL(fileURLWithPath: disk))
+            let policy = try nablaRun(["--policy", "--block:storage=" + disk, try solo5Guest("blk")])
+            #expect(policy.status == 0, "\(policy)")
+            let lines = policy.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "seccomp policy for the guest phase (Solo5 spt image): 10 rules over 8 of the 9 guest system calls", "\(policy)")
+            #expect(lines.contains { $0.hasPrefix("allow arch_prctl (158) if code == 4098") })
+            #expect(lines.contains { $0.hasPrefix("allow pread64 (17) if fd == 3") && $0.contains("count == 512 [block size] && pos <= 7680") })
+            #expect(!lines.contains { $0.contains("ppoll") })
+            let inspect = try nablaRun(["--inspect", try solo5Guest("blk")])
+            #expect(inspect.status == 0 && inspect.stdout.contains("ABI:            Solo5 spt, ABI version 2"), "\(inspect)")
+            #expect(inspect.stdout.contains("  [1] block storage  (--block:storage=PATH)"), "\(inspect)")
+        }
+    }
+
+    @Test("the nabla ABI keeps its seven system calls")
+    func nablaPolicyUnchanged() throws {
+        let policy = try nablaRun(["--policy", try Paths.guest("hello")])
+        #expect(policy.stdout.hasPrefix("seccomp policy for the guest phase: 6 rules over 4 of the 7 guest system calls\n"), "\(policy)")
+        #expect(Syscall.guestSet.count == 7 && Syscall.solo5Set.count == 9)
+    }
+
+    /// One malformed manifest, made by changing bytes of a real image.
+    struct Malformation: CustomTestStringConvertible, Sendable {
+        var name: String
+        var change: @Sendable (inout [UInt8], Int) -> Void
+        var message: String
+        var testDescription: String { name }
+    }
+
+    static let malformations: [Malformation] = [
+        .init(name: "too many entries", change: { $0[$1 + 4] = 65 }, message: "declares 65 entries; Solo5 allows at most 64"),
+        .init(name: "bad version", change: { $0[$1] = 2 }, message: "manifest version 2 is not 1"),
+        .init(name: "entry count does not match the size", change: { $0[$1 + 4] = 3 }, message: "but 3 entries need exactly"),
+        .init(name: "entry 0 not reserved", change: { $0[$1 + 8 + 68 + 3] = 0 }, message: "manifest entry 0 is not the reserved entry"),
+        .init(name: "name not NUL-terminated", change: { for i in 0..<68 { $0[$1 + 8 + 104 + i] = 0x41 } },
+              message: "manifest entry 1: the name is not NUL-terminated"),
+        .init(name: "attached in the image", change: { $0[$1 + 8 + 104 + 96] = 1 }, message: "manifest entry 1 is marked attached"),
+        .init(name: "unknown device type", change: { $0[$1 + 8 + 104 + 68] = 9 }, message: "manifest entry 1: unknown device type 9"),
+        .init(name: "wrong target (hvt)", change: { bytes, _ in
+            let abi = try! abiInfoOffset(in: bytes)
+            bytes[abi] = 1
+        }, message: "Solo5 unikernel for hvt"),
+    ]
+
+    @Test("malformed manifests and notes are refused with one line and status 1", arguments: malformations)
+    func malformed(_ malformation: Malformation) throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try solo5Guest("blk"))))
+        malformation.change(&bytes, try manifestOffset(in: bytes))
+        try withTemporaryDirectory { directory in
+            let path = try writeImage(bytes, in: directory, name: "bad.spt")
+            let outcome = try nablaRun(["--block:storage=/dev/null", path])
+            #expect(outcome.status == 65, "\(outcome)")
+            #expect(outcome.stderr.contains(malformation.message), "\(outcome)")
+            #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome)")
+        }
+    }
+
+    @Test("net: answers pings on a TAP in a namespace; two NICs; a NIC given as @FD",
+          .enabled(if: geteuid() == 0, "needs root for network namespaces and TAP interfaces"))
+    func net() throws {
+        let script = """
+            set -u
+            ns=ns5-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+            trap 'ip netns del $ns 2>/dev/null' EXIT
+            ip netns add $ns && ip -n $ns link set lo up || exit 90
+            for i in 0 1; do
+              ip -n $ns tuntap add dev ns5tap$i mode tap && ip -n $ns addr add 10.0.$i.1/24 dev ns5tap$i \
+                && ip -n $ns link set ns5tap$i up || exit 91
+            done
+            ip netns exec $ns "$1" --net:service=ns5tap0 "$2" > /tmp/$ns.1 2>&1 & g=$!
+            sleep 0.3; ip netns exec $ns ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null || { kill $g; cat /tmp/$ns.1; exit 92; }
+            wait $g; s=$?; grep -q 'net ok' /tmp/$ns.1 || s=93; cat /tmp/$ns.1; rm -f /tmp/$ns.1; [ $s = 0 ] || exit $s
+            ip netns exec $ns "$1" --net:service0=ns5tap0 --net:service1=ns5tap1 "$3" > /tmp/$ns.2 2>&1 & g=$!
+            sleep 0.3; ip netns exec $ns ping -c 2 -i 0.2 -W 2 10.0.0.2 >/dev/null && ip netns exec $ns ping -c 2 -i 0.2 -W 2 10.0.1.2 >/dev/null \
+              || { kill $g; cat /tmp/$ns.2; exit 94; }
+            wait $g; s=$?; grep -q 'net2 ok' /tmp/$ns.2 || s=95; cat /tmp/$ns.2; rm -f /tmp/$ns.2; [ $s = 0 ] || exit $s
+            # @FD: the TAP opened by the parent (here: exec 7<>/dev/net/tun cannot attach, so a bad FD is refused)
+            ip netns exec $ns "$1" --net:service=@7 "$2" 7</dev/null; [ $? = 1 ] || exit 96
+            exit 0
+            """
+        let outcome = try run("/bin/sh", ["-c", script, "sh", Paths.tender, try solo5Guest("net"), try solo5Guest("net2")], timeout: 60)
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+}
+
+/// The offset of the ABI note's descriptor (`struct solo5_abi_info`).
+func abiInfoOffset(in bytes: [UInt8]) throws -> Int {
+    let name = Array("Solo5\0\0\0".utf8)
+    for at in stride(from: 0, to: bytes.count - 36, by: 4)
+    where bytes[at + 8] == 0x41 && bytes[at + 9] == 0x42 && bytes[at + 10] == 0x49 && bytes[at + 11] == 0x31
+        && Array(bytes[(at + 12)..<(at + 20)]) == name {
+        return at + 20
+    }
+    throw HarnessError("no ABI1 note found")
+}
