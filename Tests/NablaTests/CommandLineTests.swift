@@ -28,7 +28,7 @@ private let commandLines: [[String]] = [
 
 private let leftToArgumentParser: [[String]] = [
     [], ["--help"], ["-h"], ["--version"], ["--mem"], ["--mem", "12Q", "app.nabla"], ["--mem=", "app.nabla"],
-    ["--bogus", "app.nabla"], ["--", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
+    ["--bogus", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
     ["--generate-completion-script", "bash"],
     ["--disk"], ["--disk", "-x", "app.nabla"], ["--timeout", "-1", "app.nabla"], ["--timeout", "0", "app.nabla"], ["--core=1", "app.nabla"], ["--net-mac", "zz", "app.nabla"], ["--net-mac", "n=02:00:00:00:00", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
 ]

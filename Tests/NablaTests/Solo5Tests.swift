@@ -7,6 +7,7 @@
 
 import Foundation
 import Testing
+import CNablaTender
 @testable import Nabla
 
 /// The path of a Solo5 test guest.
@@ -140,7 +141,7 @@ struct Solo5Tests {
         .init(name: "too many entries", change: { $0[$1 + 4] = 65 }, message: "declares 65 entries; Solo5 allows at most 64"),
         .init(name: "bad version", change: { $0[$1] = 2 }, message: "manifest version 2 is not 1"),
         .init(name: "entry count does not match the size", change: { $0[$1 + 4] = 3 }, message: "but 3 entries need exactly"),
-        .init(name: "entry 0 not reserved", change: { $0[$1 + 8 + 68 + 3] = 0 }, message: "manifest entry 0 is not the reserved entry"),
+        .init(name: "entry 0 not reserved", change: { $0[$1 + 8 + 68] = 1; $0[$1 + 8 + 68 + 3] = 0 }, message: "manifest entry 0 is not the reserved entry"),
         .init(name: "name not NUL-terminated", change: { for i in 0..<68 { $0[$1 + 8 + 104 + i] = 0x41 } },
               message: "manifest entry 1: the name is not NUL-terminated"),
         .init(name: "attached in the image", change: { $0[$1 + 8 + 104 + 96] = 1 }, message: "manifest entry 1 is marked attached"),
