@@ -152,7 +152,7 @@ struct Solo5Tests {
         }, message: "Solo5 unikernel for hvt"),
     ]
 
-    @Test("malformed manifests and notes are refused with one line and status 1", arguments: malformations)
+    @Test("malformed manifests and notes are refused with one line and status 65, as any invalid image", arguments: malformations)
     func malformed(_ malformation: Malformation) throws {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try solo5Guest("blk"))))
         malformation.change(&bytes, try manifestOffset(in: bytes))
@@ -165,7 +165,7 @@ struct Solo5Tests {
         }
     }
 
-    @Test("net: answers pings on a TAP in a namespace; two NICs; a NIC given as @FD",
+    @Test("net: answers pings on a TAP in a namespace; two NICs; a TAP given as @FD",
           .enabled(if: geteuid() == 0, "needs root for network namespaces and TAP interfaces"))
     func net() throws {
         let script = """
@@ -184,12 +184,94 @@ struct Solo5Tests {
             sleep 0.3; ip netns exec $ns ping -c 2 -i 0.2 -W 2 10.0.0.2 >/dev/null && ip netns exec $ns ping -c 2 -i 0.2 -W 2 10.0.1.2 >/dev/null \
               || { kill $g; cat /tmp/$ns.2; exit 94; }
             wait $g; s=$?; grep -q 'net2 ok' /tmp/$ns.2 || s=95; cat /tmp/$ns.2; rm -f /tmp/$ns.2; [ $s = 0 ] || exit $s
-            # @FD: the TAP opened by the parent (here: exec 7<>/dev/net/tun cannot attach, so a bad FD is refused)
+            # @FD: a TAP descriptor opened by the parent, as urunc passes one.
+            ip netns exec $ns "$4" ns5tap0 "$1" --net:service=@FD "$2" > /tmp/$ns.3 2>&1 & g=$!
+            sleep 0.3; ip netns exec $ns ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null || { kill $g; cat /tmp/$ns.3; exit 97; }
+            wait $g; s=$?; grep -q 'net ok' /tmp/$ns.3 || s=98; cat /tmp/$ns.3; rm -f /tmp/$ns.3; [ $s = 0 ] || exit $s
+            # A descriptor that is not a TAP is refused.
             ip netns exec $ns "$1" --net:service=@7 "$2" 7</dev/null; [ $? = 1 ] || exit 96
             exit 0
             """
-        let outcome = try run("/bin/sh", ["-c", script, "sh", Paths.tender, try solo5Guest("net"), try solo5Guest("net2")], timeout: 60)
-        #expect(outcome.status == 0, "\(outcome)")
+        try withTemporaryDirectory { directory in
+            let tapfd = try compileTapFD(in: directory)
+            let outcome = try run("/bin/sh", ["-c", script, "sh", Paths.tender, try solo5Guest("net"), try solo5Guest("net2"), tapfd],
+                                  timeout: 60)
+            #expect(outcome.status == 0, "\(outcome)")
+        }
+    }
+
+    /// A helper that opens TAP interface argv[1] (TUNSETIFF) and runs the
+    /// rest of its arguments with `@FD` replaced by `@<its descriptor>`.
+    private func compileTapFD(in directory: String) throws -> String {
+        let source = """
+            #include <fcntl.h>
+            #include <linux/if_tun.h>
+            #include <net/if.h>
+            #include <stdio.h>
+            #include <string.h>
+            #include <sys/ioctl.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                int fd = open("/dev/net/tun", O_RDWR);
+                struct ifreq ifr;
+                memset(&ifr, 0, sizeof ifr);
+                ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+                strncpy(ifr.ifr_name, argv[1], IFNAMSIZ - 1);
+                if (argc < 3 || fd < 0 || ioctl(fd, TUNSETIFF, &ifr) != 0) { perror("tapfd"); return 99; }
+                static char spelled[32];
+                for (int i = 2; i < argc; i++) {
+                    char *at = strstr(argv[i], "@FD");
+                    if (at) { snprintf(spelled, sizeof spelled, "%.*s@%d", (int)(at - argv[i]), argv[i], fd); argv[i] = spelled; }
+                }
+                execv(argv[2], argv + 2);
+                perror("execv");
+                return 99;
+            }
+            """
+        try source.write(toFile: directory + "/tapfd.c", atomically: true, encoding: .utf8)
+        let outcome = try run("/usr/bin/cc", ["-o", directory + "/tapfd", directory + "/tapfd.c"])
+        guard outcome.status == 0 else { throw HarnessError("cannot build the TAP helper: \(outcome)") }
+        return directory + "/tapfd"
+    }
+
+    @Test("--timeout ends a Solo5 guest waiting in yield (124); --audit checks it against Solo5's policy")
+    func timeoutAndAudit() throws {
+        let slept = try nablaRun(["--timeout", "0.3", try solo5Guest("fault"), "sleep"])
+        #expect(slept.status == 124 && slept.stderr == "nabla-run: guest timed out after 0.300 s (--timeout)\n", "\(slept)")
+        let audited = try nablaRun(["--audit", try solo5Guest("hello")])
+        #expect(audited.status == 0, "\(audited)")
+        #expect(audited.stderr.contains("policy check: every guest-phase call matched an allowed rule"), "\(audited)")
+        #expect(audited.stderr.contains("  epoll_pwait          1\n") && audited.stderr.contains("  arch_prctl           1\n"), "\(audited)")
+        #expect(audited.stderr.contains("hypercalls: none (a Solo5 spt guest makes its own system calls"), "\(audited)")
+        let forbidden = try nablaRun(["--audit", try solo5Guest("forbidden")])
+        #expect(forbidden.status == 159 && forbidden.stderr.contains("verdict: the filter trapped getpid (39)"), "\(forbidden)")
+    }
+
+    @Test("the manifest validator, entry by entry")
+    func manifestUnits() throws {
+        func manifest(_ entries: [(String, UInt32)], version: UInt32 = 1) -> [UInt8] {
+            var bytes = withUnsafeBytes(of: version.littleEndian, Array.init) + withUnsafeBytes(of: UInt32(entries.count).littleEndian, Array.init)
+            for (name, type) in entries {
+                var entry = [UInt8](repeating: 0, count: 104)
+                for (i, byte) in name.utf8.enumerated() { entry[i] = byte }
+                withUnsafeBytes(of: type.littleEndian) { for (i, byte) in $0.enumerated() { entry[68 + i] = byte } }
+                bytes += entry
+            }
+            return bytes
+        }
+        let reserved = ("", SOLO5_MFT_RESERVED_FIRST)
+        let good = try Solo5Manifest(bytes: manifest([reserved, ("disk", 1), ("service", 2)]))
+        #expect(good.devices.map(\.name) == ["disk", "service"] && good.entry(named: "service", type: .net)?.index == 2)
+        #expect(throws: Solo5ManifestError.noEntries) { try Solo5Manifest(bytes: manifest([])) }
+        #expect(throws: Solo5ManifestError.wrongVersion(2)) { try Solo5Manifest(bytes: manifest([reserved], version: 2)) }
+        #expect(throws: Solo5ManifestError.duplicateName("a")) { try Solo5Manifest(bytes: manifest([reserved, ("a", 1), ("a", 1)])) }
+        #expect(throws: Solo5ManifestError.emptyName(index: 1)) { try Solo5Manifest(bytes: manifest([reserved, ("", 2)])) }
+        #expect(throws: Solo5ManifestError.firstEntryNotReserved) { try Solo5Manifest(bytes: manifest([("a", 1)])) }
+        #expect(throws: Solo5ManifestError.truncated(size: 4)) { try Solo5Manifest(bytes: [1, 0, 0, 0]) }
+        let sixtyFive = manifest([reserved] + Array(repeating: ("x", 1), count: 64))
+        #expect(throws: Solo5ManifestError.tooManyEntries(65)) { try Solo5Manifest(bytes: sixtyFive) }
+        let sixtyFour = manifest([reserved] + (1..<64).map { ("d\($0)", UInt32(1)) })
+        #expect(try Solo5Manifest(bytes: sixtyFour).devices.count == 63)
     }
 }
 

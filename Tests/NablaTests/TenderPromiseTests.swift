@@ -34,7 +34,6 @@ private func diagnosticBuffer() throws -> String {
     try tenderSymbol("scratch", plus: UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.diag)!))
 }
 
-private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
 private let forbiddenPrefix = "nabla-run: guest made a forbidden system call: "
 
