@@ -8,10 +8,12 @@ GUESTS      := $(BUILD)/guests
 # A fully static tender starts fastest (docs/performance.md). It is linked
 # position-independent (static-pie, with lld: gold cannot), so the kernel
 # loads it, and its brk heap, far above guest memory: Solo5 guests live at
-# 0x10000 and up, nabla guests at 0x60000000. glibc's static-pie start-up
-# refuses an rpath, hence --disable-local-rpath.
+# 0x10000 and up, nabla guests at 0x60000000 (docs/architecture.md, "The
+# tender binary"). glibc's static-pie start-up refuses an rpath, hence
+# --disable-local-rpath; its relocations are packed (DT_RELR, glibc 2.36).
 RELEASE_FLAGS := -c release --product nabla-run --disable-local-rpath -Xswiftc -static-executable \
-                 -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie
+                 -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie \
+                 -Xlinker -z -Xlinker pack-relative-relocs
 
 .PHONY: all deps tender guests run test bench clean
 

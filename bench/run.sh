@@ -1,7 +1,7 @@
 #!/bin/sh
 # nabla benchmarks. Each prints a ratio against a native baseline measured in
 # the same invocation (absolute times drift on shared machines; ratios less).
-# Usage: bench/run.sh [startup|hypercall]...   (default: all)
+# Usage: bench/run.sh [startup|hypercall|solo5]...   (default: all)
 # Needs `make tender guests` first (`make bench` does both).
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -31,5 +31,14 @@ hypercall() {
     awk -v g="$g" -v n="$n" 'BEGIN { printf "added      %.2f ns per call (ratio %.2fx)\n", g - n, g / n }'
 }
 
-[ $# -gt 0 ] || set -- startup hypercall
+# Solo5 spt images against solo5-spt (bench/solo5.sh), when SOLO5_SPT names one.
+solo5() {
+    if [ -n "${SOLO5_SPT:-}" ]; then
+        "$root/bench/solo5.sh"
+    else
+        echo "== solo5: skipped (set SOLO5_SPT to a solo5-spt built from a Solo5 v0.12 snapshot; see bench/solo5.sh)"
+    fi
+}
+
+[ $# -gt 0 ] || set -- startup hypercall solo5
 for b in "$@"; do "$b"; done
