@@ -20,12 +20,15 @@ public enum RunOption: String, CaseIterable, Sendable {
     case netMAC = "--net-mac"
     case timeout = "--timeout"
     case core = "--core"
+    /// Solo5 images: a disk's block size, `NAME=N` (solo5-spt spells it
+    /// `--block-sector-size:NAME=N`; Solo5Option).
+    case blockSectorSize = "--block-sector-size"
 
     /// True if the option takes a value (`--mem 64M` or `--mem=64M`).
     public var takesValue: Bool {
         switch self {
         case .trace, .diskSync, .core: false
-        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout: true
+        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout, .blockSectorSize: true
         }
     }
 
@@ -59,6 +62,9 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .timeout:
             guard let value, let milliseconds = GuardOptions.timeoutMilliseconds(parsing: value) else { return false }
             configuration.guards.timeoutMilliseconds = milliseconds
+        case .blockSectorSize:
+            guard let value, let size = Solo5BlockSize(parsing: value) else { return false }
+            configuration.blockSizes.append(size)
         }
         return true
     }
@@ -75,6 +81,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }
         case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
         case .core: configuration.guards.core ? [rawValue] : []
+        case .blockSectorSize: configuration.blockSizes.flatMap { [rawValue, $0.description] }
         }
     }
 

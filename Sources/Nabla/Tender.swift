@@ -29,7 +29,8 @@ public struct TenderConfiguration: Sendable, Equatable {
 
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64? = nil,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
-                nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions()) {
+                nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions(),
+                blockSizes: [Solo5BlockSize] = []) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.memorySize = memorySize
@@ -39,6 +40,7 @@ public struct TenderConfiguration: Sendable, Equatable {
         self.nics = nics
         self.nicMACs = nicMACs
         self.guards = guards
+        self.blockSizes = blockSizes
     }
 }
 
@@ -46,8 +48,7 @@ extension TenderConfiguration {
     /// The `nabla-run` arguments that ask for this configuration (the
     /// options in ``RunOption``'s order, then the image and its arguments).
     public var commandLine: [String] {
-        RunOption.allCases.flatMap { $0.arguments(for: self) } + blockSizes.map { "--block-sector-size:\($0)" }
-            + [imagePath] + guestArguments
+        RunOption.allCases.flatMap { $0.arguments(for: self) } + [imagePath] + guestArguments
     }
 }
 

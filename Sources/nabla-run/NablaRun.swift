@@ -64,6 +64,11 @@ struct NablaRun: ParsableCommand {
             transform: NablaRun.parseTimeout)
     var timeout: UInt64?
 
+    @Option(name: .customLong("block-sector-size"), help: ArgumentHelp(
+        "Solo5 images: the block size of disk NAME, a power of two from 512 (the default) to 32768 (solo5-spt: --block-sector-size:NAME=N).",
+        valueName: "name=n"), transform: NablaRun.parseBlockSize)
+    var blockSectorSize: [Solo5BlockSize] = []
+
     @Flag(name: .long, help: "When the guest faults, dump core (adds rt_sigreturn to the policy; see docs/debugging.md).")
     var core = false
 
@@ -151,6 +156,13 @@ struct NablaRun: ParsableCommand {
 
     /// Seconds, as an integer or a decimal, to milliseconds: at least 1 ms,
     /// at most a year.
+    static func parseBlockSize(_ text: String) throws -> Solo5BlockSize {
+        guard let size = Solo5BlockSize(parsing: text) else {
+            throw ValidationError("'\(text)' is not NAME=N: Block size must be a multiple of 2 greater than or equal 512 (at most 32768)")
+        }
+        return size
+    }
+
     static func parseTimeout(_ text: String) throws -> UInt64 {
         guard let milliseconds = GuardOptions.timeoutMilliseconds(parsing: text) else {
             throw ValidationError("'\(text)' is not a timeout: give seconds, such as 10 or 0.5 (at most 31536000)")
@@ -171,7 +183,7 @@ struct NablaRun: ParsableCommand {
         TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
-                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core))
+                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize)
     }
 
     func validate() throws {

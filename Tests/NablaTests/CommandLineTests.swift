@@ -24,6 +24,7 @@ private let commandLines: [[String]] = [
     ["--net", "a=tap0", "--net=tap1", "--net-mac", "02:00:00:00:00:01", "--net-mac=a=02:00:00:00:00:02", "--disk", "x", "app.nabla"],
     ["--timeout", "0.5", "--core", "app.nabla"],
     ["--timeout=10", "--core", "--core", "--trace", "app.nabla", "--timeout", "x"],
+    ["--block-sector-size", "storage=4096", "--disk", "storage=s.img", "app.spt"],
 ]
 
 private let leftToArgumentParser: [[String]] = [
@@ -52,6 +53,7 @@ struct CommandLineTests {
             .net: ["tap0", "n=tap1", "t2=nltap9"],
             .netMAC: ["02:00:00:00:00:01", "n=02:00:00:00:00:02", "02-00-00-00-00-03"],
             .timeout: ["0.5", "10", "1.25", "31536000"],
+            .blockSectorSize: ["storage=512", "d1=4096"],
         ]
         for _ in 0..<300 {
             var arguments: [String] = []

@@ -9,6 +9,7 @@ import Foundation
 import Testing
 import CNablaTender
 @testable import Nabla
+@testable import nabla_run
 
 /// The path of a Solo5 test guest.
 func solo5Guest(_ name: String) throws -> String {
@@ -45,6 +46,27 @@ struct Solo5Tests {
         #expect(outcome.status == 0 && outcome.stdout.contains("cmdline: x\n"), "\(outcome)")
         let tooSmall = try nablaRun(["--mem=1", try solo5Guest("hello")])
         #expect(tooSmall.status == 1 && tooSmall.stderr.contains("too small"), "\(tooSmall)")
+    }
+
+    @Test("solo5-spt's spellings give the configuration of nabla's, in both parsers", arguments: [
+        ["--mem=512", "--block:storage=d.img", "--block-sector-size:storage=4096", "--net:service=tap0",
+         "--net-mac:service=02:00:00:00:00:05", "--", "u.spt", "--ipv4=10.0.0.2/24"],
+        ["--net:a=@5", "--net:b=tap1", "u.spt"],
+    ])
+    func spellings(_ arguments: [String]) throws {
+        let fast = try #require(FastPath.parse(arguments[...]))
+        let parsed = try NablaRun.parse(Solo5Option.translated(arguments)).configuration
+        #expect(fast == parsed)
+        #expect(FastPath.parse(fast.commandLine[...]) == fast, "\(fast.commandLine)")
+        if arguments.count > 3 {
+            #expect(fast.memorySize == 512 << 20 && fast.blockSizes == [Solo5BlockSize(name: "storage", size: 4096)])
+            #expect(fast.disks == [DiskConfiguration(DeviceSpec(name: "storage", path: "d.img"))])
+            #expect(fast.guestArguments == ["--ipv4=10.0.0.2/24"] && fast.imagePath == "u.spt")
+        }
+        for bad in ["--block:=d.img", "--block:a-b=d.img", "--block-sector-size:storage=1000", "--net-mac:service=zz"] {
+            #expect(FastPath.parse([bad, "u.spt"][...]) == nil)
+            #expect(Solo5Option.problem(in: [bad, "u.spt"][...]) != nil, "\(bad)")
+        }
     }
 
     @Test("globals and bss")

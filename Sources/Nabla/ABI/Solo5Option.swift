@@ -5,14 +5,15 @@
 //   --net:NAME=TAP | --net:NAME=@FD     a NIC (nabla: --net NAME=TAP)
 //   --net-mac:NAME=MAC                  its MAC (nabla: --net-mac NAME=MAC)
 //   --block:NAME=PATH                   a disk (nabla: --disk NAME=PATH)
-//   --block-sector-size:NAME=N          its block size (Solo5 images only)
+//   --block-sector-size:NAME=N          its block size (nabla: --block-sector-size NAME=N)
 //   --mem=MiB                           RunOption's --mem (a bare number is MiB)
 //   --                                  the end of the options (RunOption.parse)
 //
-// Each fills the same TenderConfiguration as its nabla spelling. They have
-// no ArgumentParser declaration (a name inside the option's own spelling
-// is not something it can declare), so the fast path owns them; a
-// malformed one is explained by `Solo5Option.problem(in:)`.
+// Each fills the same TenderConfiguration as its nabla spelling. ArgumentParser
+// cannot declare a name inside an option's own spelling, so the fast path
+// parses them, `translated` rewrites them into nabla's spelling for
+// ArgumentParser's modes, and a malformed one is explained by
+// `Solo5Option.problem(in:)`.
 
 /// One of solo5-spt's device options.
 public enum Solo5Option: String, CaseIterable, Sendable {
@@ -78,8 +79,8 @@ public enum Solo5Option: String, CaseIterable, Sendable {
     }
 
     /// `arguments` with the options before the image in nabla's spelling
-    /// where there is one (`--block:NAME=PATH` → `--disk NAME=PATH`), so
-    /// that ArgumentParser's modes (--policy, --audit, --gdb) accept them.
+    /// (`--block:NAME=PATH` → `--disk NAME=PATH`), so that ArgumentParser
+    /// and its modes (--policy, --audit, --gdb) accept them.
     public static func translated(_ arguments: [String]) -> [String] {
         var result: [String] = []
         var index = 0
@@ -92,7 +93,8 @@ public enum Solo5Option: String, CaseIterable, Sendable {
             case .block: result += ["--disk", value]
             case .net: result += ["--net", value]
             case .netMAC: result += ["--net-mac", value]
-            case .blockSectorSize, nil: result.append(argument)
+            case .blockSectorSize: result += [RunOption.blockSectorSize.rawValue, value]
+            case nil: result.append(argument)
             }
             index += 1
         }
