@@ -269,6 +269,27 @@ struct Solo5Tests {
         #expect(forbidden.status == 159 && forbidden.stderr.contains("verdict: the filter trapped getpid (39)"), "\(forbidden)")
     }
 
+    @Test("--gdb: gdb stops at a Solo5 guest's function with its symbols")
+    func gdb() throws {
+        try withTemporaryDirectory { directory in
+            let disk = directory + "/disk.img"
+            try Data(count: 8192).write(to: URL(fileURLWithPath: disk))
+            let configuration = TenderConfiguration(imagePath: try solo5Guest("blk"), disks: [DiskConfiguration(DeviceSpec(name: "storage", path: disk))],
+                                                    blockSizes: [Solo5BlockSize(name: "storage", size: 4096)])
+            // The command --gdb runs, made non-interactive.
+            var command = Debugger.commandLine(for: configuration, tender: Paths.tender)
+            command.insert("-batch", at: 1)
+            let argumentsStart = command.firstIndex(of: "--args")!
+            command.insert(contentsOf: ["-ex", "break app_main", "-ex", "continue", "-ex", "print/x spt_boot->mem_size",
+                                        "-ex", "print spt_boot->timerfd > 2", "-ex", "continue"], at: argumentsStart)
+            let outcome = try run("/usr/bin/gdb", Array(command.dropFirst()), timeout: 120)
+            #expect(outcome.status == 0, "\(outcome.stderr.suffix(800))")
+            #expect(outcome.stdout.contains("Breakpoint 2, app_main"), "\(outcome.stdout)")
+            #expect(outcome.stdout.contains("$1 = 0x20000000") && outcome.stdout.contains("$2 = 1"), "\(outcome.stdout)")
+            #expect(outcome.stdout.contains("block ok: block size 4096, capacity 8192"), "\(outcome.stdout)")
+        }
+    }
+
     @Test("the manifest validator, entry by entry")
     func manifestUnits() throws {
         func manifest(_ entries: [(String, UInt32)], version: UInt32 = 1) -> [UInt8] {
