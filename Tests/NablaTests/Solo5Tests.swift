@@ -69,6 +69,17 @@ struct Solo5Tests {
         }
     }
 
+    @Test("Solo5's layout: default 512 MiB from address 0; too small, too large and UInt64.max are refused")
+    func layout() throws {
+        let image = try ELFImage(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: try solo5Guest("hello")))))
+        let layout = try Solo5SPT.Layout(image: image, memorySize: nil)
+        #expect(layout.memory == GuestRange(0x10000, 512 << 20) && layout.imageEnd == image.highestAddress)
+        #expect(try Solo5SPT.Layout(image: image, memorySize: (32 << 20) + 1).memory.end == (32 << 20) + 4096)
+        let needed = image.highestAddress + UInt64(NABLA_STACK_SIZE)
+        #expect(throws: TenderError.memoryTooSmall(given: needed - 4096, needed: needed)) { try Solo5SPT.Layout(image: image, memorySize: needed - 4096) }
+        #expect(throws: TenderError.memoryTooLarge(given: .max, limit: GuestLayout.memoryLimit)) { try Solo5SPT.Layout(image: image, memorySize: .max) }
+    }
+
     @Test("globals and bss")
     func globals() throws {
         let outcome = try nablaRun([try solo5Guest("globals")])

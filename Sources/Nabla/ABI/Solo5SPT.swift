@@ -31,8 +31,10 @@ public enum Solo5SPT {
         public var imageEnd: GuestAddress
 
         public init(image: ELFImage, memorySize: UInt64?) throws(TenderError) {
-            let size = alignUp(memorySize ?? Solo5SPT.defaultMemory, to: pageSize)
-            guard size <= GuestLayout.memoryLimit else { throw .memoryTooLarge(given: size, limit: GuestLayout.memoryLimit) }
+            let given = memorySize ?? Solo5SPT.defaultMemory
+            // Checked before rounding, which would overflow near UInt64.max.
+            guard given <= GuestLayout.memoryLimit else { throw .memoryTooLarge(given: given, limit: GuestLayout.memoryLimit) }
+            let size = alignUp(given, to: pageSize)
             let needed = image.highestAddress + UInt64(NABLA_STACK_SIZE)
             guard size >= needed else { throw .memoryTooSmall(given: size, needed: needed) }
             memory = GuestRange(Solo5SPT.memoryBase, size)
