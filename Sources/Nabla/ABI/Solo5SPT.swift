@@ -30,6 +30,9 @@ public enum Solo5SPT {
         /// First page past the image (`kernel_end`): heap and stack above it.
         public var imageEnd: GuestAddress
 
+        /// `memorySize` bytes from address 0 (nil: 512 MiB), rounded up to
+        /// a page; at least 512 KiB above the image, for heap and stack
+        /// (Solo5's bindings refuse to start with less), at most 64 GiB.
         public init(image: ELFImage, memorySize: UInt64?) throws(TenderError) {
             let given = memorySize ?? Solo5SPT.defaultMemory
             // Checked before rounding, which would overflow near UInt64.max.

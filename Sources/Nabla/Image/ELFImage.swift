@@ -68,15 +68,19 @@ public struct ELFImage: Sendable {
         return highest
     }
 
-    /// Validates `bytes` as a nabla guest image.
+    /// Validates `bytes` as a guest image: a nabla guest, or a Solo5 spt
+    /// unikernel (``GuestABI``), as its ABI note says.
     ///
     /// Checks the ELF identification and header, that the image is a static
     /// executable for x86_64 with no interpreter, dynamic section or TLS, that
     /// its PT_LOAD segments lie inside the file and above `NABLA_IMAGE_BASE`,
     /// do not share pages, and are never writable and executable at once, that
     /// the entry point is executable, and that the ABI note names the version
-    /// this tender speaks. Where each segment must fit in guest memory depends
-    /// on `--mem` and is checked by ``GuestLayout``.
+    /// this tender speaks. A Solo5 image's segments start at 0x100000
+    /// instead, its PT_INTERP (a name Solo5 gives so that the host never runs
+    /// it) and PT_TLS are ignored, and its manifest must be valid
+    /// (``Solo5Manifest``). Where each segment must fit in guest memory
+    /// depends on `--mem` and is checked by ``GuestLayout`` (``Solo5SPT/Layout``).
     public init(bytes: UnsafeRawBufferPointer) throws(ImageError) {
         try self.init(bytes: Array(bytes))
     }
