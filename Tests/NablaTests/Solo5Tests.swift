@@ -63,7 +63,7 @@ struct Solo5Tests {
             #expect(fast.disks == [DiskConfiguration(DeviceSpec(name: "storage", path: "d.img"))])
             #expect(fast.guestArguments == ["--ipv4=10.0.0.2/24"] && fast.imagePath == "u.spt")
         }
-        for bad in ["--block:=d.img", "--block:a-b=d.img", "--block-sector-size:storage=1000", "--net-mac:service=zz"] {
+        for bad in ["--block:=d.img", "--block:a-b=d.img", "--block-sector-size:storage=1000", "--net-mac:service=zz", "--x-exec-heap"] {
             #expect(FastPath.parse([bad, "u.spt"][...]) == nil)
             #expect(Solo5Option.problem(in: [bad, "u.spt"][...]) != nil, "\(bad)")
         }

@@ -71,6 +71,9 @@ public enum Solo5Option: String, CaseIterable, Sendable {
     public static func problem(in arguments: ArraySlice<String>) -> String? {
         for argument in arguments {
             if argument == "--" || !argument.hasPrefix("-") { return nil }
+            if argument == "--x-exec-heap" {
+                return "--x-exec-heap is not supported: nabla-run never maps guest memory writable and executable"
+            }
             guard let option = Solo5Option(argument: argument) else { continue }
             var scratch = TenderConfiguration(imagePath: "")
             if apply(argument, to: &scratch) == .invalid { return "malformed option '\(argument)': \(option.usage)" }
