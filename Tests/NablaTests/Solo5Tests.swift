@@ -339,3 +339,66 @@ func abiInfoOffset(in bytes: [UInt8]) throws -> Int {
     }
     throw HarnessError("no ABI1 note found")
 }
+
+/// Solo5's policy, each rule both ways: the attack guest makes one raw
+/// system call with the arguments given; an allowed one returns, an altered
+/// one is stopped and named (159). The disk is 8 KiB, its blocks 512 bytes.
+@Suite("Solo5 policy, rule by rule")
+struct Solo5PolicyTests {
+    static let allowed: [String] = [
+        "1 1 buf 0",                        // write to the console
+        "228 1 buf", "228 0 buf",           // clock_gettime MONOTONIC, REALTIME
+        "281 epoll buf 1 0 0 8",            // epoll_pwait on the wait set (no wait)
+        "286 timer 0 buf 0",                // timerfd_settime on the timerfd (disarm)
+        "158 0x1002 buf",                   // arch_prctl(ARCH_SET_FS)
+        "17 storage buf 512 0", "17 storage buf 512 7680",   // pread64 of one block, first and last
+        "18 storage buf 512 0", "18 storage buf 512 7680",   // pwrite64 of one block
+    ]
+
+    static let stopped: [(String, String)] = [
+        ("1 2 buf 1", "write (1)"),                          // stderr, not from the tender's buffer
+        ("1 storage buf 512", "write (1)"),                  // write on the disk's fd
+        ("1 epoll buf 1", "write (1)"),
+        ("0 storage buf 512", "read (0)"),                   // read is for NICs only
+        ("228 2 buf", "clock_gettime (228)"),                // CLOCK_PROCESS_CPUTIME_ID
+        ("281 timer buf 1 0 0 8", "epoll_pwait (281)"),      // another fd
+        ("286 epoll 0 buf 0", "timerfd_settime (286)"),
+        ("158 0x1003 buf", "arch_prctl (158)"),              // ARCH_GET_FS
+        ("158 0x1001 buf", "arch_prctl (158)"),              // ARCH_SET_GS
+        ("17 storage buf 511 0", "pread64 (17)"),            // not one block
+        ("17 storage buf 1024 0", "pread64 (17)"),
+        ("17 storage buf 512 cap", "pread64 (17)"),          // past the end
+        ("18 storage buf 512 7681", "pwrite64 (18)"),
+        ("18 storage buf 512 0x10000000000", "pwrite64 (18)"),  // 1 TiB: the file would grow
+        ("271 buf 0 0 0 8", "ppoll (271)"),                  // nabla's ppoll is not Solo5's
+        ("232 epoll buf 1 0", "epoll_wait (232)"),
+        ("39", "getpid (39)"),
+    ]
+
+    @Test("allowed calls pass", arguments: allowed)
+    func allows(_ call: String) throws {
+        try withDisk { disk in
+            let outcome = try nablaRun(["--block:storage=" + disk, try solo5Guest("attack")] + call.split(separator: " ").map(String.init))
+            #expect(outcome.status == 0 && outcome.stdout.hasPrefix("returned ") && !outcome.stdout.hasPrefix("returned -"), "\(call): \(outcome)")
+        }
+    }
+
+    @Test("altered calls are stopped and named", arguments: zip(stopped.map(\.0), stopped.map(\.1)))
+    func stops(_ call: String, _ name: String) throws {
+        try withDisk { disk in
+            let before = try Data(contentsOf: URL(fileURLWithPath: disk))
+            let outcome = try nablaRun(["--block:storage=" + disk, try solo5Guest("attack")] + call.split(separator: " ").map(String.init))
+            #expect(outcome.status == 159 && outcome.stdout == "", "\(call): \(outcome)")
+            #expect(outcome.stderr == "nabla-run: guest made a forbidden system call: \(name)\n", "\(call): \(outcome)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: disk)) == before, "\(call) changed the disk")
+        }
+    }
+
+    private func withDisk(_ body: (String) throws -> Void) throws {
+        try withTemporaryDirectory { directory in
+            let disk = directory + "/disk.img"
+            try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 * 7) }).write(to: URL(fileURLWithPath: disk))
+            try body(disk)
+        }
+    }
+}
