@@ -4,6 +4,8 @@
 SWIFT       ?= swift
 BUILD       := $(CURDIR)/.build
 TENDER      := $(BUILD)/release/nabla-run
+RUNTIME     := $(BUILD)/release/nabla-runc
+TEST_RUNNER := $(BUILD)/release/nabla-test
 GUESTS      := $(BUILD)/guests
 # A fully static tender starts fastest (docs/performance.md). It is linked
 # position-independent (static-pie, with lld: gold cannot), so the kernel
@@ -11,13 +13,16 @@ GUESTS      := $(BUILD)/guests
 # 0x10000 and up, nabla guests at 0x60000000 (docs/architecture.md, "The
 # tender binary"). glibc's static-pie start-up refuses an rpath, hence
 # --disable-local-rpath; its relocations are packed (DT_RELR, glibc 2.36).
-RELEASE_FLAGS := -c release --product nabla-run --disable-local-rpath -Xswiftc -static-executable \
+# nabla-runc and nabla-test are linked the same way, so that the three
+# builds share their compiled modules (different flags would rebuild them).
+STATIC_FLAGS  := --disable-local-rpath -Xswiftc -static-executable \
                  -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie \
                  -Xlinker -z -Xlinker pack-relative-relocs
+RELEASE_FLAGS := -c release --product nabla-run $(STATIC_FLAGS)
 
-.PHONY: all deps tender guests run test bench clean
+.PHONY: all deps tender runtime test-runner guests run test bench clean
 
-all: tender guests
+all: tender runtime test-runner guests
 
 deps:
 	@tools/install-deps
@@ -25,25 +30,89 @@ deps:
 tender: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
+# The OCI runtime (docs/oci.md), static like the tender and beside it:
+# it runs the nabla-run in its own directory.
+runtime: deps
+	$(SWIFT) build -c release --product nabla-runc $(STATIC_FLAGS)
+
+# nabla-test, the test-guest runner, static like the tender.
+test-runner: deps
+	$(SWIFT) build -c release --product nabla-test $(STATIC_FLAGS)
+
 guests: deps
 	@$(MAKE) --no-print-directory -C guests OUT=$(GUESTS)
 
 run: tender guests
 	$(TENDER) $(GUESTS)/hello.nabla
 
-# The suite runs against the shipped (release, static) tender and the
-# bundled guests; NABLA_RUN and NABLA_GUESTS tell it where they are.
-# The loader's fuzzer runs first (30 s), so the suite's summary comes last.
-test: tender guests
+# The suite runs against the shipped (release, static) tender, runtime, test
+# runner and the bundled guests; NABLA_RUN, NABLA_RUNC, NABLA_TEST_RUNNER and
+# NABLA_GUESTS tell it where they are. The loader's fuzzer runs first (30 s),
+# so the suite's summary comes last.
+test: tender runtime test-runner guests
 	@$(MAKE) --no-print-directory fuzz-smoke
-	NABLA_RUN=$(TENDER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
+	NABLA_RUN=$(TENDER) NABLA_RUNC=$(RUNTIME) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 
-bench: tender guests
+bench: tender test-runner guests
 	@tools/install-deps hyperfine
 	bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(CURDIR)/.build-fuzz
+
+# ---- Installing the SDK (docs/guests.md) -------------------------------------
+#
+#   make install PREFIX=DIR     (default /usr/local; DESTDIR for staging)
+#   make uninstall PREFIX=DIR   removes exactly what install put there
+#
+# PREFIX/bin          nabla-run, nabla-test, nabla-cc, nabla-swiftc
+# PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map;
+#                     libc/ the C library's (newlib's) headers
+# PREFIX/lib/nabla    libnabla.a, start.o, nabla.ld, libNablaGuest.a; swift/ its
+#                     module; libswiftUnicodeDataTables.a from the Swift toolchain;
+#                     libc.a, libm.a (newlib)
+# PREFIX/share/nabla  toolset.json for SwiftPM
+# Nothing installed refers to the source tree: the tools find the rest
+# relative to themselves.
+PREFIX ?= /usr/local
+DEST   := $(DESTDIR)$(PREFIX)
+
+SDK_BIN      := nabla-run nabla-test nabla-cc nabla-swiftc
+SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h))) module.modulemap nabla_abi.h
+SDK_LIBS     := libnabla.a start.o nabla.ld libNablaGuest.a libswiftUnicodeDataTables.a libc.a libm.a \
+                swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc
+SDK_SHARE    := toolset.json
+
+.PHONY: install install-files uninstall
+
+install: tender test-runner guests
+	@$(MAKE) --no-print-directory install-files
+
+# The copying alone, from what is built (the tests use it: they cannot run
+# swift build inside swift test).
+install-files:
+	install -d $(DEST)/bin $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/share/nabla
+	install -m 755 $(TENDER) $(TEST_RUNNER) sdk/nabla-cc sdk/nabla-swiftc $(DEST)/bin/
+	install -m 644 $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h)) \
+	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
+	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
+	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/
+	rm -rf $(DEST)/include/nabla/libc
+	cp -R $(GUESTS)/libc/include $(DEST)/include/nabla/libc
+	install -m 644 $(GUESTS)/libc/lib/libc.a $(GUESTS)/libc/lib/libm.a $(DEST)/lib/nabla/
+	install -m 644 $(GUESTS)/obj/swift/NablaGuest.swiftmodule $(GUESTS)/obj/swift/NablaGuest.swiftdoc $(DEST)/lib/nabla/swift/
+	sed 's|@PREFIX@|$(PREFIX)|g' sdk/toolset.json.in > $(DEST)/share/nabla/toolset.json
+	@# Debug info names the build's source paths: the installed copies go without.
+	objcopy --strip-debug $(DEST)/bin/nabla-run
+	objcopy --strip-debug $(DEST)/bin/nabla-test
+	objcopy --strip-debug $(DEST)/lib/nabla/libnabla.a
+	objcopy --strip-debug $(DEST)/lib/nabla/start.o
+
+uninstall:
+	rm -rf $(DEST)/include/nabla/libc
+	rm -f $(addprefix $(DEST)/bin/,$(SDK_BIN)) $(addprefix $(DEST)/include/nabla/,$(SDK_HEADERS)) \
+	    $(addprefix $(DEST)/lib/nabla/,$(SDK_LIBS)) $(addprefix $(DEST)/share/nabla/,$(SDK_SHARE))
+	-rmdir $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/lib/nabla $(DEST)/share/nabla 2>/dev/null
 
 # Fuzzing the image validator, GuestLayout and ImageInspection with
 # libFuzzer and AddressSanitizer (fuzz/README.md). Each fails on a crash,

@@ -5,6 +5,8 @@ let package = Package(
     name: "nabla",
     products: [
         .executable(name: "nabla-run", targets: ["nabla-run"]),
+        .executable(name: "nabla-runc", targets: ["nabla-runc"]),
+        .executable(name: "nabla-test", targets: ["nabla-test"]),
         .library(name: "Nabla", targets: ["Nabla"]),
         // Synthetic guest images, shared by the tests and the fuzzer (fuzz/).
         .library(name: "NablaTestSupport", targets: ["NablaTestSupport"]),
@@ -43,9 +45,24 @@ let package = Package(
             name: "NablaTestSupport",
             dependencies: ["CNablaTender"]
         ),
+        // The OCI runtime (docs/oci.md): runs the nabla-run binary beside
+        // it, and shares no code with the tender.
+        .target(
+            name: "CNablaRunc",
+            path: "Sources/CNablaRunc"
+        ),
+        .executableTarget(
+            name: "nabla-runc",
+            dependencies: ["CNablaRunc"]
+        ),
+        // The test-guest runner: starts nabla-run as a child process and
+        // depends on nothing, so that it starts quickly.
+        .executableTarget(name: "nabla-test"),
         .testTarget(
             name: "NablaTests",
-            dependencies: ["Nabla", "nabla-run", "NablaTestSupport"]
+            // nabla-runc and nabla-test: so a bare `swift test` builds the
+            // runtime and the runner under test.
+            dependencies: ["Nabla", "nabla-run", "nabla-runc", "nabla-test", "NablaTestSupport"]
         ),
     ]
 )

@@ -63,10 +63,10 @@ public enum Tender {
     /// the guest runs; after that the process ends with the guest's status.
     public static func run(_ configuration: TenderConfiguration) throws(TenderError) -> Never {
         let path = configuration.imagePath
-        let file = try readImage(path)
+        let file = try ImageFile(path: path)
         let image: ELFImage
         do {
-            image = try ELFImage(bytes: file)
+            image = try ELFImage(bytes: file.bytes)
         } catch {
             throw .invalidImage(path: path, error)
         }
@@ -74,7 +74,8 @@ public enum Tender {
             try Solo5SPT.run(configuration, image: image, manifest: manifest, file: file)
         }
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize ?? GuestLayout.defaultMemory)
-        let arguments = try CommandLineArea(configuration.guestArguments)
+        // argv[0] is the image, as in C (ABI version 2).
+        let arguments = try CommandLineArea([path] + configuration.guestArguments)
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
@@ -85,8 +86,9 @@ public enum Tender {
                                    core: configuration.guards.core)
         let filter = try policy.compile()
 
-        try GuestMemory.load(image: image, from: file, layout: layout, arguments: arguments,
+        try GuestMemory.load(image: image, from: file.bytes, layout: layout, arguments: arguments,
                              devices: devices, hypercalls: Hypercall.table)
+        file.close()
         host.publish()
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
@@ -104,10 +106,11 @@ public enum Tender {
     /// validated as for a run (its ABI decides the policy); nothing is run.
     public static func policy(for configuration: TenderConfiguration) throws(TenderError) -> SeccompPolicy {
         if !configuration.imagePath.isEmpty {
-            let bytes = try readImage(configuration.imagePath)
+            let file = try ImageFile(path: configuration.imagePath)
+            defer { file.close() }
             let image: ELFImage
             do {
-                image = try ELFImage(bytes: bytes)
+                image = try ELFImage(bytes: file.bytes)
             } catch {
                 throw .invalidImage(path: configuration.imagePath, error)
             }
@@ -118,31 +121,6 @@ public enum Tender {
         defer { for device in devices { Sys.close(device.fd) } }
         let nics = UInt32(devices.filter { $0.kind == .net }.count)
         return SeccompPolicy(for: .current(pollfdCount: nics), devices: devices, core: configuration.guards.core)
-    }
-
-    /// Reads the whole image, refusing what is not a regular file of a
-    /// sensible size. Opened non-blocking, so a FIFO or a device is refused
-    /// by the check that follows instead of blocking the open.
-    static func readImage(_ path: String) throws(TenderError) -> [UInt8] {
-        let fd: Int32
-        switch Sys.open(path, O_RDONLY | O_NONBLOCK) {
-        case .success(let opened): fd = opened
-        case .failure(let error): throw .cannotOpen(path: path, error)
-        }
-        defer { Sys.close(fd) }
-        let size: UInt64
-        switch Sys.fstat(fd) {
-        case .success(let st):
-            guard st.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path) }
-            size = UInt64(st.st_size)
-        case .failure(let error):
-            throw .cannotRead(path: path, error)
-        }
-        guard size <= imageSizeLimit else { throw .imageTooLarge(path: path, size: size, limit: imageSizeLimit) }
-        var bytes = [UInt8](repeating: 0, count: Int(size))
-        let read = bytes.withUnsafeMutableBytes { Sys.preadAll(fd, into: $0, at: 0) }
-        if case .failure(let error) = read { throw .cannotRead(path: path, error) }
-        return bytes
     }
 
     /// Closes every descriptor but `keep` (sorted), so that the guest phase

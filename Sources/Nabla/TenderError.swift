@@ -20,8 +20,15 @@ public enum ExitStatus {
     public static let timedOut: Int32 = 124
     /// The guest made a system call outside the policy: 128 + SIGSYS.
     public static let forbiddenSyscall: Int32 = 159
-    /// Any error before a Solo5 image runs, as solo5-spt reports it.
+    /// Any error before a Solo5 image runs, as solo5-spt reports it (a
+    /// Solo5 image's own table: docs/security.md, not in ``all``).
     public static let solo5TenderError: Int32 = 1
+    /// The guest faulted: 128 + SIGILL, SIGTRAP, SIGBUS, SIGFPE or SIGSEGV.
+    public static var faults: [Int32] { Diagnostics.faultSignals.map { 128 + $0 }.sorted() }
+
+    /// Every status nabla-run itself exits with, for the tables in --help,
+    /// the README and docs/security.md (the tests check them against this).
+    public static var all: [Int32] { [usage, badImage, noInput, unavailable, osError, inUse, timedOut] + faults + [forbiddenSyscall] }
 }
 
 /// Why the tender could not start the guest. The description is the one
@@ -71,48 +78,27 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .cannotOpen(path, error):
-            return "cannot open \(path): \(error)"
-        case let .cannotRead(path, error):
-            return "cannot read \(path): \(error)"
-        case let .notARegularFile(path):
-            return "\(path) is not a regular file"
-        case let .imageTooLarge(path, size, limit):
-            return "\(path) is \(size) bytes; the largest image nabla-run loads is \(ByteCount(bytes: limit))"
-        case let .invalidImage(path, error):
-            return "\(path): \(error)"
-        case let .memoryTooSmall(given, needed):
-            return "--mem \(ByteCount(bytes: given)) is too small for this image: it needs at least \(ByteCount(bytes: needed)) (image, guard page and \(NABLA_STACK_SIZE / 1024) KiB stack)"
-        case let .memoryTooLarge(given, limit):
-            return "--mem \(ByteCount(bytes: given)) is larger than the limit of \(ByteCount(bytes: limit))"
-        case let .argumentsTooLong(bytes, limit):
-            return "the guest arguments take \(bytes) bytes; the command line area holds \(limit)"
-        case let .guestMemoryInUse(start, end):
-            return "cannot map guest memory at \(hex(start))-\(hex(end)): the range is already in use in this process"
-        case let .hostCall(call, error):
-            return "\(call) failed: \(error)"
-        case let .tooManyDevices(count, limit):
-            return "\(count) devices given; a guest can have at most \(limit)"
-        case let .invalidDeviceName(name):
-            return "'\(name)' is not a device name: use 1 to 31 of A-Z a-z 0-9 . _ -"
-        case let .duplicateDeviceName(name):
-            return "two devices are named '\(name)': give each --disk its own NAME= prefix"
-        case let .block(error):
-            return error.description
-        case let .net(error):
-            return error.description
-        case let .tooManySegments(limit):
-            return "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
-        case let .auditFailed(message):
-            return "--audit: \(message)"
-        case let .kernelTracingUnavailable(message):
-            return "--audit-kernel: \(message)"
-        case let .solo5Device(error):
-            return error.description
-        case let .solo5Run(error):
-            return error.description
-        case let .seccompUnavailable(what, error):
-            return "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
+        case let .cannotOpen(path, error): "cannot open \(path): \(error)"
+        case let .cannotRead(path, error): "cannot read \(path): \(error)"
+        case let .notARegularFile(path): "\(path) is not a regular file"
+        case let .imageTooLarge(path, size, limit): "\(path) is \(size) bytes; the largest image nabla-run loads is \(ByteCount(bytes: limit))"
+        case let .invalidImage(path, error): "\(path): \(error)"
+        case let .memoryTooSmall(given, needed): "--mem \(ByteCount(bytes: given)) is too small for this image: it needs at least \(ByteCount(bytes: needed)) (image, guard page and \(NABLA_STACK_SIZE / 1024) KiB stack)"
+        case let .memoryTooLarge(given, limit): "--mem \(ByteCount(bytes: given)) is larger than the limit of \(ByteCount(bytes: limit))"
+        case let .argumentsTooLong(bytes, limit): "the guest arguments take \(bytes) bytes; the command line area holds \(limit)"
+        case let .guestMemoryInUse(start, end): "cannot map guest memory at \(hex(start))-\(hex(end)): the range is already in use in this process"
+        case let .hostCall(call, error): "\(call) failed: \(error)"
+        case let .tooManyDevices(count, limit): "\(count) devices given; a guest can have at most \(limit)"
+        case let .invalidDeviceName(name): "'\(name)' is not a device name: use 1 to 31 of A-Z a-z 0-9 . _ -"
+        case let .duplicateDeviceName(name): "two devices are named '\(name)': give each --disk its own NAME= prefix"
+        case let .block(error): error.description
+        case let .net(error): error.description
+        case let .tooManySegments(limit): "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
+        case let .auditFailed(message): "--audit: \(message)"
+        case let .kernelTracingUnavailable(message): "--audit-kernel: \(message)"
+        case let .solo5Device(error): error.description
+        case let .solo5Run(error): error.description
+        case let .seccompUnavailable(what, error): "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
         }
     }
 }

@@ -24,8 +24,8 @@ struct NablaRun: ParsableCommand {
             that cannot be opened; 69 when the host cannot load a seccomp filter; 71 \
             when setting up guest memory fails, or an audit report cannot be written; 75 \
             when a disk or TAP interface is in use; 124 when --timeout expires; 128+N when \
-            the guest faults with signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 \
-            SIGTRAP); 159 when the guest makes a forbidden system call. 69 also when a TAP \
+            the guest faults with signal N (139 SIGSEGV, 135 SIGBUS, 132 SIGILL, 136 \
+            SIGFPE, 133 SIGTRAP); 159 when the guest makes a forbidden system call. 69 also when a TAP \
             interface is missing, down or not a TAP.
             """,
         version: "0.1.0"
@@ -40,11 +40,12 @@ struct NablaRun: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "Attach a file or block device as a read-write disk. Unnamed disks are called disk, disk1, ... in order (all --disk, then all --disk-readonly).",
-        valueName: "[name=]path"), transform: DeviceSpec.init(parsing:))
+        valueName: "[name=]path"), completion: .file(), transform: DeviceSpec.init(parsing:))
     var disk: [DeviceSpec] = []
 
     @Option(name: .customLong("disk-readonly"), help: ArgumentHelp(
-        "Attach a file or block device as a read-only disk.", valueName: "[name=]path"), transform: DeviceSpec.init(parsing:))
+        "Attach a file or block device as a read-only disk.", valueName: "[name=]path"), completion: .file(),
+            transform: DeviceSpec.init(parsing:))
     var diskReadOnly: [DeviceSpec] = []
 
     @Flag(name: .customLong("disk-sync"), help: "Make each blkwrite durable before it returns (opens disks with O_DSYNC).")
@@ -93,7 +94,8 @@ struct NablaRun: ParsableCommand {
     @Flag(name: .long, help: "With an audit: write the report as JSON (docs/audit.md).")
     var json = false
 
-    @Option(name: .customLong("audit-out"), help: ArgumentHelp("With an audit: write the report to this file, not stderr.", valueName: "file"))
+    @Option(name: .customLong("audit-out"), help: ArgumentHelp("With an audit: write the report to this file, not stderr.", valueName: "file"),
+            completion: .file())
     var auditOut: String?
 
     @Argument(help: ArgumentHelp("The guest image (with --audit-native: the command).", valueName: "app.nabla"),

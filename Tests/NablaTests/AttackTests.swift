@@ -233,7 +233,7 @@ struct AttackTests {
         }
     }
 
-    @Test("tap pins: pread64 and pwrite64 on the tap fd, its fd with high bits, or a frame larger than 1514 bytes are stopped; read and write pass")
+    @Test("tap pins: pread64 and pwrite64 on the tap fd, its fd with high bits, or a frame larger than 1514 bytes are stopped; read and write pass", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func tapPins() throws {
         let guest = try Paths.guest("attack-syscall")
         let tap = try Tap.unaddressed()

@@ -26,7 +26,7 @@ struct BlockTests {
         let blk = try Paths.guest("blk")
         try withTemporaryDirectory { dir in
             let size = 4 << 20
-            let disk = try makeDiskFile(in: dir, size: size)
+            let disk = try makeDisk(in: dir, size: size)
             let write = try nablaRun(["--disk", disk, blk, "write", "7"])
             #expect(write.status == 0, "\(write)")
             #expect(write.stdout.hasPrefix("blk: wrote \(size) bytes in "), "\(write)")
@@ -68,7 +68,7 @@ struct BlockTests {
     func blkbadWritable() throws {
         let blkbad = try Paths.guest("blkbad")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 20, fill: 0xA5)
+            let disk = try makeDisk(in: dir, size: 1 << 20, fill: .byte(0xA5))
             let before = try fileBytes(disk)
             let outcome = try nablaRun(["--disk", disk, blkbad])
             #expect(outcome.status == 0, "\(outcome)")
@@ -84,7 +84,7 @@ struct BlockTests {
     func blkbadReadOnly() throws {
         let blkbad = try Paths.guest("blkbad")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 20, fill: 0xA5)
+            let disk = try makeDisk(in: dir, size: 1 << 20, fill: .byte(0xA5))
             let before = try fileBytes(disk)
             let outcome = try nablaRun(["--disk-readonly", disk, blkbad, "ro"])
             #expect(outcome.status == 0, "\(outcome)")
@@ -100,7 +100,7 @@ struct BlockTests {
     func kvlogRoundTrip() throws {
         let kvlog = try Paths.guest("kvlog")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 20)
+            let disk = try makeDisk(in: dir, size: 1 << 20)
             func kv(_ arguments: String...) throws -> Outcome { try nablaRun(["--disk", disk, kvlog] + arguments) }
 
             #expect(try kv("count").stdout == "records 0\n")
@@ -141,7 +141,7 @@ struct BlockTests {
     func kvlogFormat() throws {
         let kvlog = try Paths.guest("kvlog")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 64 * 1024)
+            let disk = try makeDisk(in: dir, size: 64 * 1024)
             #expect(try nablaRun(["--disk", disk, kvlog, "put", "colour", "blue"]).stdout == "ok 1\n")
             #expect(try nablaRun(["--disk", disk, kvlog, "put", "size", "large"]).stdout == "ok 2\n")
             let bytes = try fileBytes(disk)
@@ -167,7 +167,7 @@ struct BlockTests {
     func kvlogRepair() throws {
         let kvlog = try Paths.guest("kvlog")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 64 * 1024)
+            let disk = try makeDisk(in: dir, size: 64 * 1024)
             func kv(_ arguments: String...) throws -> Outcome { try nablaRun(["--disk", disk, kvlog] + arguments) }
             #expect(try kv("fill", "5", "k").status == 0)
             // Flip a byte in the value of record 4 (sector 3).
@@ -194,7 +194,7 @@ struct BlockTests {
     func kvlogDiskFull() throws {
         let kvlog = try Paths.guest("kvlog")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 4 * 512)
+            let disk = try makeDisk(in: dir, size: 4 * 512)
             let fill = try nablaRun(["--disk", disk, kvlog, "fill", "10"])
             #expect(fill.status == 3, "\(fill)")
             #expect(fill.stdout == "written 1\nwritten 2\nwritten 3\nwritten 4\nkvlog: disk full\n")
@@ -216,7 +216,7 @@ struct BlockTests {
         let kvlog = try Paths.guest("kvlog")
         try withTemporaryDirectory { dir in
             // 64 MiB: room for all 100000 records, so only the kill stops the fill.
-            let disk = try makeDiskFile(in: dir, size: 64 << 20)
+            let disk = try makeDisk(in: dir, size: 64 << 20)
             let run = try nablaRunUntil(["--disk", disk, kvlog, "fill", "100000", "crash"], in: dir, timeout: 30) { output in
                 completeLines(output).count >= 200
             }
@@ -269,7 +269,7 @@ struct BlockTests {
     func blkbench(_ mode: String) throws {
         let blkbench = try Paths.guest("blkbench")
         try withTemporaryDirectory { dir in
-            let disk = try makeDiskFile(in: dir, size: 1 << 20)
+            let disk = try makeDisk(in: dir, size: 1 << 20)
             let outcome = try nablaRun(["--disk", disk, blkbench, mode, "4096"])
             #expect(outcome.status == 0, "\(outcome)")
             #expect(outcome.stdout.hasPrefix("blkbench: \(mode) 4096: 1048576 bytes in "), "\(outcome)")

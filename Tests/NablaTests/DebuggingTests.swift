@@ -1,5 +1,6 @@
 // Debugging a guest: gdb with the guest's symbols, addr2line on a fault's pc.
 
+import CNablaTender
 import Foundation
 import Testing
 @testable import Nabla
@@ -14,15 +15,17 @@ struct DebuggingTests {
         var command = Debugger.commandLine(for: configuration, tender: Paths.tender)
         command.insert("-batch", at: 1)
         let argumentsStart = command.firstIndex(of: "--args")!
-        command.insert(contentsOf: ["-ex", "break args/args.c:6", "-ex", "continue", "-ex", "print argc", "-ex", "print argv[1]",
+        command.insert(contentsOf: ["-ex", "break args/args.c:6", "-ex", "continue", "-ex", "print argc", "-ex", "print argv[2]",
                                     "-ex", "print/x nabla__info->stack_top", "-ex", "continue"], at: argumentsStart)
         let outcome = try run("/usr/bin/gdb", Array(command.dropFirst()), timeout: 120)
         #expect(outcome.status == 0, "\(outcome.stderr.suffix(800))")
-        #expect(outcome.stdout.contains("Breakpoint 2, main (argc=2"), "\(outcome.stdout)")
-        #expect(outcome.stdout.contains("$1 = 2"))
+        // argv[0] is the image: argc is 3.
+        #expect(outcome.stdout.contains("Breakpoint 2, main (argc=3"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("$1 = 3"))
         #expect(outcome.stdout.contains("\"world\""))
-        #expect(outcome.stdout.contains("$3 = 0x64000000"))
-        #expect(outcome.stdout.contains("argv[1]=world"))
+        let stackTop = UInt64(NABLA_MEM_BASE) + GuestLayout.defaultMemory
+        #expect(outcome.stdout.contains("$3 = 0x\(String(stackTop, radix: 16))"), "the stack top of default guest memory")
+        #expect(outcome.stdout.contains("argv[2]=world"))
     }
 
     @Test("--gdb prints the command it runs")
@@ -36,16 +39,21 @@ struct DebuggingTests {
         #expect(Debugger.shellQuoted("a b") == "'a b'")
     }
 
-    @Test("addr2line resolves the pc of a fault line to the guest's source")
+    @Test("the addr2line command a fault line gives resolves the fault's pc to the guest's function and source line")
     func addr2line() throws {
-        let outcome = try nablaRun([try Paths.guest("abort")])
-        #expect(outcome.status == 134)
-        // abort returns through the exit context; fault lines are tested in the attack suite.
-        let inspect = try nablaRun(["--inspect", try Paths.guest("abort")])
-        let entryLine = try #require(inspect.stdout.split(separator: "\n").first { $0.hasPrefix("entry:") })
-        let entry = try #require(entryLine.split(separator: " ").last)
-        let resolved = try run("/usr/bin/addr2line", ["-f", "-e", try Paths.guest("abort"), String(entry)])
-        #expect(resolved.stdout.hasPrefix("_start\n"), "\(resolved)")
-        #expect(resolved.stdout.contains("start.c:"))
+        let image = try Paths.guest("attack-fault")
+        let outcome = try nablaRun([image, "null"])
+        #expect(outcome.status == 139, "\(outcome)")
+        // "... (image offset 0x..; addr2line -e IMAGE PC), address 0x0"
+        let hint = try #require(outcome.stderr.firstMatch(of: /addr2line -e (\S+) (0x[0-9a-f]+)\)/), "\(outcome.stderr)")
+        #expect(String(hint.1) == image)
+        let resolved = try run("/usr/bin/addr2line", ["-f", "-e", String(hint.1), String(hint.2)])
+        let lines = resolved.stdout.split(separator: "\n")
+        #expect(lines.first == "main", "\(resolved)")
+        // The line of the null read in attack-fault.c.
+        let source = try String(contentsOfFile: Paths.packageRoot.path + "/guests/attack-fault/attack-fault.c", encoding: .utf8)
+        let nullRead = try #require(source.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("printf(\"read %d\\n\", *p)") }) + 1
+        #expect(lines.last?.hasSuffix("attack-fault.c:\(nullRead)") == true, "\(resolved), expected line \(nullRead)")
     }
 }

@@ -19,13 +19,6 @@ func waitUntilGuestRuns(_ child: Child) -> Bool {
     return false
 }
 
-/// Creates a file of `size` bytes in `directory`.
-func makeDisk(in directory: String, name: String = "disk.img", size: Int, byte: UInt8 = 0) throws -> String {
-    let path = directory + "/" + name
-    try Data(repeating: byte, count: size).write(to: URL(fileURLWithPath: path))
-    return path
-}
-
 @Suite("Disk attachment")
 struct DiskAttachTests {
     @Test("open-time errors are one line with a documented status")

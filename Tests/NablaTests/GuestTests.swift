@@ -1,5 +1,6 @@
 // The bundled guests, run through the built nabla-run: stdout and status.
 
+import CNablaTender
 import Foundation
 import Testing
 
@@ -20,19 +21,21 @@ struct GuestTests {
         #expect(outcome.stdout == "Hello from a nabla guest, in Embedded Swift!\n")
     }
 
-    @Test("args receives every guest argument unchanged")
+    @Test("args receives the image as argv[0], then every guest argument unchanged")
     func args() throws {
         let arguments = ["one", "--mem", "64M", "", "with space", "-x", "ünïcode"]
         let outcome = try nablaRun([try Paths.guest("args")] + arguments)
         #expect(outcome.status == 0, "\(outcome)")
-        let expected = ["argc=\(arguments.count)"] + arguments.enumerated().map { "argv[\($0.offset)]=\($0.element)" }
+        let image = try Paths.guest("args")
+        let argv = [image] + arguments
+        let expected = ["argc=\(argv.count)"] + argv.enumerated().map { "argv[\($0.offset)]=\($0.element)" }
         #expect(outcome.stdout == expected.joined(separator: "\n") + "\n")
     }
 
     @Test("args with no arguments")
     func noArgs() throws {
         let outcome = try nablaRun([try Paths.guest("args")])
-        #expect(outcome.stdout == "argc=0\n")
+        #expect(outcome.stdout == "argc=1\nargv[0]=\(try Paths.guest("args"))\n")
     }
 
     @Test("clock sleeps through poll and sees both clocks advance")
@@ -92,10 +95,15 @@ struct GuestTests {
         #expect(traced.stderr.contains("nabla-run: hypercall puts(buf=0x1000, len="))
     }
 
-    @Test("a closed stdout makes puts fail instead of killing the tender")
+    @Test("a closed stdout makes puts fail with NABLA_EIO instead of killing the tender")
     func closedStdout() throws {
-        let outcome = try run("/bin/sh", ["-c", "exec \"$0\" \"$1\" >&-", Paths.tender, try Paths.guest("hello")])
-        #expect(outcome.status != 159 && outcome.status < 128, "\(outcome)")
+        let greeting = "Hello from a nabla guest!\n"
+        let outcome = try run("/bin/sh", ["-c", "exec \"$0\" --trace \"$1\" >&-", Paths.tender, try Paths.guest("hello")])
+        // hello ignores printf's result and returns 0; the one puts it makes fails.
+        #expect(outcome.status == 0, "\(outcome)")
+        let puts = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("nabla-run: hypercall puts(") }
+        #expect(puts.count == 1, "\(outcome.stderr)")
+        #expect(puts.first?.hasSuffix(", len=\(greeting.utf8.count)) = \(NABLA_EIO)") == true, "\(puts)")
     }
 }
 

@@ -192,7 +192,7 @@ final class TCPClient {
 
 @Suite("HTTP server guest")
 struct HTTPTests {
-    @Test("every file of a generated tar comes back byte for byte over one keep-alive connection")
+    @Test("every file of a generated tar comes back byte for byte over one keep-alive connection", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func filesByteForByte() throws {
         try withTemporaryDirectory { dir in
             let site = try Site.make(in: dir)
@@ -225,7 +225,7 @@ struct HTTPTests {
         }
     }
 
-    @Test("404 for a missing path, 405 for another method, 400 for malformed requests, HEAD without a body")
+    @Test("404 for a missing path, 405 for another method, 400 for malformed requests, HEAD without a body", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func statusCodes() throws {
         try withTemporaryDirectory { dir in
             let site = try Site.make(in: dir)
@@ -259,7 +259,7 @@ struct HTTPTests {
         }
     }
 
-    @Test("keep-alive: several requests on one connection, pipelined too; HTTP/1.0 and Connection: close end it")
+    @Test("keep-alive: several requests on one connection, pipelined too; HTTP/1.0 and Connection: close end it", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func keepAlive() throws {
         try withTemporaryDirectory { dir in
             let site = try Site.make(in: dir)
@@ -297,7 +297,7 @@ struct HTTPTests {
         }
     }
 
-    @Test("64 concurrent keep-alive clients (ab -k -c 64): no failed request, no leak")
+    @Test("64 concurrent keep-alive clients (ab -k -c 64): no failed request, no leak", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func concurrentClients() throws {
         let ab = try NetHost.tool("ab", package: "apache2-utils")
         try withTemporaryDirectory { dir in
@@ -321,7 +321,7 @@ struct HTTPTests {
         }
     }
 
-    @Test("bad clients: half a request, a 100 KB request line, trickling, resets mid-response; the guest stays up and leaks nothing")
+    @Test("bad clients: half a request, a 100 KB request line, trickling, resets mid-response; the guest stays up and leaks nothing", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func badClients() throws {
         try withTemporaryDirectory { dir in
             let site = try Site.make(in: dir)
@@ -384,7 +384,7 @@ struct HTTPTests {
         }
     }
 
-    @Test("bad httpd arguments and a disk that is not a tar archive are refused")
+    @Test("bad httpd arguments and a disk that is not a tar archive are refused", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func badArguments() throws {
         try withTemporaryDirectory { dir in
             let site = try Site.make(in: dir)
@@ -407,7 +407,7 @@ struct HTTPTests {
 
 @Suite("iperf guest")
 struct IperfTests {
-    @Test("Debian's iperf2 client moves data to the lwiperf guest for 3 s")
+    @Test("Debian's iperf2 client moves data to the lwiperf guest for 3 s", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func bulkTransfer() throws {
         let iperf = try NetHost.tool("iperf", package: "iperf")
         let tap = try Tap(subnet: 25)

@@ -11,7 +11,7 @@ import Testing
 
 @Suite("NIC attachment")
 struct NetAttachTests {
-    @Test("attach errors: missing, down, not a TAP, given twice, in use")
+    @Test("attach errors: missing, down, not a TAP, given twice, in use", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func attachErrors() throws {
         let namespace = try NetNamespace()
         func nablaRun(_ arguments: [String]) throws -> Outcome { try namespace.run(Paths.tender, arguments) }
@@ -46,7 +46,7 @@ struct NetAttachTests {
         }
     }
 
-    @Test("--net-mac: set, checked, and given to the guest")
+    @Test("--net-mac: set, checked, and given to the guest", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func mac() throws {
         let tap = try Tap(subnet: 8)
         func nablaRun(_ arguments: [String]) throws -> Outcome { try tap.namespace.run(Paths.tender, arguments) }
@@ -68,7 +68,7 @@ struct NetAttachTests {
         }
     }
 
-    @Test("the policy pins read and write to the tap, and ppoll to one pollfd")
+    @Test("the policy pins read and write to the tap, and ppoll to one pollfd", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func policy() throws {
         let tap = try Tap(subnet: 9)
         let outcome = try tap.namespace.run(Paths.tender, ["--policy", "--net", tap.name])
@@ -78,7 +78,7 @@ struct NetAttachTests {
         #expect(outcome.stdout.contains("[tender pollfd array] && nfds == 1 && tmo == "))
     }
 
-    @Test("netbad: every bad net request gets its code")
+    @Test("netbad: every bad net request gets its code", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func netbad() throws {
         let tap = try Tap(subnet: 10)
         try withTemporaryDirectory { dir in

@@ -25,7 +25,7 @@ func pingSummary(_ address: String, count: Int, interval: String, in namespace: 
 
 @Suite("Network guests")
 struct NetTests {
-    @Test("ping-serve answers 200 pings with no loss, then exits after limit=200")
+    @Test("ping-serve answers 200 pings with no loss, then exits after limit=200", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func pingServe() throws {
         let tap = try Tap(subnet: 1)
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("ping-serve"),
@@ -42,7 +42,7 @@ struct NetTests {
         #expect(counters["icmp.chkerr"] == 0 && counters["ip.chkerr"] == 0, "\(guest.stdout)")
     }
 
-    @Test("a guest with two NICs answers pings on both addresses")
+    @Test("a guest with two NICs answers pings on both addresses", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func twoNICs() throws {
         let namespace = try NetNamespace()
         let a = try Tap(subnet: 2, in: namespace), b = try Tap(subnet: 3, in: namespace)
@@ -62,7 +62,7 @@ struct NetTests {
         #expect(guest.stdout.contains("\nreplies 60\n"), "\(guest.stdout)")
     }
 
-    @Test("udp-echo echoes datagrams of 1, 100, 1000 and 1472 bytes byte for byte")
+    @Test("udp-echo echoes datagrams of 1, 100, 1000 and 1472 bytes byte for byte", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func udpEcho() throws {
         let tap = try Tap(subnet: 4)
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
@@ -83,7 +83,7 @@ struct NetTests {
         #expect(guest.stdout.contains("stats: link.recv=") && guest.stdout.contains("echoed 4"), "\(guest.stdout)")
     }
 
-    @Test("malformed frames are dropped and counted by lwIP, and the guest still echoes")
+    @Test("malformed frames are dropped and counted by lwIP, and the guest still echoes", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func malformedFrames() throws {
         let tap = try Tap(subnet: 5)
         let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("udp-echo"),
@@ -178,7 +178,7 @@ struct NetTests {
         #expect(guest.stdout.contains("stats: link.recv="), "\(guest.stdout)")
     }
 
-    @Test("udp-echo resolves an unknown sender with ARP, and keeps asking for one that never answers")
+    @Test("udp-echo resolves an unknown sender with ARP, and keeps asking for one that never answers", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func arpResolution() throws {
         let tap = try Tap(subnet: 6)
         // A second host address the guest has never heard of: the host
@@ -224,7 +224,7 @@ struct NetTests {
         #expect(try guest.finish() == 0, "\(guest.stdout)")
     }
 
-    @Test("the socket API: each call works and each misuse gets its errno (sockets-test against a host echo server)")
+    @Test("the socket API: each call works and each misuse gets its errno (sockets-test against a host echo server)", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func socketAPI() throws {
         let tap = try Tap(subnet: 11)
         let server = try TCPEchoServer(bindTo: tap.hostAddress, in: tap.namespace)

@@ -91,3 +91,95 @@ struct NewUserTests {
         }
     }
 }
+
+/// The status numbers in the markdown table under `heading` in `file`
+/// (from the first column, and from parentheses such as "(139 SIGSEGV)").
+private func statusesInTable(_ file: String, under heading: String) throws -> Set<Int32> {
+    let text = try String(contentsOfFile: Paths.packageRoot.path + "/" + file, encoding: .utf8)
+    guard let start = text.range(of: heading) else { throw HarnessError("no '\(heading)' in \(file)") }
+    let rows = text[start.upperBound...].split(separator: "\n").drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
+    var statuses: Set<Int32> = []
+    for row in rows.dropFirst(2) {
+        let first = row.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard first != "0–255" else { continue }
+        let candidates = first == "128 + N" ? String(row) : first
+        for word in candidates.split(whereSeparator: { !$0.isNumber }) {
+            if let value = Int32(word), value >= 64, value != 128 { statuses.insert(value) }
+        }
+    }
+    return statuses
+}
+
+@Suite("Exit-status tables")
+struct ExitStatusTableTests {
+    @Test("the README's and security.md's tables list exactly the statuses of ExitStatus",
+          arguments: [("README.md", "### Exit status"), ("docs/security.md", "## Exit statuses")])
+    func tables(_ file: String, _ heading: String) throws {
+        #expect(try statusesInTable(file, under: heading) == Set(ExitStatus.all), "\(file)")
+    }
+
+    @Test("--help names every status of ExitStatus")
+    func help() throws {
+        let help = try nablaRun(["--help"]).stdout
+        for status in ExitStatus.all {
+            #expect(help.contains(String(status)), "--help does not mention \(status)")
+        }
+    }
+}
+
+@Suite("Shell completion")
+struct CompletionTests {
+    @Test("the bash, zsh and fish scripts are generated, and --disk, --disk-readonly and --audit-out complete file paths",
+          arguments: ["bash", "zsh", "fish"])
+    func scripts(_ shell: String) throws {
+        let outcome = try nablaRun(["--generate-completion-script", shell])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("--disk-readonly"))
+        if shell == "bash" {
+            for option in ["--disk", "--disk-readonly", "--audit-out"] {
+                #expect(outcome.stdout.contains("'\(option)')\n        __nabla-run_add_completions -f\n"), "\(option) does not complete files")
+            }
+        }
+    }
+}
+
+@Suite("README samples")
+struct ReadmeSampleTests {
+    /// The lines of the code block in the README that starts with `command`.
+    private func sample(startingWith command: String) throws -> [String] {
+        let readme = try String(contentsOfFile: Paths.packageRoot.path + "/README.md", encoding: .utf8)
+        guard let start = readme.range(of: "```\n" + command + "\n") else { throw HarnessError("no sample '\(command)' in README.md") }
+        guard let end = readme[start.upperBound...].range(of: "```") else { throw HarnessError("unterminated sample") }
+        return readme[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
+    }
+
+    /// Addresses and clock readings vary with the build and the moment.
+    private func normalised(_ line: String) -> String {
+        line.replacing(/0x[0-9a-f]+/, with: "ADDR").replacing(/walltime\(clock=(\d)\) = \d+/) { "walltime(clock=\($0.1)) = NS" }
+    }
+
+    @Test("the --trace sample is what nabla-run --trace prints for hello, line for line")
+    func trace() throws {
+        let lines = try sample(startingWith: "$ .build/release/nabla-run --trace .build/guests/hello.nabla")
+        let outcome = try nablaRun(["--trace", try Paths.guest("hello")])
+        #expect(outcome.status == 0)
+        // The tender's lines on stderr, the guest's on stdout, each in order.
+        let tender = lines.filter { $0.hasPrefix("nabla-run: ") }, guest = lines.filter { !$0.hasPrefix("nabla-run: ") }
+        #expect(tender.map(normalised) == outcome.stderr.split(separator: "\n").map { normalised(String($0)) })
+        #expect(guest == outcome.stdout.split(separator: "\n").map(String.init))
+    }
+}
+
+@Suite("guests/README samples")
+struct GuestReadmeSampleTests {
+    @Test("guests/README quotes hello-swift/hello.swift as it is")
+    func helloSwift() throws {
+        let root = Paths.packageRoot.path
+        let readme = try String(contentsOfFile: root + "/guests/README.md", encoding: .utf8)
+        let marker = "`hello-swift/hello.swift` is the whole recipe:\n\n```swift\n"
+        let start = try #require(readme.range(of: marker), "guests/README.md no longer quotes hello.swift")
+        let end = try #require(readme[start.upperBound...].range(of: "```\n"))
+        let file = try String(contentsOfFile: root + "/guests/hello-swift/hello.swift", encoding: .utf8)
+        #expect(String(readme[start.upperBound..<end.lowerBound]) == file)
+    }
+}

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../guests/kvlog/kvlog_crc32.h"
+
 #define SECTOR 512
 #define MAGIC 0x314c564bu /* "KVL1" */
 
@@ -29,20 +31,11 @@ struct header {
     uint16_t value_len;
 };
 
-static uint32_t crc32(const uint8_t *p, size_t n) {
-    uint32_t c = 0xffffffffu;
-    while (n--) {
-        c ^= *p++;
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & -(c & 1));
-    }
-    return ~c;
-}
-
 static int valid(const uint8_t *sector, uint64_t seq) {
     const struct header *h = (const void *)sector;
     if (h->magic != MAGIC || h->seq != seq) return 0;
     if (sizeof *h + h->key_len + h->value_len > SECTOR) return 0;
-    return crc32(sector + 8, SECTOR - 8) == h->crc;
+    return kvlog_crc32(sector + 8, SECTOR - 8) == h->crc;
 }
 
 int main(int argc, char **argv) {
@@ -98,7 +91,7 @@ int main(int argc, char **argv) {
         h->value_len = (uint16_t)strlen(value);
         memcpy(sector + sizeof *h, key, h->key_len);
         memcpy(sector + sizeof *h + h->key_len, value, h->value_len);
-        h->crc = crc32(sector + 8, SECTOR - 8);
+        h->crc = kvlog_crc32(sector + 8, SECTOR - 8);
         if (pwrite(fd, sector, SECTOR, (off_t)(next * SECTOR)) != SECTOR) { perror("pwrite"); return 1; }
         printf(!strcmp(argv[2], "fill") ? "written %llu\n" : "ok %llu\n", (unsigned long long)seq);
         fflush(stdout);

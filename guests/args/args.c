@@ -1,4 +1,5 @@
-/* args: prints the arguments given after the image on the command line. */
+/* args: prints argc and every argv entry: the image, then the arguments
+ * given after it on the command line. */
 #include <nabla.h>
 
 int main(int argc, char **argv)

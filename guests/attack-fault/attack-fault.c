@@ -41,7 +41,7 @@ __attribute__((noinline)) static int recurse(unsigned long depth)
 
 int main(int argc, char **argv)
 {
-    const char *mode = argc >= 1 ? argv[0] : "";
+    const char *mode = argc >= 2 ? argv[1] : "";
     printf("fault %s\n", mode);
     if (strcmp(mode, "null") == 0) {
         volatile int *p = (volatile int *)launder(0);

@@ -9,8 +9,8 @@
 int main(int argc, char **argv)
 {
     uint64_t nr = 20;                   /* getpid on i386 */
-    if (argc >= 1 && nabla_parse_u64(argv[0], &nr) != 0) {
-        printf("attack-int80: '%s' is not a number\n", argv[0]);
+    if (argc >= 2 && nabla_parse_u64(argv[1], &nr) != 0) {
+        printf("attack-int80: '%s' is not a number\n", argv[1]);
         return 2;
     }
     printf("calling int 0x80 with eax=%llu\n", (unsigned long long)nr);

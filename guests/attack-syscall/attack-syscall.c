@@ -32,18 +32,18 @@ static int parse_argument(const char *text, uint64_t *value)
 
 int main(int argc, char **argv)
 {
-    if (argc < 1 || argc > 7) {
+    if (argc < 2 || argc > 8) {
         printf("usage: attack-syscall NR [A0 .. A5] (A: number, buf or len)\n");
         return 2;
     }
     uint64_t nr;
-    if (nabla_parse_u64(argv[0], &nr) != 0) {
-        printf("attack-syscall: '%s' is not a number\n", argv[0]);
+    if (nabla_parse_u64(argv[1], &nr) != 0) {
+        printf("attack-syscall: '%s' is not a number\n", argv[1]);
         return 2;
     }
     uint64_t args[6] = {0, 0, 0, 0, 0, 0};
-    for (int i = 1; i < argc; i++) {
-        if (parse_argument(argv[i], &args[i - 1]) != 0) {
+    for (int i = 2; i < argc; i++) {
+        if (parse_argument(argv[i], &args[i - 2]) != 0) {
             printf("attack-syscall: argument '%s' is not a number, buf or len\n", argv[i]);
             return 2;
         }

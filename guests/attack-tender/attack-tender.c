@@ -117,30 +117,30 @@ static int misaligned(void)
 
 int main(int argc, char **argv)
 {
-    const char *mode = argc >= 1 ? argv[0] : "";
-    if (strcmp(mode, "poke") == 0 && argc == 3) {
-        volatile uint8_t *address = (volatile uint8_t *)(uintptr_t)attack_number(argv[1]);
-        *address = (uint8_t)attack_number(argv[2]);
+    const char *mode = argc >= 2 ? argv[1] : "";
+    if (strcmp(mode, "poke") == 0 && argc == 4) {
+        volatile uint8_t *address = (volatile uint8_t *)(uintptr_t)attack_number(argv[2]);
+        *address = (uint8_t)attack_number(argv[3]);
         printf("poked\n");
         return 0;
     }
-    if (strcmp(mode, "stderr") == 0 && argc == 4)
-        return fill_stderr((char *)(uintptr_t)attack_number(argv[1]), attack_number(argv[2]), argv[3]);
-    if (strcmp(mode, "forge") == 0 && argc == 3) {
-        char *diag = (char *)(uintptr_t)attack_number(argv[1]);
+    if (strcmp(mode, "stderr") == 0 && argc == 5)
+        return fill_stderr((char *)(uintptr_t)attack_number(argv[2]), attack_number(argv[3]), argv[4]);
+    if (strcmp(mode, "forge") == 0 && argc == 4) {
+        char *diag = (char *)(uintptr_t)attack_number(argv[2]);
         memcpy(diag, forged, sizeof forged - 1);
         raw3(SYS_write, 2, (uint64_t)(uintptr_t)diag, sizeof forged - 1);
-        const uint64_t args[6] = {attack_number(argv[2]), 0, 0, 0, 0, 0};
+        const uint64_t args[6] = {attack_number(argv[3]), 0, 0, 0, 0, 0};
         attack_syscall(231 /* exit_group */, args);
     }
-    if (strcmp(mode, "flood") == 0 && argc == 2)
-        return flood(attack_number(argv[1]));
-    if (strcmp(mode, "hcstack") == 0 && argc == 1) {
+    if (strcmp(mode, "flood") == 0 && argc == 3)
+        return flood(attack_number(argv[2]));
+    if (strcmp(mode, "hcstack") == 0 && argc == 2) {
         int status = stack_read();
         printf("survived\n");
         return status;
     }
-    if (strcmp(mode, "misaligned") == 0 && argc == 1)
+    if (strcmp(mode, "misaligned") == 0 && argc == 2)
         return misaligned();
     printf("usage: attack-tender poke ADDR BYTE | stderr DIAG BYTES THEN | forge DIAG STATUS | flood N | hcstack | misaligned\n");
     return 2;

@@ -36,7 +36,7 @@ static void call_code(uint8_t *code)
 
 int main(int argc, char **argv)
 {
-    const char *mode = argc >= 1 ? argv[0] : "";
+    const char *mode = argc >= 2 ? argv[1] : "";
     if (strcmp(mode, "text") == 0) {
         volatile uint8_t *text = (volatile uint8_t *)launder((uintptr_t)&victim);
         printf("writing to text at %p\n", (void *)text);

@@ -12,8 +12,8 @@ static const char message[] = "x32\n";
 int main(int argc, char **argv)
 {
     uint64_t nr = 39;                   /* getpid */
-    if (argc >= 1 && nabla_parse_u64(argv[0], &nr) != 0) {
-        printf("attack-x32: '%s' is not a number\n", argv[0]);
+    if (argc >= 2 && nabla_parse_u64(argv[1], &nr) != 0) {
+        printf("attack-x32: '%s' is not a number\n", argv[1]);
         return 2;
     }
     uint64_t rax = X32_SYSCALL_BIT | nr;

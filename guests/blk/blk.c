@@ -123,8 +123,8 @@ static int verify_all(int disk, uint64_t total, uint64_t seed, uint8_t *buf)
 int main(int argc, char **argv)
 {
     uint64_t seed;
-    int writing = argc == 2 && strcmp(argv[0], "write") == 0;
-    if (argc != 2 || (!writing && strcmp(argv[0], "verify") != 0) || nabla_parse_u64(argv[1], &seed) != 0) {
+    int writing = argc == 3 && strcmp(argv[1], "write") == 0;
+    if (argc != 3 || (!writing && strcmp(argv[1], "verify") != 0) || nabla_parse_u64(argv[2], &seed) != 0) {
         printf("usage: blk write|verify SEED\n");
         return 64;
     }

@@ -129,8 +129,8 @@ static void readonly_cases(const struct nabla_hypercalls *hc, nabla_handle_t h, 
 
 int main(int argc, char **argv)
 {
-    int readonly = argc >= 1 && strcmp(argv[0], "ro") == 0;
-    if (argc > 1 || (argc == 1 && !readonly)) {
+    int readonly = argc >= 2 && strcmp(argv[1], "ro") == 0;
+    if (argc > 2 || (argc == 2 && !readonly)) {
         printf("usage: blkbad [ro]\n");
         return 64;
     }

@@ -41,8 +41,8 @@ static int parse_size(const char *s, uint64_t *out)
 int main(int argc, char **argv)
 {
     uint64_t size;
-    int writing = argc == 2 && strcmp(argv[0], "write") == 0;
-    if (argc != 2 || (!writing && strcmp(argv[0], "read") != 0) || parse_size(argv[1], &size) != 0) {
+    int writing = argc == 3 && strcmp(argv[1], "write") == 0;
+    if (argc != 3 || (!writing && strcmp(argv[1], "read") != 0) || parse_size(argv[2], &size) != 0) {
         printf("usage: blkbench read|write SIZE   (SIZE a multiple of 512, at most 1G)\n");
         return 64;
     }
@@ -73,12 +73,12 @@ int main(int argc, char **argv)
         uint64_t len = total - offset < size ? total - offset : size;
         int64_t r = writing ? nabla_blk_write(disk, offset, buf, len) : nabla_blk_read(disk, offset, buf, len);
         if (r != NABLA_OK) {
-            printf("blkbench: %s at offset %llu failed: %lld\n", argv[0], (unsigned long long)offset, (long long)r);
+            printf("blkbench: %s at offset %llu failed: %lld\n", argv[1], (unsigned long long)offset, (long long)r);
             return 3;
         }
     }
     uint64_t elapsed = nabla_clock_monotonic() - start;
-    printf("blkbench: %s %llu: %llu bytes in %llu ns\n", argv[0], (unsigned long long)size,
+    printf("blkbench: %s %llu: %llu bytes in %llu ns\n", argv[1], (unsigned long long)size,
            (unsigned long long)total, (unsigned long long)elapsed);
     free(buf);
     return 0;

@@ -19,12 +19,12 @@ __attribute__((noinline)) static void leave(int status, int depth)
 
 int main(int argc, char **argv)
 {
-    if (argc < 1)
+    if (argc < 2)
         return 0;
     char *end;
-    long status = strtol(argv[0], &end, 10);
-    if (end == argv[0] || *end != 0) {
-        printf("exit: '%s' is not a decimal number\n", argv[0]);
+    long status = strtol(argv[1], &end, 10);
+    if (end == argv[1] || *end != 0) {
+        printf("exit: '%s' is not a decimal number\n", argv[1]);
         return 2;
     }
     leave((int)status, 3);

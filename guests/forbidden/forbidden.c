@@ -21,11 +21,11 @@ static long raw_syscall(long nr)
 int main(int argc, char **argv)
 {
     long nr = 39;                       /* getpid, if no number is given */
-    if (argc >= 1) {
+    if (argc >= 2) {
         char *end;
-        nr = strtol(argv[0], &end, 0);
-        if (end == argv[0] || *end != 0) {
-            printf("forbidden: '%s' is not a number\n", argv[0]);
+        nr = strtol(argv[1], &end, 0);
+        if (end == argv[1] || *end != 0) {
+            printf("forbidden: '%s' is not a number\n", argv[1]);
             return 2;
         }
     }

@@ -24,6 +24,7 @@
  * Prints "httpd: serving N files on port P" when ready. Returns 2 for bad
  * arguments or a disk that is not a tar archive, 1 if the network fails.
  */
+#include <malloc.h>
 #include <nabla_net.h>
 
 #include <errno.h>
@@ -130,12 +131,11 @@ static int open_connections(void)
 static void respond_stats(struct conn *c, int head_only)
 {
     static char body[2048];
-    struct nabla_heap_stats heap;
-    nabla_heap_stats(&heap);
+    struct mallinfo heap = mallinfo();  /* uordblks: bytes in use */
     int n = snprintf(body, sizeof body,
                      "sockets=%d connections=%d heap_used=%zu accepted=%llu requests=%llu ok=%llu "
                      "not_found=%llu bad=%llu too_long=%llu not_allowed=%llu timeouts=%llu refused=%llu\n",
-                     nabla_net_open_sockets(), open_connections(), heap.used_bytes,
+                     nabla_net_open_sockets(), open_connections(), (size_t)heap.uordblks,
                      (unsigned long long)counts.connections, (unsigned long long)counts.requests,
                      (unsigned long long)counts.ok, (unsigned long long)counts.not_found,
                      (unsigned long long)counts.bad, (unsigned long long)counts.too_long,
@@ -511,7 +511,7 @@ int main(int argc, char **argv)
 {
     uint64_t port = 80, idle = 10;
     const char *disk_name = NULL;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = nabla_net_arg(argv[i]);
         if (taken < 0)
             return 2;

@@ -46,7 +46,7 @@ static void report(void *arg, enum lwiperf_report_type type, const ip_addr_t *lo
 
 int main(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = nabla_net_arg(argv[i]);
         if (taken < 0)
             return 2;

@@ -39,6 +39,7 @@
  * out of memory; 64 usage.
  */
 #include <nabla.h>
+#include "kvlog_crc32.h"
 
 #define SECTOR      512u
 #define MAGIC       0x314c564bu     /* "KVL1" read as a little-endian u32 */
@@ -63,28 +64,6 @@ static void put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
-
-/* ---- CRC-32 (reflected 0xEDB88320), table driven ------------------------ */
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-    for (uint32_t n = 0; n < 256; n++) {
-        uint32_t c = n;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-        crc_table[n] = c;
-    }
-}
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    while (n--)
-        c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
 
 /* ---- The disk ------------------------------------------------------------ */
 
@@ -222,7 +201,7 @@ static int64_t valid_record(const uint8_t **out)
         return 0;
     if (n > 1 && (p = sectors_at(tail, n)) == NULL)
         return -1;
-    if (crc32(p + 8, n * SECTOR - 8) != get32(p + 4))
+    if (kvlog_crc32(p + 8, n * SECTOR - 8) != get32(p + 4))
         return 0;
     *out = p;
     return (int64_t)n;
@@ -312,7 +291,7 @@ static int append(const char *key, size_t key_len, const char *value, size_t val
     put32(p + 20, last_crc);
     memcpy(p + HEADER, key, key_len);
     memcpy(p + HEADER + key_len, value, value_len);
-    uint32_t crc = crc32(p + 8, n * SECTOR - 8);
+    uint32_t crc = kvlog_crc32(p + 8, n * SECTOR - 8);
     put32(p + 4, crc);
     int64_t r = nabla_blk_write(disk, tail * SECTOR, p, n * SECTOR);
     if (r != NABLA_OK) {
@@ -423,15 +402,15 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 1)
+    if (argc < 2)
         return usage();
-    const char *cmd = argv[0];
+    const char *cmd = argv[1];
     int is_put = strcmp(cmd, "put") == 0, is_get = strcmp(cmd, "get") == 0;
     int is_list = strcmp(cmd, "list") == 0, is_count = strcmp(cmd, "count") == 0;
     int is_fill = strcmp(cmd, "fill") == 0;
     uint64_t fill_count = 0;
-    if ((is_put && argc != 3) || (is_get && argc != 2) || ((is_list || is_count) && argc != 1) ||
-        (is_fill && (argc < 2 || argc > 3 || nabla_parse_u64(argv[1], &fill_count) != 0)) ||
+    if ((is_put && argc != 4) || (is_get && argc != 3) || ((is_list || is_count) && argc != 2) ||
+        (is_fill && (argc < 3 || argc > 4 || nabla_parse_u64(argv[2], &fill_count) != 0)) ||
         !(is_put || is_get || is_list || is_count || is_fill))
         return usage();
 
@@ -444,7 +423,6 @@ int main(int argc, char **argv)
     capacity = dev->u.block.capacity;
     readonly = (dev->flags & NABLA_DEVICE_READONLY) != 0;
 
-    crc_init();
     window = malloc(CHUNK);
     record_buf = malloc(RECORD_MAX);
     if (window == NULL || record_buf == NULL) {
@@ -458,18 +436,18 @@ int main(int argc, char **argv)
 
     uint64_t seq;
     if (is_put) {
-        status = append(argv[1], strlen(argv[1]), argv[2], strlen(argv[2]), &seq);
+        status = append(argv[2], strlen(argv[2]), argv[3], strlen(argv[3]), &seq);
         if (status == 0)
             printf("ok %llu\n", (unsigned long long)seq);
         return status;
     }
     if (is_get)
-        return cmd_get(argv[1]);
+        return cmd_get(argv[2]);
     if (is_list)
         return cmd_list();
     if (is_count) {
         printf("records %llu\n", (unsigned long long)(next_seq - 1));
         return 0;
     }
-    return cmd_fill(fill_count, argc == 3 ? argv[2] : "key");
+    return cmd_fill(fill_count, argc == 4 ? argv[3] : "key");
 }

@@ -41,7 +41,8 @@ int nabla__call_main(struct nabla_exit_context *ctx,
 NABLA_NORETURN void nabla__exit_to(const struct nabla_exit_context *ctx,
                                    int status);
 
-/* Start-up steps of the other files, called once by _start, in this order. */
+/* Start-up steps of the other files, called once by _start, in this order:
+ * the heap sbrk hands to newlib's malloc (newlib.c), the random generator. */
 void nabla__heap_init(uint64_t start, uint64_t end);
 void nabla__random_init(void);
 
@@ -49,7 +50,5 @@ void nabla__random_init(void);
  * must not depend on printf. */
 void nabla__console_str(const char *s);
 
-/* Aborts with a message about heap corruption; never returns. */
-NABLA_NORETURN void nabla__heap_fatal(const char *what, const void *ptr);
 
 #endif /* NABLA_LIBOS_H */

@@ -7,10 +7,12 @@
  *
  * on the guest stack, and makes the value it returns the exit status of
  * nabla-run. _start prepares the library and runs main() under an exit
- * context (exit.S), so that exit(), abort() and failed assertions can
- * return a status from any depth.
+ * context (exit.S), so that _exit() (where newlib's exit(), abort() and
+ * failed assertions end) can return a status from any depth.
  */
 #include "libos.h"
+
+#include <unistd.h>
 
 /* The image's ABI note: the tender refuses an image without it. It is
  * defined here, once, so that every image linked with the library has
@@ -43,6 +45,13 @@ static void run_constructors(void)
         (*f)();
 }
 
+/* Returning from main is exit(status): newlib's exit runs the atexit
+ * handlers and flushes stdio, then calls _exit. */
+static int run_main(int argc, char **argv)
+{
+    exit(main(argc, argv));
+}
+
 int _start(const struct nabla_boot_info *info);
 
 int _start(const struct nabla_boot_info *info)
@@ -62,10 +71,9 @@ int _start(const struct nabla_boot_info *info)
     run_constructors();
 
     exit_armed = 1;
-    int status = nabla__call_main(&exit_context, main, (int)info->argc,
+    int status = nabla__call_main(&exit_context, run_main, (int)info->argc,
                                   info->argv);
     exit_armed = 0;
-    nabla_flush();
     return status;
 }
 
@@ -79,9 +87,8 @@ const struct nabla_hypercalls *nabla_hypercall_table(void)
     return nabla__info->hypercalls;
 }
 
-void exit(int status)
+void _exit(int status)
 {
-    nabla_flush();
     if (exit_armed)
         nabla__exit_to(&exit_context, status);
     /* Called from a constructor, before main: there is no context to go
@@ -89,23 +96,13 @@ void exit(int status)
     __builtin_trap();
 }
 
-void _Exit(int status)
-{
-    exit(status);
-}
-
+/* Defined here rather than taken from newlib, whose abort raises SIGABRT:
+ * a guest has no signals. */
 void abort(void)
 {
-    nabla_flush();
+    fflush(stdout);
     nabla__console_str("abort\n");
-    exit(NABLA_EXIT_ABORT);
-}
-
-void __nabla_assert_fail(const char *expr, const char *file, int line,
-                         const char *func)
-{
-    printf("assertion failed: %s (%s:%d, %s)\n", expr, file, line, func);
-    abort();
+    _exit(NABLA_EXIT_ABORT);
 }
 
 /* ---- Stack protector -------------------------------------------------------

@@ -18,7 +18,7 @@
 int main(int argc, char **argv)
 {
     uint64_t limit = 0;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = nabla_net_arg(argv[i]);
         if (taken < 0)
             return 2;

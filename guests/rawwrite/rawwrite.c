@@ -10,11 +10,11 @@ static const char message[] = "rawwrite\n";
 int main(int argc, char **argv)
 {
     long fd = 1;
-    if (argc >= 1) {
+    if (argc >= 2) {
         char *end;
-        fd = strtol(argv[0], &end, 0);
-        if (end == argv[0] || *end != 0) {
-            printf("rawwrite: '%s' is not a number\n", argv[0]);
+        fd = strtol(argv[1], &end, 0);
+        if (end == argv[1] || *end != 0) {
+            printf("rawwrite: '%s' is not a number\n", argv[1]);
             return 2;
         }
     }

@@ -157,7 +157,7 @@ static void tcp_client(void)
 
 int main(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = nabla_net_arg(argv[i]);
         if (taken < 0)
             return 2;

@@ -28,7 +28,7 @@ static uint8_t datagram[65536];
 int main(int argc, char **argv)
 {
     uint64_t port = 7;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int taken = nabla_net_arg(argv[i]);
         if (taken < 0)
             return 2;

@@ -10,8 +10,8 @@
 int main(int argc, char **argv)
 {
     uint64_t n = 1000000;
-    if (argc >= 1 && (nabla_parse_u64(argv[0], &n) != 0 || n == 0)) {
-        printf("walltime-bench: '%s' is not a positive number\n", argv[0]);
+    if (argc >= 2 && (nabla_parse_u64(argv[1], &n) != 0 || n == 0)) {
+        printf("walltime-bench: '%s' is not a positive number\n", argv[1]);
         return 2;
     }
 

@@ -18,8 +18,9 @@ extern "C" {
 #endif
 
 /* The version of this interface. A guest states the version it was built
- * for in its ABI note; the tender refuses any other. */
-#define NABLA_ABI_VERSION 1u
+ * for in its ABI note; the tender refuses any other. Version 2: argv[0] is
+ * the image, as in C (version 1 had the first guest argument there). */
+#define NABLA_ABI_VERSION 2u
 
 /* ---- Guest memory layout ------------------------------------------------
  *
@@ -180,8 +181,8 @@ struct nabla_boot_info {
     uint64_t heap_start;        /* heap: [heap_start, heap_end) */
     uint64_t heap_end;
     uint64_t stack_top;         /* initial stack pointer (16-byte aligned) */
-    uint64_t argc;              /* guest arguments after the image name */
-    char   **argv;              /* argc pointers then NULL, in the cmdline area */
+    uint64_t argc;              /* 1 + the guest arguments after the image */
+    char   **argv;              /* the image path, the arguments, then NULL, in the cmdline area */
     const struct nabla_hypercalls *hypercalls;
     uint32_t device_count;
     uint32_t reserved;

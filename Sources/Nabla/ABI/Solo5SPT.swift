@@ -48,7 +48,7 @@ public enum Solo5SPT {
     /// Runs a Solo5 spt image. Every error before the guest runs is
     /// reported with Solo5's status for a tender error, 1.
     static func run(_ configuration: TenderConfiguration, image: ELFImage, manifest: Solo5Manifest,
-                    file: [UInt8]) throws(TenderError) -> Never {
+                    file: ImageFile) throws(TenderError) -> Never {
         do throws(TenderError) {
             let layout = try Layout(image: image, memorySize: configuration.memorySize)
             let commandLine = try Self.commandLine(configuration.guestArguments)
@@ -57,8 +57,9 @@ public enum Solo5SPT {
             let policy = Self.policy(devices: devices, waitSet: waitSet, core: configuration.guards.core)
             let filter = try policy.compile()
 
-            try load(image: image, from: file, layout: layout, manifest: manifest, devices: devices,
+            try load(image: image, from: file.bytes, layout: layout, manifest: manifest, devices: devices,
                      waitSet: waitSet, commandLine: commandLine)
+            file.close()
             var config = nabla_host_config()
             config.mem_start = layout.memory.start
             config.mem_end = layout.memory.end
@@ -161,7 +162,7 @@ public enum Solo5SPT {
     /// permissions (everything else above the image read-write, as Solo5
     /// has it: heap and stack), and writes the boot info, the filled-in
     /// manifest and the command line, which then become read-only.
-    private static func load(image: ELFImage, from file: [UInt8], layout: Layout, manifest: Solo5Manifest,
+    private static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: Layout, manifest: Solo5Manifest,
                              devices: [Solo5Device], waitSet: WaitSet, commandLine: [UInt8]) throws(TenderError) {
         let memory = layout.memory
         switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
@@ -172,9 +173,9 @@ public enum Solo5SPT {
         try protect(bootArea, PROT_READ | PROT_WRITE)
         for segment in image.segments {
             try protect(segment.pageRange, PROT_READ | PROT_WRITE)
-            file.withUnsafeBytes { bytes in
+            if segment.fileSize > 0, let base = file.baseAddress {
                 UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
-                    .copyMemory(from: bytes.baseAddress! + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
+                    .copyMemory(from: base + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
             }
         }
         try protect(GuestRange(layout.imageEnd, memory.end), PROT_READ | PROT_WRITE)

@@ -49,10 +49,13 @@ public enum Auditor {
         }
     }
 
-    /// Writes `report` where `options` says: a file, or stderr.
+    /// Writes `report` where `options` says: a file, or stderr. JSON on
+    /// stderr is one line and the last one, after a line break of its own
+    /// (whatever the guest or the tender wrote there before), so that
+    /// `2>&1 >/dev/null | tail -n 1` is the document.
     public static func deliver(_ report: AuditReport, options: AuditOptions) throws(TenderError) {
         let text = options.json ? report.json : report.text
-        guard let path = options.output else { return StandardError.write(text) }
+        guard let path = options.output else { return StandardError.write(options.json ? "\n" + text : text) }
         switch Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC) {
         case .success(let fd):
             Sys.writeAll(fd, text)

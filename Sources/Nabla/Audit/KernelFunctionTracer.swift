@@ -6,19 +6,52 @@ import Glibc
 
 /// Drives tracefs for one audit. Needs root and a kernel that allows the
 /// function tracer; ``init()`` checks both and says which is missing.
+///
+/// The kernel has one function tracer for the whole machine, so a tracer
+/// holds an exclusive lock (``lockPath``) from start to end, and puts back
+/// the tracer settings it found (tracer, on/off, buffer size) when it is
+/// done, whichever way the audit ends.
 final class KernelFunctionTracer {
     static let root = "/sys/kernel/tracing"
+    /// Held while an --audit-kernel uses the function tracer.
+    static let lockPath = "/run/nabla-audit-kernel.lock"
     private var running = false
+    private let lock: Int32
+    /// The settings found, put back by ``restore()``.
+    private var saved: [(file: String, value: String)] = []
 
-    /// Mounts tracefs if needed and checks that the function tracer can be
-    /// selected, before anything is run.
+    /// Takes the lock, mounts tracefs if needed and checks that the function
+    /// tracer can be selected, before anything is run.
     init() throws(TenderError) {
+        switch Sys.open(Self.lockPath, O_RDWR | O_CREAT, mode: 0o600) {
+        case .success(let fd): lock = fd
+        case .failure(let error): throw .kernelTracingUnavailable("cannot open \(Self.lockPath): \(error) (--audit-kernel needs root)")
+        }
+        switch Sys.lock(lock, exclusive: true) {
+        case .success: break
+        case .failure(let error):
+            Sys.close(lock)
+            throw .kernelTracingUnavailable(error.rawValue == EWOULDBLOCK
+                ? "another --audit-kernel is using the kernel's function tracer; try again when it ends"
+                : "cannot lock \(Self.lockPath): \(error)")
+        }
         if !Sys.isAccessible("\(Self.root)/trace", F_OK), case .failure(let error) = Sys.mount("tracefs", at: Self.root) {
+            Sys.close(lock)
             throw .kernelTracingUnavailable("cannot mount tracefs on \(Self.root): \(error) (--audit-kernel needs root)")
         }
-        try write("tracing_on", "0")
-        try write("current_tracer", "function")
-        try write("current_tracer", "nop")
+        for file in ["current_tracer", "tracing_on", "buffer_size_kb"] {
+            let value = readFile("\(Self.root)/\(file)").split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+            if !value.isEmpty { saved.append((file, value)) }
+        }
+        do throws(TenderError) {
+            try write("tracing_on", "0")
+            try write("current_tracer", "function")
+            try write("current_tracer", "nop")
+        } catch {
+            restore()
+            Sys.close(lock)
+            throw error
+        }
     }
 
     /// Traces every kernel function `pid` runs from now on.
@@ -40,9 +73,7 @@ final class KernelFunctionTracer {
         running = false
         try write("tracing_on", "0")
         let trace = readFile("\(Self.root)/trace")
-        try? write("current_tracer", "nop")
-        try? write("set_ftrace_pid", "")
-        try? write("trace", "")
+        restore()
         var functions = Set<String>()
         var lost: UInt64 = 0
         for line in trace.split(separator: "\n") {
@@ -64,11 +95,19 @@ final class KernelFunctionTracer {
     }
 
     deinit {
-        if running {
-            try? write("tracing_on", "0")
-            try? write("current_tracer", "nop")
-            try? write("set_ftrace_pid", "")
-        }
+        if running { try? write("tracing_on", "0") }
+        restore()
+        Sys.close(lock)
+    }
+
+    /// Clears this audit's pid filter and trace, and puts back the settings
+    /// found. Safe to call more than once.
+    private func restore() {
+        try? write("set_ftrace_pid", "")
+        try? write("trace", "")
+        for (file, value) in saved.reversed() where file != "tracing_on" { try? write(file, value) }
+        if let on = saved.first(where: { $0.file == "tracing_on" }) { try? write(on.file, on.value) }
+        saved = []
     }
 
     private func write(_ file: String, _ value: String) throws(TenderError) {

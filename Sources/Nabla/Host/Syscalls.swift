@@ -67,6 +67,15 @@ enum Sys {
         return .success(memory)
     }
 
+    /// mmap(2) of `size` bytes of `fd`, read-only and private.
+    static func mapFile(_ fd: Int32, size: Int) -> Result<UnsafeRawPointer, Errno> {
+        guard let memory = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), memory != MAP_FAILED else { return .failure(.current) }
+        return .success(UnsafeRawPointer(memory))
+    }
+
+    /// munmap(2), ignoring the result: used only on the tender's own mappings.
+    static func unmap(_ address: UnsafeMutableRawPointer, size: Int) { _ = munmap(address, size) }
+
     /// sigaltstack(2): signal handlers installed with SA_ONSTACK run on
     /// `[stack, stack + size)`.
     static func setSignalStack(_ stack: UnsafeMutableRawPointer, size: Int) -> Result<Void, Errno> {

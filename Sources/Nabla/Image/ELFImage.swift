@@ -81,28 +81,25 @@ public struct ELFImage: Sendable {
     /// it) and PT_TLS are ignored, and its manifest must be valid
     /// (``Solo5Manifest``). Where each segment must fit in guest memory
     /// depends on `--mem` and is checked by ``GuestLayout`` (``Solo5SPT/Layout``).
+    /// The bytes are only read while the initialiser runs (the tender passes
+    /// the image file's read-only mapping: nothing is copied).
     public init(bytes: UnsafeRawBufferPointer) throws(ImageError) {
-        try self.init(bytes: Array(bytes))
-    }
-
-    /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
-    public init(bytes: [UInt8]) throws(ImageError) {
         let file = ByteReader(bytes)
-        guard bytes.count >= 4, file.u8(0) == 0x7f, file.u8(1) == 0x45, file.u8(2) == 0x4c, file.u8(3) == 0x46 else {
+        guard bytes.count >= 4, try file.u8(0) == 0x7f, try file.u8(1) == 0x45, try file.u8(2) == 0x4c, try file.u8(3) == 0x46 else {
             throw .notELF
         }
         guard bytes.count >= ELF.headerSize else { throw .truncated("ELF header", need: UInt64(ELF.headerSize), have: UInt64(bytes.count)) }
-        guard file.u8(4) == ELF.classELF64 else { throw .wrongClass(file.u8(4)) }
-        guard file.u8(5) == ELF.dataLittleEndian else { throw .wrongEndianness(file.u8(5)) }
-        guard file.u8(6) == ELF.versionCurrent else { throw .wrongVersion(UInt32(file.u8(6))) }
-        let type = file.u16(16), machine = file.u16(18)
+        guard try file.u8(4) == ELF.classELF64 else { throw .wrongClass(try file.u8(4)) }
+        guard try file.u8(5) == ELF.dataLittleEndian else { throw .wrongEndianness(try file.u8(5)) }
+        guard try file.u8(6) == ELF.versionCurrent else { throw .wrongVersion(UInt32(try file.u8(6))) }
+        let type = try file.u16(16), machine = try file.u16(18)
         guard machine == ELF.machineX86_64 else { throw .wrongMachine(machine) }
-        guard file.u32(20) == UInt32(ELF.versionCurrent) else { throw .wrongVersion(file.u32(20)) }
+        guard try file.u32(20) == UInt32(ELF.versionCurrent) else { throw .wrongVersion(try file.u32(20)) }
         guard type == ELF.typeExecutable else { throw .notExecutable(type) }
 
-        let entry = file.u64(24)
-        let phoff = file.u64(32)
-        let phentsize = file.u16(54), phnum = file.u16(56)
+        let entry = try file.u64(24)
+        let phoff = try file.u64(32)
+        let phentsize = try file.u16(54), phnum = try file.u16(56)
         guard phnum > 0 else { throw .noLoadSegment }
         guard phentsize == ELF.programHeaderSize else { throw .badProgramHeaderSize(phentsize) }
         let tableSize = UInt64(phnum) * UInt64(phentsize)
@@ -113,9 +110,9 @@ public struct ELFImage: Sendable {
         // The notes first: the ABI they name decides how segments are checked.
         var notes = NoteScan()
         var noteBytesScanned: UInt64 = 0
-        for index in 0..<Int(phnum) where file.u32(Int(phoff) + index * Int(phentsize)) == ELF.ptNote {
+        for index in 0..<Int(phnum) where try file.u32(Int(phoff) + index * Int(phentsize)) == ELF.ptNote {
             let base = Int(phoff) + index * Int(phentsize)
-            let offset = file.u64(base + 8), filesz = file.u64(base + 32)
+            let offset = try file.u64(base + 8), filesz = try file.u64(base + 32)
             guard let noteEnd = offset.checkedAdd(filesz), noteEnd <= UInt64(bytes.count) else {
                 throw .segmentPastEndOfFile(index: index, end: offset.saturatingAdd(filesz), fileSize: UInt64(bytes.count))
             }
@@ -125,7 +122,7 @@ public struct ELFImage: Sendable {
             guard !notes.isComplete else { continue }
             noteBytesScanned += filesz
             guard noteBytesScanned <= UInt64(bytes.count) else { throw .tooManyNotes(index: index) }
-            notes.scan(file, from: Int(offset), to: Int(noteEnd))
+            try notes.scan(file, from: Int(offset), to: Int(noteEnd))
         }
         let solo5 = notes.solo5ABI != nil && notes.nablaVersion == nil
         let imageBase = solo5 ? UInt64(SOLO5_SPT_IMAGE_BASE) : UInt64(NABLA_IMAGE_BASE)
@@ -133,9 +130,9 @@ public struct ELFImage: Sendable {
         var segments: [LoadSegment] = []
         for index in 0..<Int(phnum) {
             let base = Int(phoff) + index * Int(phentsize)
-            let ptype = file.u32(base), flags = file.u32(base + 4)
-            let offset = file.u64(base + 8), vaddr = file.u64(base + 16)
-            let filesz = file.u64(base + 32), memsz = file.u64(base + 40)
+            let ptype = try file.u32(base), flags = try file.u32(base + 4)
+            let offset = try file.u64(base + 8), vaddr = try file.u64(base + 16)
+            let filesz = try file.u64(base + 32), memsz = try file.u64(base + 40)
             switch ptype {
             // Solo5's bindings name a PT_INTERP that does not exist (so that
             // the host never runs the image by itself) and set up their own
@@ -185,7 +182,7 @@ public struct ELFImage: Sendable {
             guard let range = notes.solo5Manifest else { throw .solo5MissingManifest }
             guard let range = range else { throw .solo5Manifest(.truncated(size: 0)) }
             do {
-                abi = .solo5SPT(manifest: try Solo5Manifest(bytes: Array(bytes[range])))
+                abi = .solo5SPT(manifest: try Solo5Manifest(bytes: Array(UnsafeRawBufferPointer(rebasing: bytes[range]))))
             } catch {
                 throw .solo5Manifest(error)
             }
@@ -198,6 +195,17 @@ public struct ELFImage: Sendable {
         abi = .nabla
     }
 
+    /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
+    public init(bytes: [UInt8]) throws(ImageError) {
+        let result = bytes.withUnsafeBytes { buffer -> Result<ELFImage, ImageError> in
+            do throws(ImageError) {
+                return .success(try ELFImage(bytes: buffer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
 }
 
 /// The notes the validator looks for, from the first of each kind found.
@@ -214,19 +222,19 @@ struct NoteScan {
 
     /// Reads the notes in `file[start..<end]`, stopping at the first that
     /// does not fit.
-    mutating func scan(_ file: ByteReader, from start: Int, to end: Int) {
+    mutating func scan(_ file: ByteReader, from start: Int, to end: Int) throws(ImageError) {
         var at = start
         while at + 12 <= end {
-            let namesz = Int(file.u32(at)), descsz = Int(file.u32(at + 4)), type = file.u32(at + 8)
+            let namesz = Int(try file.u32(at)), descsz = Int(try file.u32(at + 4)), type = try file.u32(at + 8)
             let nameStart = at + 12
             let descStart = nameStart + alignUp(namesz, to: 4)
             let next = descStart + alignUp(descsz, to: 4)
             guard namesz <= 4096, descsz <= 1 << 20, next <= end else { return }
-            if type == NABLA_NOTE_TYPE_ABI, descsz == 4, Self.named(ELF.noteName, file, nameStart, namesz), nablaVersion == nil {
-                nablaVersion = file.u32(descStart)
-            } else if Self.named(ELF.solo5NoteName, file, nameStart, namesz) {
+            if type == NABLA_NOTE_TYPE_ABI, descsz == 4, try Self.named(ELF.noteName, file, nameStart, namesz), nablaVersion == nil {
+                nablaVersion = try file.u32(descStart)
+            } else if try Self.named(ELF.solo5NoteName, file, nameStart, namesz) {
                 if type == SOLO5_NOTE_TYPE_ABI, descsz >= 8, solo5ABI == nil {
-                    solo5ABI = (file.u32(descStart), file.u32(descStart + 4))
+                    solo5ABI = (try file.u32(descStart), try file.u32(descStart + 4))
                 } else if type == SOLO5_NOTE_TYPE_MFT, solo5Manifest == nil {
                     // The manifest is 8-byte aligned: it starts 24 bytes
                     // after the note's header, 4 bytes into the descriptor.
@@ -239,8 +247,9 @@ struct NoteScan {
         }
     }
 
-    private static func named(_ name: [UInt8], _ file: ByteReader, _ start: Int, _ size: Int) -> Bool {
-        size == name.count + 1 && file.matches(name, at: start) && file.u8(start + size - 1) == 0
+    private static func named(_ name: [UInt8], _ file: ByteReader, _ start: Int, _ size: Int) throws(ImageError) -> Bool {
+        guard size == name.count + 1, file.matches(name, at: start) else { return false }
+        return try file.u8(start + size - 1) == 0
     }
 }
 
@@ -357,14 +366,22 @@ enum ELF {
 }
 
 /// Little-endian reads from the image; callers check bounds first.
+/// Little-endian reads from an image's bytes. A read past the end throws
+/// `.truncated` instead of trapping: the callers check sizes first, and this
+/// makes a missed check an error message, not a crash.
 struct ByteReader {
-    let bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    func u8(_ at: Int) -> UInt8 { bytes[at] }
-    func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
-    func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
-    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+    func u8(_ at: Int) throws(ImageError) -> UInt8 {
+        guard at >= 0, at < bytes.count else {
+            throw .truncated("byte at offset \(at)", need: UInt64(max(at, 0)) + 1, have: UInt64(bytes.count))
+        }
+        return bytes[at]
+    }
+    func u16(_ at: Int) throws(ImageError) -> UInt16 { UInt16(try u8(at)) | UInt16(try u8(at + 1)) << 8 }
+    func u32(_ at: Int) throws(ImageError) -> UInt32 { UInt32(try u16(at)) | UInt32(try u16(at + 2)) << 16 }
+    func u64(_ at: Int) throws(ImageError) -> UInt64 { UInt64(try u32(at)) | UInt64(try u32(at + 4)) << 32 }
 
     /// True if `expected` stands at `at`.
     func matches(_ expected: [UInt8], at: Int) -> Bool {

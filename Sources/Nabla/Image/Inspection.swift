@@ -27,7 +27,9 @@ public struct ImageInspection: Sendable {
 
     /// Validates the image at `path` and scans its executable segments.
     public init(path: String) throws(TenderError) {
-        let file = try Tender.readImage(path)
+        let mapped = try ImageFile(path: path)
+        defer { mapped.close() }
+        let file = mapped.bytes
         do {
             image = try ELFImage(bytes: file)
         } catch {

@@ -66,9 +66,12 @@ public struct Solo5Manifest: Equatable, Sendable {
 
     /// Validates `bytes`, the manifest as cut from its note.
     public init(bytes: [UInt8]) throws(Solo5ManifestError) {
-        let reader = ByteReader(bytes)
+        // Every read below is inside `bytes`: the size is checked first.
+        func u32(_ at: Int) -> UInt32 {
+            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
         guard bytes.count >= Self.headerSize else { throw .truncated(size: bytes.count) }
-        let version = reader.u32(0), count = reader.u32(4)
+        let version = u32(0), count = u32(4)
         guard version == SOLO5_MFT_VERSION else { throw .wrongVersion(version) }
         guard count <= SOLO5_MFT_MAX_ENTRIES else { throw .tooManyEntries(count) }
         guard count >= 1 else { throw .noEntries }
@@ -78,16 +81,16 @@ public struct Solo5Manifest: Equatable, Sendable {
         var entries: [Entry] = []
         for index in 0..<Int(count) {
             let base = Self.headerSize + index * Self.entrySize
-            guard reader.u8(base + Self.nameSize - 1) == 0 else { throw .nameNotTerminated(index: index) }
+            guard bytes[base + Self.nameSize - 1] == 0 else { throw .nameNotTerminated(index: index) }
             var name: [UInt8] = []
             for at in base..<(base + Self.nameSize) {
-                let byte = reader.u8(at)
+                let byte = bytes[at]
                 if byte == 0 { break }
                 name.append(byte)
             }
-            let rawType = reader.u32(base + Self.typeOffset)
+            let rawType = u32(base + Self.typeOffset)
             guard let type = Solo5DeviceType(rawValue: rawType) else { throw .unknownType(index: index, rawType) }
-            guard reader.u8(base + Self.attachedOffset) == 0 else { throw .alreadyAttached(index: index) }
+            guard bytes[base + Self.attachedOffset] == 0 else { throw .alreadyAttached(index: index) }
             if index == 0 {
                 guard rawType == SOLO5_MFT_RESERVED_FIRST, name.isEmpty else { throw .firstEntryNotReserved }
             }

@@ -104,7 +104,7 @@ public enum GuestMemory {
     /// Maps guest memory, copies in the image's segments with their own
     /// permissions, lays out argv in the command line area and writes the
     /// boot info.
-    static func load(image: ELFImage, from file: [UInt8], layout: GuestLayout,
+    static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: GuestLayout,
                      arguments: CommandLineArea, devices: [AttachedDevice],
                      hypercalls: nabla_hypercalls) throws(TenderError) {
         let memory = layout.memory
@@ -117,9 +117,9 @@ public enum GuestMemory {
         try protect(bootArea, PROT_READ | PROT_WRITE)
         for segment in image.segments {
             try protect(segment.pageRange, PROT_READ | PROT_WRITE)
-            file.withUnsafeBytes { bytes in
+            if segment.fileSize > 0, let base = file.baseAddress {
                 UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
-                    .copyMemory(from: bytes.baseAddress! + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
+                    .copyMemory(from: base + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
             }
         }
         if !layout.heap.isEmpty {

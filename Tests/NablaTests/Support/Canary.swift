@@ -42,12 +42,8 @@ final class CanaryDirectory {
     /// Creates a disk image of `size` random bytes here; it becomes part of
     /// the baseline (call `diskChanged` to accept a change the test expects).
     func makeDisk(name: String = "disk.img", size: Int = 4096) throws -> String {
-        var bytes = [UInt8](repeating: 0, count: size)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        let data = Data(bytes)
-        let file = path + "/" + name
-        try data.write(to: URL(fileURLWithPath: file))
-        baseline[name] = data
+        let file = try NablaTests.makeDisk(in: path, name: name, size: size, fill: .random)
+        baseline[name] = try Data(contentsOf: URL(fileURLWithPath: file))
         return file
     }
 

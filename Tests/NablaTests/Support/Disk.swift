@@ -3,19 +3,33 @@
 
 import Foundation
 
-/// Creates a disk image of `size` bytes at `directory/name`, every byte
-/// `fill`. A zero fill makes a sparse file (so large disks cost nothing).
-func makeDiskFile(in directory: String, name: String = "disk.img", size: Int, fill: UInt8 = 0) throws -> String {
+/// What a test disk is filled with.
+enum DiskFill {
+    /// Zeros, as a sparse file (so large disks cost nothing).
+    case zero
+    /// Every byte this value.
+    case byte(UInt8)
+    /// Random bytes (so any change shows).
+    case random
+}
+
+/// Creates a disk image of `size` bytes at `directory/name`: the one
+/// helper every test that needs a disk file uses.
+func makeDisk(in directory: String, name: String = "disk.img", size: Int, fill: DiskFill = .zero) throws -> String {
     let path = directory + "/" + name
-    if fill == 0 {
+    switch fill {
+    case .zero:
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw HarnessError("cannot create \(path)")
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         try handle.truncate(atOffset: UInt64(size))
-    } else {
-        try Data(repeating: fill, count: size).write(to: URL(fileURLWithPath: path))
+    case .byte(let value):
+        try Data(repeating: value, count: size).write(to: URL(fileURLWithPath: path))
+    case .random:
+        var generator = SystemRandomNumberGenerator()
+        try Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: path))
     }
     return path
 }

@@ -1,6 +1,7 @@
 // Harness.swift: running the built nabla-run and the bundled guests.
 
 import Foundation
+import Testing
 
 /// Where the binaries under test are. `make test` sets NABLA_RUN and
 /// NABLA_GUESTS; a bare `swift test` uses the debug build and .build/guests.
@@ -154,4 +155,13 @@ func writeImage(_ bytes: [UInt8], in directory: String, name: String = "image.na
     let path = directory + "/" + name
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only as root; otherwise Swift Testing skips it and
+    /// shows `why`. `make test` as root (as CI runs it) runs everything; see
+    /// the README, "What root adds".
+    static func needsRoot(_ why: Comment) -> Self {
+        .enabled(if: geteuid() == 0, why)
+    }
 }

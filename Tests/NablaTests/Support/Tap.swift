@@ -254,12 +254,14 @@ func ipv4Bytes(_ text: String) throws -> [UInt8] {
     return withUnsafeBytes(of: value) { Array($0) }
 }
 
-/// A UDP socket in a namespace, bound to a host address, with a receive timeout.
+/// A UDP socket in a namespace (nil: this process's own, for loopback),
+/// bound to a host address, with a receive timeout.
 final class UDPSocket {
     let fd: Int32
 
-    init(bindTo address: String, port: UInt16 = 0, timeout: Double = 2, in namespace: NetNamespace) throws {
-        fd = try namespace.withEntered { socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) }
+    init(bindTo address: String, port: UInt16 = 0, timeout: Double = 2, in namespace: NetNamespace?) throws {
+        let open = { socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) }
+        fd = try namespace.map { try $0.withEntered(open) } ?? open()
         guard fd >= 0 else { throw HarnessError("socket: \(String(cString: strerror(errno)))") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

@@ -1,16 +1,22 @@
 /*
  * arch/cc.h: lwIP's compiler and platform port for nabla guests.
  *
- * lwIP is compiled freestanding against the library OS (guests/libos):
- * clang's own <stdint.h>, <stddef.h> and <limits.h>, the library's
- * <string.h> and <stdlib.h>. There is no <inttypes.h> or <ctype.h>, so
- * the format macros are given here and lwIP uses its own ctype functions.
+ * lwIP is compiled for the guest target against the library OS
+ * (guests/libos) and its C library, newlib. The format macros are given
+ * here and lwIP uses its own ctype functions, as it did before newlib.
  */
 #ifndef NABLA_LWIP_ARCH_CC_H
 #define NABLA_LWIP_ARCH_CC_H
 
 #include <nabla.h>
-#include <sys/types.h>      /* ssize_t and SSIZE_MAX, so lwIP defines neither */
+#include <limits.h>
+#include <sys/types.h>      /* ssize_t */
+
+/* newlib's <limits.h> has no SSIZE_MAX; with it defined, lwIP takes
+ * ssize_t from the C library instead of defining its own. */
+#ifndef SSIZE_MAX
+#define SSIZE_MAX LONG_MAX
+#endif
 
 #define LWIP_NO_INTTYPES_H 1
 #define LWIP_NO_CTYPE_H    1

@@ -1,0 +1,275 @@
+// The installed SDK, used as a user would: `make install PREFIX=<tmp>` (its
+// copying step), then nabla-cc, nabla-swiftc, SwiftPM with the toolset and
+// nabla-test from a temporary folder outside the repository, the installed
+// tree moved elsewhere, the source tree hidden, and `make uninstall`.
+
+import Foundation
+import Testing
+
+/// An SDK installed into a fresh temporary prefix for one test.
+private struct InstalledSDK {
+    let prefix: String
+    var bin: String { prefix + "/bin" }
+
+    /// Runs `make install-files PREFIX=prefix` in the repository: the copying
+    /// half of `make install` (the other half, building, cannot run inside
+    /// `swift test`, which holds the build directory).
+    static func install(into prefix: String) throws -> InstalledSDK {
+        let outcome = try run("/usr/bin/make", ["-s", "-C", Paths.packageRoot.path, "install-files", "PREFIX=\(prefix)"], timeout: 120)
+        guard outcome.status == 0 else { throw HarnessError("make install-files failed (run 'make' first): \(outcome)") }
+        return InstalledSDK(prefix: prefix)
+    }
+
+    /// Runs an installed tool with `arguments` in `directory`.
+    func tool(_ name: String, _ arguments: [String], in directory: String, timeout: Double = 120) throws -> Outcome {
+        try run("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", directory, bin + "/" + name] + arguments, timeout: timeout)
+    }
+}
+
+/// Every file under `directory`, relative to it, sorted.
+private func files(under directory: String) -> [String] {
+    let enumerator = FileManager.default.enumerator(atPath: directory)
+    var found: [String] = []
+    while let path = enumerator?.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            found.append(path)
+        }
+    }
+    return found.sorted()
+}
+
+private let cProgram = """
+    #include <stdio.h>
+    #include <string.h>
+    int twice(int x);
+    int main(int argc, char **argv)
+    {
+        printf("c guest: %d arguments, twice(21) = %d, %s\\n", argc - 1, twice(21), argc > 1 ? argv[argc - 1] : "-");
+        return strlen("four") == 4 ? 0 : 1;
+    }
+    """
+private let cHelper = "int twice(int x) { return 2 * x; }\n"
+
+private let cTests = """
+    #include <nabla_test.h>
+    #include <ctype.h>
+    static int by_value(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+    NABLA_TEST(adds) { CHECK_EQ(1 + 2, 3); }
+    NABLA_TEST(fails) { CHECK_EQ(6 * 7, 41); }
+    NABLA_TEST(libc) {
+        char text[32];
+        snprintf(text, sizeof text, "%.2f|%5s|%c", 2.5, "ab", toupper('q'));
+        CHECK_STREQ(text, "2.50|   ab|Q");
+        int v[] = {3, 1, 2};
+        qsort(v, 3, sizeof v[0], by_value);
+        CHECK(v[0] == 1 && v[2] == 3);
+        errno = 0;
+        CHECK(fopen("x", "r") == NULL && errno == ENOSYS);
+    }
+    """
+
+private let swiftProgram = """
+    import NablaGuest
+
+    final class Box<T> { let value: T; init(_ value: T) { self.value = value } }
+
+    @main
+    struct App {
+        static func main() {
+            let words = CommandLine.arguments.dropFirst().map { Box($0.uppercased()) }.map { $0.value }
+            var counts: [String: Int] = [:]
+            for word in words { counts[word, default: 0] += 1 }
+            print("swift guest: \\(words.joined(separator: " ")) \\(counts["ÉTÉ"] ?? 0)")
+        }
+    }
+    """
+
+private let swiftTests = """
+    import NablaGuest
+    test("passes") { expect([1, 2, 3].reduce(0, +) == 6) }
+    test("fails") { expect("a" + "b" == "abc", "concatenation") }
+    Guest.exit(testsFinished())
+    """
+
+@Suite("The installed SDK", .serialized)
+struct SDKTests {
+    @Test("make install puts the documented files under PREFIX, none naming the source tree")
+    func layout() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let installed = files(under: sdk.prefix)
+            for expected in ["bin/nabla-run", "bin/nabla-test", "bin/nabla-cc", "bin/nabla-swiftc",
+                             "include/nabla/nabla.h", "include/nabla/nabla_abi.h", "include/nabla/nabla_test.h",
+                             "include/nabla/libc/stdio.h", "include/nabla/libc/errno.h", "include/nabla/module.modulemap",
+                             "lib/nabla/libnabla.a", "lib/nabla/start.o", "lib/nabla/nabla.ld",
+                             "lib/nabla/libc.a", "lib/nabla/libm.a",
+                             "lib/nabla/libNablaGuest.a", "lib/nabla/libswiftUnicodeDataTables.a",
+                             "lib/nabla/swift/NablaGuest.swiftmodule", "share/nabla/toolset.json"] {
+                #expect(installed.contains(expected), "\(expected) missing from \(installed)")
+            }
+            let root = Array(Paths.packageRoot.path.utf8)
+            for file in installed {
+                let bytes = try fileBytes(sdk.prefix + "/" + file)
+                let names = bytes.count >= root.count && (0...(bytes.count - root.count)).contains { bytes[$0..<($0 + root.count)].elementsEqual(root) }
+                #expect(!names, "\(file) names the source tree \(Paths.packageRoot.path)")
+            }
+        }
+    }
+
+    @Test("nabla-cc builds a guest from a folder outside the repository: in one go, with -c, and with --print-cflags/--print-ldflags")
+    func nablaCC() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let work = dir + "/work"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try cProgram.write(toFile: work + "/app.c", atomically: true, encoding: .utf8)
+            try cHelper.write(toFile: work + "/twice.c", atomically: true, encoding: .utf8)
+
+            let build = try sdk.tool("nabla-cc", ["-Wall", "-o", "app.nabla", "app.c", "twice.c"], in: work)
+            #expect(build.status == 0, "\(build)")
+            let runOne = try sdk.tool("nabla-run", ["app.nabla", "x", "last"], in: work)
+            #expect(runOne.status == 0, "\(runOne)")
+            #expect(runOne.stdout.hasPrefix("c guest: "), "\(runOne)")
+            #expect(runOne.stdout.contains("twice(21) = 42, last\n"), "\(runOne)")
+
+            // Separate compilation, then linking objects.
+            #expect(try sdk.tool("nabla-cc", ["-c", "twice.c"], in: work).status == 0)
+            #expect(try sdk.tool("nabla-cc", ["-O1", "-c", "app.c", "-o", "main.o"], in: work).status == 0)
+            #expect(try sdk.tool("nabla-cc", ["-o", "linked.nabla", "main.o", "twice.o"], in: work).status == 0)
+            #expect(try sdk.tool("nabla-run", ["linked.nabla"], in: work).stdout.contains("twice(21) = 42"))
+
+            // As a Makefile would: the printed flags with the compiler and linker nabla-cc names.
+            let script = """
+                set -e
+                cc=$("$0/nabla-cc" --print-cc); ld=$("$0/nabla-cc" --print-ld)
+                $cc $("$0/nabla-cc" --print-cflags) -O2 -c app.c -o m1.o
+                $cc $("$0/nabla-cc" --print-cflags) -O2 -c twice.c -o m2.o
+                $ld m1.o m2.o $("$0/nabla-cc" --print-ldflags) -o flags.nabla
+                """
+            let flags = try run("/bin/sh", ["-c", "cd '\(work)' && sh -c '\(script)' '\(sdk.bin)'"])
+            #expect(flags.status == 0, "\(flags)")
+            #expect(try sdk.tool("nabla-run", ["flags.nabla"], in: work).stdout.contains("twice(21) = 42"))
+
+            // The system's gcc instead of the toolchain's clang.
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") {
+                let gcc = try run("/bin/sh", ["-c", "cd \"$0\" && NABLA_CC=/usr/bin/gcc \"$1\" -Wall -o gcc.nabla app.c twice.c",
+                                              work, sdk.bin + "/nabla-cc"])
+                #expect(gcc.status == 0, "\(gcc)")
+                #expect(try sdk.tool("nabla-run", ["gcc.nabla"], in: work).stdout.contains("twice(21) = 42"))
+            }
+
+            // Mistakes: one line, a documented status.
+            let missing = try sdk.tool("nabla-cc", ["-o", "x.nabla", "nothere.c"], in: work)
+            #expect(missing.status == 66 && missing.stderr == "nabla-cc: no such file: nothere.c\n", "\(missing)")
+            let pic = try sdk.tool("nabla-cc", ["-fPIC", "-o", "x.nabla", "app.c"], in: work)
+            #expect(pic.status == 64 && pic.stderr.hasPrefix("nabla-cc: -fPIC: "), "\(pic)")
+        }
+    }
+
+    @Test("nabla-swiftc builds Swift guests with NablaGuest, top-level code or @main, outside the repository")
+    func nablaSwiftc() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let work = dir + "/work"
+            try FileManager.default.createDirectory(atPath: work + "/top", withIntermediateDirectories: true)
+            try swiftProgram.write(toFile: work + "/app.swift", atomically: true, encoding: .utf8)
+            let build = try sdk.tool("nabla-swiftc", ["-o", "app.nabla", "app.swift"], in: work)
+            #expect(build.status == 0, "\(build)")
+            let outcome = try sdk.tool("nabla-run", ["app.nabla", "été", "été", "x"], in: work)
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout == "swift guest: ÉTÉ ÉTÉ X 2\n", "\(outcome)")
+
+            // Top-level code in main.swift, and the Swift test API through nabla-test.
+            try swiftTests.write(toFile: work + "/top/main.swift", atomically: true, encoding: .utf8)
+            #expect(try sdk.tool("nabla-swiftc", ["-o", "../tests.nabla", "main.swift"], in: work + "/top").status == 0)
+            let tests = try sdk.tool("nabla-test", ["--junit", "report.xml", "tests.nabla"], in: work)
+            #expect(tests.status == 1, "\(tests)")
+            #expect(tests.stdout.contains("| # main.swift:3: concatenation"), "\(tests)")
+            #expect(tests.stdout.hasSuffix("0 passed, 1 failed\n"), "\(tests)")
+            let report = try String(contentsOfFile: work + "/report.xml", encoding: .utf8)
+            #expect(report.contains("name=\"passes\"") && report.contains("name=\"fails\""), "\(report)")
+        }
+    }
+
+    @Test("the C test API from the installed headers, run by the installed nabla-test")
+    func cTestAPI() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            try cTests.write(toFile: dir + "/t.c", atomically: true, encoding: .utf8)
+            #expect(try sdk.tool("nabla-cc", ["-o", "t.nabla", "t.c"], in: dir).status == 0)
+            let outcome = try sdk.tool("nabla-test", ["-j", "2", "t.nabla", "t.nabla"], in: dir)
+            #expect(outcome.status == 1, "\(outcome)")
+            #expect(outcome.stdout.contains("| # t.c:5: CHECK_EQ(6 * 7, 41) failed: 42 != 41"), "\(outcome)")
+            #expect(outcome.stdout.contains("| ok 3 - libc"), "\(outcome)")
+            #expect(outcome.stdout.hasSuffix("0 passed, 2 failed\n"), "\(outcome)")
+        }
+    }
+
+    @Test("the example Swift package builds with swift build and the installed toolset")
+    func swiftPackage() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let package = dir + "/greeter"
+            try FileManager.default.copyItem(atPath: Paths.packageRoot.path + "/guests/examples/swift-package", toPath: package)
+            let swift = ProcessInfo.processInfo.environment["SWIFT_EXEC_BUILD"] ?? "/opt/swift/usr/bin/swift"
+            let build = try run("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" build -c release --triple x86_64-unknown-none-elf --toolset \"$2\"",
+                                            package, swift, sdk.prefix + "/share/nabla/toolset.json"], timeout: 300)
+            #expect(build.status == 0, "\(build)")
+            let outcome = try sdk.tool("nabla-run", [package + "/.build/release/Greeter", "Ada", "grace"], in: dir)
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout.hasPrefix("Hello, ADA!\nHello, GRACE!\n2 greetings in "), "\(outcome)")
+        }
+    }
+
+    @Test("a moved prefix works with the source tree out of sight",
+          .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"),
+                   "hides the source tree under a tmpfs in a private mount namespace: needs root and unshare"))
+    func movedAway() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            try FileManager.default.moveItem(atPath: sdk.prefix, toPath: dir + "/moved")
+            try cProgram.write(toFile: dir + "/app.c", atomically: true, encoding: .utf8)
+            try cHelper.write(toFile: dir + "/twice.c", atomically: true, encoding: .utf8)
+            try swiftProgram.write(toFile: dir + "/app.swift", atomically: true, encoding: .utf8)
+            try cTests.write(toFile: dir + "/t.c", atomically: true, encoding: .utf8)
+            // The repository (and its .build) is replaced by an empty tmpfs
+            // for these commands only.
+            let script = """
+                set -e
+                mount -t tmpfs none "$1"
+                cd "$0"
+                [ ! -e "$1/Package.swift" ]
+                moved/bin/nabla-cc -o app.nabla app.c twice.c
+                moved/bin/nabla-run app.nabla
+                moved/bin/nabla-swiftc -o swift.nabla app.swift
+                moved/bin/nabla-run swift.nabla ok
+                moved/bin/nabla-cc -o t.nabla t.c
+                moved/bin/nabla-test t.nabla || true
+                """
+            let outcome = try run("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c", script, dir, Paths.packageRoot.path],
+                                  timeout: 300)
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout.contains("twice(21) = 42"), "\(outcome)")
+            #expect(outcome.stdout.contains("swift guest: OK 0\n"), "\(outcome)")
+            #expect(outcome.stdout.contains("CHECK_EQ(6 * 7, 41) failed: 42 != 41"), "\(outcome)")
+        }
+    }
+
+    @Test("make uninstall removes exactly what make install put there")
+    func uninstall() throws {
+        try withTemporaryDirectory { dir in
+            let prefix = dir + "/prefix"
+            try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: prefix + "/lib/nabla", withIntermediateDirectories: true)
+            try "mine".write(toFile: prefix + "/bin/other-tool", atomically: true, encoding: .utf8)
+            try "mine".write(toFile: prefix + "/lib/nabla/notes.txt", atomically: true, encoding: .utf8)
+            _ = try InstalledSDK.install(into: prefix)
+            let outcome = try run("/usr/bin/make", ["-s", "-C", Paths.packageRoot.path, "uninstall", "PREFIX=\(prefix)"])
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(files(under: prefix) == ["bin/other-tool", "lib/nabla/notes.txt"])
+            #expect(!FileManager.default.fileExists(atPath: prefix + "/include/nabla"))
+            #expect(!FileManager.default.fileExists(atPath: prefix + "/share/nabla"))
+        }
+    }
+}
