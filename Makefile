@@ -67,8 +67,10 @@ clean:
 #
 # PREFIX/bin          nabla-run, nabla-test, nabla-cc, nabla-swiftc
 # PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map;
-#                     libc/ the C library's (newlib's) headers
-# PREFIX/lib/nabla    libnabla.a, start.o, nabla.ld, libNablaGuest.a; swift/ its
+#                     libc/ the C library's (newlib's) headers; net/ the network
+#                     stack's (the socket API's and lwIP's)
+# PREFIX/lib/nabla    libnabla.a, start.o, nabla.ld, libnablanet.a (lwIP and the
+#                     socket API), libNablaGuest.a; swift/ its
 #                     module; libswiftUnicodeDataTables.a from the Swift toolchain;
 #                     libc.a, libm.a (newlib)
 # PREFIX/share/nabla  toolset.json for SwiftPM
@@ -79,8 +81,9 @@ DEST   := $(DESTDIR)$(PREFIX)
 
 SDK_BIN      := nabla-run nabla-test nabla-cc nabla-swiftc
 SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h))) module.modulemap nabla_abi.h
-SDK_LIBS     := libnabla.a start.o nabla.ld libNablaGuest.a libswiftUnicodeDataTables.a libc.a libm.a \
-                swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc
+SDK_LIBS     := libnabla.a start.o nabla.ld libnablanet.a libNablaGuest.a libNablaNetwork.a libswiftUnicodeDataTables.a \
+                libc.a libm.a swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc \
+                swift/NablaNetwork.swiftmodule swift/NablaNetwork.swiftdoc
 SDK_SHARE    := toolset.json
 
 .PHONY: install install-files uninstall
@@ -96,20 +99,25 @@ install-files:
 	install -m 644 $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h)) \
 	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
 	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
-	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/
-	rm -rf $(DEST)/include/nabla/libc
+	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libNablaNetwork.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/
+	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net
 	cp -R $(GUESTS)/libc/include $(DEST)/include/nabla/libc
+	cp -R guests/net/include $(DEST)/include/nabla/net
+	cp -R $(GUESTS)/lwip-*/src/src/include/lwip $(GUESTS)/lwip-*/src/src/include/netif $(DEST)/include/nabla/net/
+	install -m 644 $(GUESTS)/obj/libnablanet.a $(DEST)/lib/nabla/
 	install -m 644 $(GUESTS)/libc/lib/libc.a $(GUESTS)/libc/lib/libm.a $(DEST)/lib/nabla/
-	install -m 644 $(GUESTS)/obj/swift/NablaGuest.swiftmodule $(GUESTS)/obj/swift/NablaGuest.swiftdoc $(DEST)/lib/nabla/swift/
+	install -m 644 $(GUESTS)/obj/swift/NablaGuest.swiftmodule $(GUESTS)/obj/swift/NablaGuest.swiftdoc \
+	    $(GUESTS)/obj/swift/NablaNetwork.swiftmodule $(GUESTS)/obj/swift/NablaNetwork.swiftdoc $(DEST)/lib/nabla/swift/
 	sed 's|@PREFIX@|$(PREFIX)|g' sdk/toolset.json.in > $(DEST)/share/nabla/toolset.json
 	@# Debug info names the build's source paths: the installed copies go without.
 	objcopy --strip-debug $(DEST)/bin/nabla-run
 	objcopy --strip-debug $(DEST)/bin/nabla-test
 	objcopy --strip-debug $(DEST)/lib/nabla/libnabla.a
 	objcopy --strip-debug $(DEST)/lib/nabla/start.o
+	objcopy --strip-debug $(DEST)/lib/nabla/libnablanet.a
 
 uninstall:
-	rm -rf $(DEST)/include/nabla/libc
+	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net
 	rm -f $(addprefix $(DEST)/bin/,$(SDK_BIN)) $(addprefix $(DEST)/include/nabla/,$(SDK_HEADERS)) \
 	    $(addprefix $(DEST)/lib/nabla/,$(SDK_LIBS)) $(addprefix $(DEST)/share/nabla/,$(SDK_SHARE))
 	-rmdir $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/lib/nabla $(DEST)/share/nabla 2>/dev/null

@@ -30,9 +30,11 @@ let package = Package(
             pkgConfig: "libseccomp",
             providers: [.apt(["libseccomp-dev"])]
         ),
+        // A string as a JSON literal: shared by the two JSON writers.
+        .target(name: "JSONText"),
         .target(
             name: "Nabla",
-            dependencies: ["CNablaTender", "CSeccomp"]
+            dependencies: ["CNablaTender", "CSeccomp", "JSONText"]
         ),
         .executableTarget(
             name: "nabla-run",
@@ -53,7 +55,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "nabla-runc",
-            dependencies: ["CNablaRunc"]
+            dependencies: ["CNablaRunc", "JSONText"]
         ),
         // The test-guest runner: starts nabla-run as a child process and
         // depends on nothing, so that it starts quickly.

@@ -7,6 +7,8 @@
 // millisecond. The parser is strict RFC 8259, bounds nesting, and reports
 // the byte offset of the first mistake.
 
+import JSONText
+
 /// A parsed JSON document.
 enum JSON: Equatable {
     case null
@@ -100,21 +102,7 @@ extension JSON {
     }
 
     private static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += jsonQuoted(s)
     }
 }
 

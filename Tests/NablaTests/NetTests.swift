@@ -236,6 +236,21 @@ struct NetTests {
         #expect(server.finish() == 100_004, "bytes the host echoed")
     }
 
+    @Test("echo-swift: an Embedded Swift guest on NablaNetwork echoes a TCP connection byte for byte",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func swiftTCPEcho() throws {
+        let tap = try Tap(subnet: 62)
+        let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("echo-swift"),
+                                      "--ipv4=\(tap.guestAddress)/24"], in: tap.namespace)
+        try guest.waitFor("echo-swift: ready")
+        let text = String(repeating: "nabla over TCP, in Swift. ", count: 400)  // 10,400 bytes: several segments
+        let nc = try NetHost.tool("nc", package: "netcat-openbsd")
+        let outcome = try tap.namespace.run("/bin/sh", ["-c", "printf '%s' \"$1\" | \"$0\" -N -w 5 \"$2\" 7", nc, text, tap.guestAddress])
+        #expect(outcome.stdout == text, "\(outcome.stderr)")
+        #expect(try guest.finish() == 0, "\(guest.stdout)\(guest.stderr)")
+        #expect(guest.stdout.contains("echo-swift: echoed \(text.utf8.count) bytes"), "\(guest.stdout)")
+    }
+
     @Test("bad network arguments are refused before the guest touches the network")
     func badArguments() throws {
         let cases: [([String], String)] = [

@@ -69,6 +69,38 @@ private let cTests = """
     }
     """
 
+/// A UDP echo of one datagram, on the socket API.
+private let cSocketProgram = """
+#include <nabla_net.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (nabla_net_arg(argv[i]) != 1)
+            return 2;
+    if (nabla_net_start() != 0)
+        return 3;
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(7), .sin_addr = { htonl(INADDR_ANY) } };
+    if (s < 0 || bind(s, (struct sockaddr *)&me, sizeof me) != 0)
+        return 4;
+    printf("echo: ready\\n");
+    fflush(stdout);
+    char buf[512];
+    struct sockaddr_in peer;
+    socklen_t len = sizeof peer;
+    ssize_t n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&peer, &len);
+    if (n < 0 || sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&peer, len) != n)
+        return 5;
+    return close(s);
+}
+"""
+
 private let swiftProgram = """
     import NablaGuest
 
@@ -103,8 +135,10 @@ struct SDKTests {
                              "include/nabla/nabla.h", "include/nabla/nabla_abi.h", "include/nabla/nabla_test.h",
                              "include/nabla/libc/stdio.h", "include/nabla/libc/errno.h", "include/nabla/module.modulemap",
                              "lib/nabla/libnabla.a", "lib/nabla/start.o", "lib/nabla/nabla.ld",
-                             "lib/nabla/libc.a", "lib/nabla/libm.a",
-                             "lib/nabla/libNablaGuest.a", "lib/nabla/libswiftUnicodeDataTables.a",
+                             "lib/nabla/libc.a", "lib/nabla/libm.a", "lib/nabla/libnablanet.a",
+                             "include/nabla/net/sys/socket.h", "include/nabla/net/nabla_net.h", "include/nabla/net/lwip/tcp.h",
+                             "lib/nabla/libNablaGuest.a", "lib/nabla/libNablaNetwork.a", "lib/nabla/libswiftUnicodeDataTables.a",
+                             "lib/nabla/swift/NablaNetwork.swiftmodule", "include/nabla/net/module.modulemap",
                              "lib/nabla/swift/NablaGuest.swiftmodule", "share/nabla/toolset.json"] {
                 #expect(installed.contains(expected), "\(expected) missing from \(installed)")
             }
@@ -114,6 +148,48 @@ struct SDKTests {
                 let names = bytes.count >= root.count && (0...(bytes.count - root.count)).contains { bytes[$0..<($0 + root.count)].elementsEqual(root) }
                 #expect(!names, "\(file) names the source tree \(Paths.packageRoot.path)")
             }
+        }
+    }
+
+    @Test("nabla-cc builds a guest on the socket API (lwIP) from a folder outside the repository; it echoes UDP over a TAP",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func nablaCCNetwork() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let work = dir + "/work"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try cSocketProgram.write(toFile: work + "/echo.c", atomically: true, encoding: .utf8)
+            let build = try sdk.tool("nabla-cc", ["-Wall", "-Werror", "-o", "echo.nabla", "echo.c"], in: work)
+            #expect(build.status == 0, "\(build)")
+            let tap = try Tap(subnet: 61)
+            let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, work + "/echo.nabla",
+                                          "--ipv4=\(tap.guestAddress)/24"], in: tap.namespace, tender: sdk.bin + "/nabla-run")
+            try guest.waitFor("echo: ready")
+            let socket = try UDPSocket(bindTo: tap.hostAddress, in: tap.namespace)
+            let payload = Array("through the installed network stack".utf8)
+            #expect(try socket.exchange(payload, with: tap.guestAddress, port: 7) == payload)
+            #expect(try guest.finish() == 0, "\(guest.stdout)\(guest.stderr)")
+        }
+    }
+
+    @Test("nabla-swiftc builds a Swift guest on NablaNetwork (echo-swift's source) outside the repository; it echoes TCP over a TAP",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func nablaSwiftcNetwork() throws {
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let work = dir + "/work"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Paths.packageRoot.path + "/guests/echo-swift/echo.swift", toPath: work + "/echo.swift")
+            let build = try sdk.tool("nabla-swiftc", ["-parse-as-library", "-o", "echo.nabla", "echo.swift"], in: work)
+            #expect(build.status == 0, "\(build)")
+            let tap = try Tap(subnet: 63)
+            let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, work + "/echo.nabla",
+                                          "--ipv4=\(tap.guestAddress)/24"], in: tap.namespace, tender: sdk.bin + "/nabla-run")
+            try guest.waitFor("echo-swift: ready")
+            let nc = try NetHost.tool("nc", package: "netcat-openbsd")
+            let outcome = try tap.namespace.run("/bin/sh", ["-c", "printf 'from an installed SDK' | \"$0\" -N -w 5 \"$1\" 7", nc, tap.guestAddress])
+            #expect(outcome.stdout == "from an installed SDK", "\(outcome)")
+            #expect(try guest.finish() == 0, "\(guest.stdout)\(guest.stderr)")
         }
     }
 

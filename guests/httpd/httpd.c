@@ -511,12 +511,9 @@ int main(int argc, char **argv)
 {
     uint64_t port = 80, idle = 10;
     const char *disk_name = NULL;
+    if (nabla_net_args(&argc, argv) != 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
-        int taken = nabla_net_arg(argv[i]);
-        if (taken < 0)
-            return 2;
-        if (taken > 0)
-            continue;
         if (strncmp(argv[i], "--port=", 7) == 0) {
             if (nabla_parse_u64(argv[i] + 7, &port) != 0 || port == 0 || port > 65535)
                 return usage(argv[i]);

@@ -46,12 +46,9 @@ static void report(void *arg, enum lwiperf_report_type type, const ip_addr_t *lo
 
 int main(int argc, char **argv)
 {
+    if (nabla_net_args(&argc, argv) != 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
-        int taken = nabla_net_arg(argv[i]);
-        if (taken < 0)
-            return 2;
-        if (taken > 0)
-            continue;
         if (strncmp(argv[i], "--sessions=", 11) != 0 || nabla_parse_u64(argv[i] + 11, &limit) != 0 || limit == 0) {
             printf("iperf: bad argument '%s'\n"
                    "usage: iperf --ipv4=[NAME:]ADDR/PREFIX [--gw=ADDR] [--sessions=N]\n", argv[i]);

@@ -284,3 +284,19 @@ int nabla_net_start(void)
     netif_set_default(first_gw != NULL ? first_gw : first_configured);
     return 0;
 }
+
+int nabla_net_args(int *argc, char **argv)
+{
+    int kept = 1;
+    for (int i = 1; i < *argc; i++) {
+        int taken = nabla_net_arg(argv[i]);
+        if (taken < 0)
+            return -1;
+        if (taken == 0)
+            argv[kept++] = argv[i];
+    }
+    for (int i = kept; i < *argc; i++)
+        argv[i] = NULL;
+    *argc = kept;
+    return 0;
+}

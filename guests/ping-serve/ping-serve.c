@@ -18,12 +18,9 @@
 int main(int argc, char **argv)
 {
     uint64_t limit = 0;
+    if (nabla_net_args(&argc, argv) != 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
-        int taken = nabla_net_arg(argv[i]);
-        if (taken < 0)
-            return 2;
-        if (taken > 0)
-            continue;
         const char *v = NULL;
         if (strncmp(argv[i], "limit=", 6) == 0)
             v = argv[i] + 6;

@@ -157,12 +157,9 @@ static void tcp_client(void)
 
 int main(int argc, char **argv)
 {
+    if (nabla_net_args(&argc, argv) != 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
-        int taken = nabla_net_arg(argv[i]);
-        if (taken < 0)
-            return 2;
-        if (taken > 0)
-            continue;
         char host[16];
         const char *colon = strncmp(argv[i], "--peer=", 7) == 0 ? strchr(argv[i] + 7, ':') : NULL;
         uint64_t port;

@@ -28,12 +28,9 @@ static uint8_t datagram[65536];
 int main(int argc, char **argv)
 {
     uint64_t port = 7;
+    if (nabla_net_args(&argc, argv) != 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
-        int taken = nabla_net_arg(argv[i]);
-        if (taken < 0)
-            return 2;
-        if (taken > 0)
-            continue;
         if (strncmp(argv[i], "--port=", 7) != 0 || nabla_parse_u64(argv[i] + 7, &port) != 0 ||
             port == 0 || port > 65535) {
             printf("udp-echo: bad argument '%s'\n"

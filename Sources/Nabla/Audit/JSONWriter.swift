@@ -2,6 +2,8 @@
 // tender does not link Foundation (which would slow every start-up).
 
 /// Builds JSON text; callers nest `object`, `array` and `field` calls.
+import JSONText
+
 final class JSONWriter {
     private(set) var text = ""
     private var needsComma = [false]
@@ -48,21 +50,5 @@ final class JSONWriter {
         text += String(value)
     }
 
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ value: String) -> String { jsonQuoted(value) }
 }

@@ -193,12 +193,13 @@ final class RunningGuest {
     let outPath: String
     let errPath: String
 
-    /// Starts nabla-run with `arguments` in `namespace`.
-    init(_ arguments: [String], in namespace: NetNamespace) throws {
+    /// Starts nabla-run (`tender`: the one under test unless given) with
+    /// `arguments` in `namespace`.
+    init(_ arguments: [String], in namespace: NetNamespace, tender: String = Paths.tender) throws {
         let base = NSTemporaryDirectory() + "nabla-net-" + UUID().uuidString
         outPath = base + ".out"
         errPath = base + ".err"
-        child = try namespace.start(Paths.tender, arguments, stdout: outPath, stderr: errPath)
+        child = try namespace.start(tender, arguments, stdout: outPath, stderr: errPath)
     }
 
     deinit {

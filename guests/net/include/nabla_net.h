@@ -29,6 +29,8 @@
 #define NABLA_NET_H
 
 #include <nabla.h>
+#include <errno.h>
+#include <unistd.h>
 
 /* The longest line nabla_net_format_stats writes. */
 #define NABLA_NET_STATS_MAX 1024
@@ -41,6 +43,12 @@
  * Returns 1 if it is one of these, 0 if not, -1 if it is one but malformed
  * (a line saying why is printed). */
 int nabla_net_arg(const char *arg);
+
+/* Takes every network argument out of argv[1..*argc-1] with nabla_net_arg,
+ * moving the guest's own arguments down in order and lowering *argc to
+ * match. Returns 0, or -1 at the first malformed one (a line saying why
+ * was printed). */
+int nabla_net_args(int *argc, char **argv);
 
 /* Starts lwIP and brings up a netif for every attached NIC, with the
  * addresses given to nabla_net_arg, printing one line per configured NIC:
@@ -74,5 +82,10 @@ int nabla_net_open_sockets(void);
 /* "a.b.c.d" (exactly four decimal parts, each 0-255) into *ip, host byte
  * order: 0 or -1. */
 int nabla_net_parse_ipv4(const char *text, uint32_t *ip);
+
+/* For languages that cannot read C's errno macro or reach <unistd.h>
+ * (Embedded Swift's NablaNetwork): the socket API's last errno, and close. */
+static inline int nabla_net_errno(void) { return errno; }
+static inline int nabla_net_close(int fd) { return close(fd); }
 
 #endif /* NABLA_NET_H */
