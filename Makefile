@@ -7,8 +7,18 @@ TENDER      := $(BUILD)/release/nabla-run
 RUNTIME     := $(BUILD)/release/nabla-runc
 TEST_RUNNER := $(BUILD)/release/nabla-test
 GUESTS      := $(BUILD)/guests
-# A fully static tender starts fastest (docs/performance.md).
-RELEASE_FLAGS := -c release --product nabla-run -Xswiftc -static-executable
+# A fully static tender starts fastest (docs/performance.md). It is linked
+# position-independent (static-pie, with lld: gold cannot), so the kernel
+# loads it, and its brk heap, far above guest memory: Solo5 guests live at
+# 0x10000 and up, nabla guests at 0x60000000 (docs/architecture.md, "The
+# tender binary"). glibc's static-pie start-up refuses an rpath, hence
+# --disable-local-rpath; its relocations are packed (DT_RELR, glibc 2.36).
+# nabla-runc and nabla-test are linked the same way, so that the three
+# builds share their compiled modules (different flags would rebuild them).
+STATIC_FLAGS  := --disable-local-rpath -Xswiftc -static-executable \
+                 -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie \
+                 -Xlinker -z -Xlinker pack-relative-relocs
+RELEASE_FLAGS := -c release --product nabla-run $(STATIC_FLAGS)
 
 .PHONY: all deps tender runtime test-runner guests run test bench clean
 
@@ -20,16 +30,16 @@ deps:
 # nabla-run and, beside it, nabla-run-cli (its full command line).
 tender: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
-	$(SWIFT) build -c release --product nabla-run-cli -Xswiftc -static-executable
+	$(SWIFT) build -c release --product nabla-run-cli $(STATIC_FLAGS)
 
 # The OCI runtime (docs/oci.md), static like the tender and beside it:
 # it runs the nabla-run in its own directory.
 runtime: deps
-	$(SWIFT) build -c release --product nabla-runc -Xswiftc -static-executable
+	$(SWIFT) build -c release --product nabla-runc $(STATIC_FLAGS)
 
 # nabla-test, the test-guest runner, static like the tender.
 test-runner: deps
-	$(SWIFT) build -c release --product nabla-test -Xswiftc -static-executable
+	$(SWIFT) build -c release --product nabla-test $(STATIC_FLAGS)
 
 guests: deps
 	@$(MAKE) --no-print-directory -C guests OUT=$(GUESTS)

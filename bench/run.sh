@@ -1,7 +1,7 @@
 #!/bin/sh
 # nabla benchmarks. Each prints a ratio against a native baseline measured in
 # the same invocation (absolute times drift on shared machines; ratios less).
-# Usage: bench/run.sh [startup|hypercall|testloop]...   (default: all)
+# Usage: bench/run.sh [startup|hypercall|testloop|solo5]...   (default: all)
 # Needs `make tender guests` first (`make bench` does both).
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -35,5 +35,14 @@ testloop() {
     "$root/bench/testloop.sh"
 }
 
-[ $# -gt 0 ] || set -- startup hypercall testloop
+# Solo5 spt images against solo5-spt (bench/solo5.sh), when SOLO5_SPT names one.
+solo5() {
+    if [ -n "${SOLO5_SPT:-}" ]; then
+        "$root/bench/solo5.sh"
+    else
+        echo "== solo5: skipped (set SOLO5_SPT to a solo5-spt built from a Solo5 v0.12 snapshot; see bench/solo5.sh)"
+    fi
+}
+
+[ $# -gt 0 ] || set -- startup hypercall testloop solo5
 for b in "$@"; do "$b"; done

@@ -52,7 +52,7 @@ fi
 
 rm -rf "$seeds"
 mkdir -p "$seeds" "$corpus" "$crashes"
-set -- "$guests"/*.nabla
+set -- "$guests"/*.nabla "$guests"/solo5/*.spt
 if [ ! -e "$1" ]; then
     echo "nabla-fuzz: no guest images in $guests ('make guests' builds them): seeding with synthetic images only" >&2
     set --

@@ -15,6 +15,9 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <asm/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -197,4 +200,102 @@ void nabla_sys_exit_group(int status) {
     for (;;) {
         __asm__ volatile("syscall" : : "a"((long)SYS_exit_group), "D"((long)status) : "rcx", "r11", "memory");
     }
+}
+
+/* ---- Signal handlers: restore the tender's FS first ---------------------
+ *
+ * A Solo5 guest points FS at its own TLS (arch_prctl(ARCH_SET_FS), which
+ * its policy allows). The Swift handlers and glibc's write() read FS-based
+ * data (stack protector, errno), so each handler first puts the tender's FS
+ * back, with the same allowed call. Nothing here may read FS before that. */
+#if defined(__has_attribute) && __has_attribute(no_stack_protector)
+#define NABLA_NO_SSP __attribute__((no_stack_protector))
+#else
+#define NABLA_NO_SSP
+#endif
+
+void nabla_on_forbidden_syscall(int signal, siginfo_t *info, void *context);
+void nabla_on_guest_fault(int signal, siginfo_t *info, void *context);
+void nabla_on_timeout(int signal, siginfo_t *info, void *context);
+
+static NABLA_NO_SSP void restore_tender_fs(void) {
+    uint64_t fs = sealed.config.tender_fs;
+    if (fs == 0) return;
+    long r;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "0"((long)SYS_arch_prctl), "D"((long)ARCH_SET_FS), "S"(fs)
+                     : "rcx", "r11", "memory");
+    (void)r;
+}
+
+NABLA_NO_SSP void nabla_signal_sigsys(int signal, siginfo_t *info, void *context) {
+    restore_tender_fs();
+    nabla_on_forbidden_syscall(signal, info, context);
+}
+
+NABLA_NO_SSP void nabla_signal_fault(int signal, siginfo_t *info, void *context) {
+    restore_tender_fs();
+    nabla_on_guest_fault(signal, info, context);
+}
+
+NABLA_NO_SSP void nabla_signal_alarm(int signal, siginfo_t *info, void *context) {
+    restore_tender_fs();
+    nabla_on_timeout(signal, info, context);
+}
+
+uint64_t nabla_current_fs(void) {
+    uint64_t fs = 0;
+    return syscall(SYS_arch_prctl, ARCH_GET_FS, &fs) == 0 ? fs : 0;
+}
+
+int nabla_solo5_wait_set(int *epollfd, int *timerfd) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return -errno;
+    int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (t < 0) {
+        int error = errno;
+        close(ep);
+        return -error;
+    }
+    int r = nabla_epoll_add(ep, t, SOLO5_SPT_TIMERFD_DATA);
+    if (r != 0) {
+        close(ep);
+        close(t);
+        return r;
+    }
+    *epollfd = ep;
+    *timerfd = t;
+    return 0;
+}
+
+int nabla_epoll_add(int epollfd, int fd, uint64_t data) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = EPOLLIN;
+    event.data.u64 = data;
+    return epoll_ctl(epollfd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
+}
+
+int nabla_interface_mtu(const char *name) {
+    if (strlen(name) >= IFNAMSIZ) return -ENAMETOOLONG;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int r = ioctl(sock, SIOCGIFMTU, &ifr);
+    int error = errno;
+    close(sock);
+    return r == 0 ? ifr.ifr_mtu : -error;
+}
+
+int nabla_tap_name(int fd, char name[16]) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(fd, TUNGETIFF, &ifr) != 0) return errno == EBADF ? -EBADF : -EINVAL;
+    if ((ifr.ifr_flags & IFF_TAP) == 0) return -EINVAL;
+    memcpy(name, ifr.ifr_name, 16);
+    name[15] = 0;
+    return 0;
 }

@@ -33,6 +33,23 @@ public struct ByteCount: Hashable, Sendable, CustomStringConvertible {
         bytes = product
     }
 
+    /// Parses `--mem`'s value: as ``init(parsing:)``, except that a bare
+    /// number means MiB, as in Solo5 and QEMU (`--mem=512`); `4096B` is bytes.
+    public init?(parsingMemory text: String) {
+        if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            self.init(parsing: text + "M")
+        } else {
+            self.init(parsing: text)
+        }
+    }
+
+    /// `--mem`'s spelling of the value, read back the same by
+    /// ``init(parsingMemory:)``: `64M`, `1536K`, or `100B`.
+    public var memorySpelling: String {
+        let text = description
+        return text.last?.isNumber == true ? text + "B" : text
+    }
+
     /// The largest unit that divides the value exactly: `64M`, `1536K`, `100`.
     public var description: String {
         for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] where bytes != 0 && bytes % (1 << UInt64(shift)) == 0 {

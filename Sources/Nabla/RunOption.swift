@@ -20,12 +20,15 @@ public enum RunOption: String, CaseIterable, Sendable {
     case netMAC = "--net-mac"
     case timeout = "--timeout"
     case core = "--core"
+    /// Solo5 images: a disk's block size, `NAME=N` (solo5-spt spells it
+    /// `--block-sector-size:NAME=N`; Solo5Option).
+    case blockSectorSize = "--block-sector-size"
 
     /// True if the option takes a value (`--mem 64M` or `--mem=64M`).
     public var takesValue: Bool {
         switch self {
         case .trace, .diskSync, .core: false
-        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout: true
+        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout, .blockSectorSize: true
         }
     }
 
@@ -40,7 +43,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .diskSync: configuration.diskSync = true
         case .core: configuration.guards.core = true
         case .mem:
-            guard let value, let size = ByteCount(parsing: value) else { return false }
+            guard let value, let size = ByteCount(parsingMemory: value) else { return false }
             configuration.memorySize = size.bytes
         case .disk:
             guard let value else { return false }
@@ -59,6 +62,9 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .timeout:
             guard let value, let milliseconds = GuardOptions.timeoutMilliseconds(parsing: value) else { return false }
             configuration.guards.timeoutMilliseconds = milliseconds
+        case .blockSectorSize:
+            guard let value, let size = Solo5BlockSize(parsing: value) else { return false }
+            configuration.blockSizes.append(size)
         }
         return true
     }
@@ -66,7 +72,7 @@ public enum RunOption: String, CaseIterable, Sendable {
     /// The arguments that give `configuration` this option's part.
     public func arguments(for configuration: TenderConfiguration) -> [String] {
         switch self {
-        case .mem: [rawValue, String(configuration.memorySize)]
+        case .mem: configuration.memorySize.map { [rawValue, ByteCount(bytes: $0).memorySpelling] } ?? []
         case .trace: configuration.trace ? [rawValue] : []
         case .disk: configuration.disks.filter { !$0.readOnly }.flatMap { [rawValue, $0.spec.description] }
         case .diskReadOnly: configuration.disks.filter(\.readOnly).flatMap { [rawValue, $0.spec.description] }
@@ -75,6 +81,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }
         case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
         case .core: configuration.guards.core ? [rawValue] : []
+        case .blockSectorSize: configuration.blockSizes.flatMap { [rawValue, $0.description] }
         }
     }
 
@@ -129,6 +136,13 @@ public enum RunOption: String, CaseIterable, Sendable {
         var rest = arguments
         while let argument = rest.first, argument.hasPrefix("-") {
             rest = rest.dropFirst()
+            // Solo5's spelling: `--` ends the options; the image follows.
+            if argument == "--" { return (configuration, rest) }
+            switch Solo5Option.apply(argument, to: &configuration) {
+            case .applied: continue
+            case .invalid: return nil
+            case .notSolo5: break
+            }
             let name: String, inline: String?
             if let equals = argument.firstIndex(of: "=") {
                 name = String(argument[..<equals])

@@ -9,8 +9,9 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var imagePath: String
     /// Arguments after the image, given to the guest as argv.
     public var guestArguments: [String]
-    /// Bytes of guest memory.
-    public var memorySize: UInt64
+    /// Bytes of guest memory; nil for the image's default (64 MiB for a
+    /// nabla image, 512 MiB for a Solo5 one).
+    public var memorySize: UInt64?
     /// Log each hypercall on stderr.
     public var trace: Bool
     /// Disks, in handle order.
@@ -23,10 +24,13 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var nicMACs: [MACAssignment]
     /// `--timeout` and `--core`.
     public var guards: GuardOptions
+    /// Solo5 images: `--block-sector-size:NAME=N`, the block size of a disk.
+    public var blockSizes: [Solo5BlockSize] = []
 
-    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64 = GuestLayout.defaultMemory,
+    public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64? = nil,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
-                nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions()) {
+                nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions(),
+                blockSizes: [Solo5BlockSize] = []) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.memorySize = memorySize
@@ -36,6 +40,7 @@ public struct TenderConfiguration: Sendable, Equatable {
         self.nics = nics
         self.nicMACs = nicMACs
         self.guards = guards
+        self.blockSizes = blockSizes
     }
 }
 
@@ -84,7 +89,10 @@ public enum Tender {
         } catch {
             throw .invalidImage(path: path, error)
         }
-        let layout = try GuestLayout(image: image, memorySize: configuration.memorySize)
+        if case let .solo5SPT(manifest) = image.abi {
+            try Solo5SPT.run(configuration, image: image, manifest: manifest, file: file)
+        }
+        let layout = try GuestLayout(image: image, memorySize: configuration.memorySize ?? GuestLayout.defaultMemory)
         // argv[0] is the image, as in C (ABI version 2).
         let arguments = try CommandLineArea([path] + configuration.guestArguments)
 
@@ -119,11 +127,13 @@ public enum Tender {
         if !configuration.imagePath.isEmpty {
             let file = try ImageFile(path: configuration.imagePath)
             defer { file.close() }
+            let image: ELFImage
             do {
-                _ = try ELFImage(bytes: file.bytes)
+                image = try ELFImage(bytes: file.bytes)
             } catch {
                 throw .invalidImage(path: configuration.imagePath, error)
             }
+            if case let .solo5SPT(manifest) = image.abi { return try Solo5SPT.policy(for: configuration, manifest: manifest) }
         }
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)

@@ -20,6 +20,9 @@ public enum ExitStatus {
     public static let timedOut: Int32 = 124
     /// The guest made a system call outside the policy: 128 + SIGSYS.
     public static let forbiddenSyscall: Int32 = 159
+    /// Any error before a Solo5 image runs, as solo5-spt reports it (a
+    /// Solo5 image's own table: docs/security.md, not in ``all``).
+    public static let solo5TenderError: Int32 = 1
     /// The guest faulted: 128 + SIGILL, SIGTRAP, SIGBUS, SIGFPE or SIGSEGV.
     public static var faults: [Int32] { Diagnostics.faultSignals.map { 128 + $0 }.sorted() }
 
@@ -52,6 +55,11 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case auditFailed(String)
     case tooManySegments(limit: Int)
     case kernelTracingUnavailable(String)
+    /// A device of a Solo5 image could not be attached to its manifest entry.
+    case solo5Device(Solo5DeviceError)
+    /// Anything that stopped a Solo5 image before it ran: the same message,
+    /// with Solo5's status for a tender error (1).
+    indirect case solo5Run(TenderError)
 
     /// The status `nabla-run` exits with.
     public var exitStatus: Int32 {
@@ -63,6 +71,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .net(error): error.exitStatus
         case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
         case .auditFailed, .guestMemoryInUse, .hostCall: ExitStatus.osError
+        case .solo5Device: ExitStatus.usage
+        case .solo5Run: ExitStatus.solo5TenderError
         }
     }
 
@@ -86,6 +96,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .tooManySegments(limit): "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
         case let .auditFailed(message): "--audit: \(message)"
         case let .kernelTracingUnavailable(message): "--audit-kernel: \(message)"
+        case let .solo5Device(error): error.description
+        case let .solo5Run(error): error.description
         case let .seccompUnavailable(what, error): "cannot load the seccomp filter (\(what)): \(error); nabla-run needs a kernel with seccomp filters"
         }
     }

@@ -37,7 +37,7 @@ struct NablaRun: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024 (default 64M, at most 64G).", valueName: "size"),
             transform: NablaRun.parseSize)
-    var mem = ByteCount(bytes: GuestLayout.defaultMemory)
+    var mem: ByteCount?
 
     @Flag(name: .long, help: "Print each hypercall with its arguments and result on stderr.")
     var trace = false
@@ -68,6 +68,11 @@ struct NablaRun: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop the guest after this many seconds (exit status 124).", valueName: "seconds"),
             transform: NablaRun.parseTimeout)
     var timeout: UInt64?
+
+    @Option(name: .customLong("block-sector-size"), help: ArgumentHelp(
+        "Solo5 images: the block size of disk NAME, a power of two from 512 (the default) to 32768 (solo5-spt: --block-sector-size:NAME=N).",
+        valueName: "name=n"), transform: NablaRun.parseBlockSize)
+    var blockSectorSize: [Solo5BlockSize] = []
 
     @Flag(name: .long, help: "When the guest faults, dump core (adds rt_sigreturn to the policy; see docs/debugging.md).")
     var core = false
@@ -112,7 +117,7 @@ struct NablaRun: ParsableCommand {
         }
         do {
             try rejectNegativeValues(Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(Solo5Option.translated(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             let status = exitCode(for: error)
@@ -157,6 +162,13 @@ struct NablaRun: ParsableCommand {
 
     /// Seconds, as an integer or a decimal, to milliseconds: at least 1 ms,
     /// at most a year.
+    static func parseBlockSize(_ text: String) throws -> Solo5BlockSize {
+        guard let size = Solo5BlockSize(parsing: text) else {
+            throw ValidationError("'\(text)' is not NAME=N: Block size must be a multiple of 2 greater than or equal 512 (at most 32768)")
+        }
+        return size
+    }
+
     static func parseTimeout(_ text: String) throws -> UInt64 {
         guard let milliseconds = GuardOptions.timeoutMilliseconds(parsing: text) else {
             throw ValidationError("'\(text)' is not a timeout: give seconds, such as 10 or 0.5 (at most 31536000)")
@@ -166,7 +178,7 @@ struct NablaRun: ParsableCommand {
 
 
     static func parseSize(_ text: String) throws -> ByteCount {
-        guard let size = ByteCount(parsing: text) else {
+        guard let size = ByteCount(parsingMemory: text) else {
             throw ValidationError("'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
         }
         return size
@@ -174,10 +186,10 @@ struct NablaRun: ParsableCommand {
 
     /// The configuration this command line asks for.
     var configuration: TenderConfiguration {
-        TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem.bytes, trace: trace,
+        TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
-                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core))
+                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize)
     }
 
     func validate() throws {

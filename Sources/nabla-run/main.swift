@@ -33,6 +33,12 @@ if let configuration = RunOption.parsePolicy(arguments[...]) {
         exit(error.exitStatus)
     }
 }
+// ArgumentParser cannot declare solo5-spt's `--block:NAME=PATH` spellings,
+// so a malformed one is explained here, with Solo5's status.
+if let problem = Solo5Option.problem(in: arguments[...]) {
+    StandardError.write("nabla-run: \(problem)\n")
+    exit(ExitStatus.solo5TenderError)
+}
 guard let cli = Tender.companion("nabla-run-cli") else {
     StandardError.write("nabla-run: this command line needs nabla-run-cli, which is not installed beside nabla-run (make install puts both in PREFIX/bin)\n")
     exit(ExitStatus.unavailable)

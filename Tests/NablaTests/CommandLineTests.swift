@@ -24,11 +24,12 @@ private let commandLines: [[String]] = [
     ["--net", "a=tap0", "--net=tap1", "--net-mac", "02:00:00:00:00:01", "--net-mac=a=02:00:00:00:00:02", "--disk", "x", "app.nabla"],
     ["--timeout", "0.5", "--core", "app.nabla"],
     ["--timeout=10", "--core", "--core", "--trace", "app.nabla", "--timeout", "x"],
+    ["--block-sector-size", "storage=4096", "--disk", "storage=s.img", "app.spt"],
 ]
 
 private let leftToArgumentParser: [[String]] = [
     [], ["--help"], ["-h"], ["--version"], ["--mem"], ["--mem", "12Q", "app.nabla"], ["--mem=", "app.nabla"],
-    ["--bogus", "app.nabla"], ["--", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
+    ["--bogus", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
     ["--generate-completion-script", "bash"],
     ["--disk"], ["--disk", "-x", "app.nabla"], ["--timeout", "-1", "app.nabla"], ["--timeout", "0", "app.nabla"], ["--core=1", "app.nabla"], ["--net-mac", "zz", "app.nabla"], ["--net-mac", "n=02:00:00:00:00", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
 ]
@@ -52,6 +53,7 @@ struct CommandLineTests {
             .net: ["tap0", "n=tap1", "t2=nltap9"],
             .netMAC: ["02:00:00:00:00:01", "n=02:00:00:00:00:02", "02-00-00-00-00-03"],
             .timeout: ["0.5", "10", "1.25", "31536000"],
+            .blockSectorSize: ["storage=512", "d1=4096"],
         ]
         for _ in 0..<300 {
             var arguments: [String] = []
@@ -100,7 +102,7 @@ struct CommandLineTests {
     func passthrough() throws {
         let parsed = try NablaRun.parse(["--trace", "app.nabla", "--mem", "1", "-v"]).configuration
         #expect(parsed.guestArguments == ["--mem", "1", "-v"])
-        #expect(parsed.memorySize == GuestLayout.defaultMemory)
+        #expect(parsed.memorySize == nil)  // the image's default
     }
 }
 

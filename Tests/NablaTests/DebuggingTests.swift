@@ -33,7 +33,9 @@ struct DebuggingTests {
         let configuration = TenderConfiguration(imagePath: "app.nabla", guestArguments: ["a b"])
         let command = Debugger.commandLine(for: configuration, tender: "/x/nabla-run")
         #expect(command.contains("add-symbol-file app.nabla"))
-        #expect(Array(command.suffix(6)) == ["--args", "/x/nabla-run", "--mem", "67108864", "app.nabla", "a b"])
+        #expect(Array(command.suffix(4)) == ["--args", "/x/nabla-run", "app.nabla", "a b"])
+        let sized = TenderConfiguration(imagePath: "app.nabla", memorySize: 64 << 20)
+        #expect(Array(Debugger.commandLine(for: sized, tender: "/x/nabla-run").suffix(3)) == ["--mem", "64M", "app.nabla"])
         #expect(Debugger.shellQuoted("a b") == "'a b'")
     }
 

@@ -25,6 +25,8 @@ static int parse_argument(const char *text, uint64_t *value)
         *value = 7;
         return 0;
     }
+    int tender = attack_tender_address(text, value);
+    if (tender != 0) return tender == 2 ? 0 : -1;
     return nabla_parse_u64(text, value);
 }
 

@@ -1,8 +1,9 @@
 /*
  * attack-tender: attacks on the tender's own state and promises, rather
  * than on the filter's rule list. The guest shares the tender's address
- * space, so the attack suite (Tests/NablaTests/AttackTests.swift) finds
- * the tender's addresses with nm and passes them in:
+ * space, so the attack suite (Tests/NablaTests/TenderPromiseTests.swift)
+ * finds the tender's addresses with nm and passes them in as thunk+OFFSET
+ * (nabla_attack.h; the tender is loaded at a random address):
  *
  *   poke ADDR BYTE          writes BYTE at tender address ADDR, then says
  *                           "poked" (the sealed host state must fault)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <linux/filter.h>
 #include "nabla_abi.h"
+#include "nabla_solo5.h"
 
 /* One attached device as the tender sees it: its host fd and limits. */
 struct nabla_host_device {
@@ -68,6 +69,8 @@ struct nabla_host_config {
     uint64_t image_end;         /* first page past the image */
     uint64_t guard_start;       /* the guard page below the stack */
     uint64_t timeout_ms;        /* --timeout, for its message */
+    uint64_t tender_fs;         /* Solo5 images set FS themselves: the signal
+                                   handlers put the tender's back (0: never) */
     uint32_t trace;             /* nonzero: log each hypercall on fd 2 */
     uint32_t core_dump;         /* --core: fault handlers return to dump core */
     uint32_t device_count;
@@ -187,6 +190,30 @@ int nabla_tap_attach(const char *name);
 
 /* 1 if interface `name` is up, 0 if down, -errno if it cannot be asked. */
 int nabla_interface_is_up(const char *name);
+
+/* The signal handlers as installed: each restores the tender's FS (TLS)
+ * base from the sealed configuration when it is set (a Solo5 guest has its
+ * own), then calls the Swift handler in Diagnostics.swift. */
+void nabla_signal_sigsys(int signal, siginfo_t *info, void *context);
+void nabla_signal_fault(int signal, siginfo_t *info, void *context);
+void nabla_signal_alarm(int signal, siginfo_t *info, void *context);
+
+/* The tender's FS base (arch_prctl(ARCH_GET_FS)), or 0. */
+uint64_t nabla_current_fs(void);
+
+/* Solo5 spt: an epoll set and a non-blocking CLOCK_MONOTONIC timerfd in it,
+ * registered with epoll data SOLO5_SPT_TIMERFD_DATA. 0 or -errno. */
+int nabla_solo5_wait_set(int *epollfd, int *timerfd);
+
+/* Adds `fd` (EPOLLIN) to `epollfd` with `data`. 0 or -errno. */
+int nabla_epoll_add(int epollfd, int fd, uint64_t data);
+
+/* The MTU of interface `name`, or -errno. */
+int nabla_interface_mtu(const char *name);
+
+/* The interface behind TAP descriptor `fd` (TUNGETIFF) into name[16];
+ * 0, -EINVAL if it is not a TAP, or -errno. */
+int nabla_tap_name(int fd, char name[16]);
 
 /* pipe2(fds, O_CLOEXEC): 0 or -errno. */
 int nabla_pipe_cloexec(int fds[2]);

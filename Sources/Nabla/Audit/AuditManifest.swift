@@ -22,10 +22,13 @@ struct AuditManifest: Equatable {
     var countersAddress: UInt64
 
     /// The manifest of this process's policy.
-    init(policy: SeccompPolicy) {
+    /// The manifest of a run under `policy`; `countsHypercalls` is false
+    /// for a Solo5 image, which has no hypercalls (counters address 0).
+    init(policy: SeccompPolicy, countsHypercalls: Bool = true) {
         rules = policy.rules
-        countersAddress = UInt64(UInt(bitPattern: nabla_scratch()))
-            + UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.hypercall_calls)!)
+        countersAddress = countsHypercalls
+            ? UInt64(UInt(bitPattern: nabla_scratch())) + UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.hypercall_calls)!)
+            : 0
     }
 
     init(rules: [SyscallRule], countersAddress: UInt64) {
@@ -82,9 +85,9 @@ struct AuditManifest: Equatable {
     }
 
     /// Writes this process's manifest for the tracer, if it is being audited.
-    static func write(policy: SeccompPolicy) {
+    static func write(policy: SeccompPolicy, countsHypercalls: Bool = true) {
         guard let value = getenv(variable), let fd = Int32(String(cString: value)) else { return }
-        Sys.writeAll(fd, AuditManifest(policy: policy).encoded)
+        Sys.writeAll(fd, AuditManifest(policy: policy, countsHypercalls: countsHypercalls).encoded)
     }
 }
 

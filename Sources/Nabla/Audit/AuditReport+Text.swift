@@ -22,7 +22,11 @@ extension AuditReport {
                 }
                 if violationCount > violations.count { lines.append("  ... and \(violationCount - violations.count) more") }
             }
-            lines.append("hypercalls (counted in tender memory the guest can write; the system calls above are the kernel's record):")
+            if hypercalls.isEmpty {
+                lines.append("hypercalls: none (a Solo5 spt guest makes its own system calls, listed above)")
+            } else {
+                lines.append("hypercalls (counted in tender memory the guest can write; the system calls above are the kernel's record):")
+            }
             for (hypercall, calls, bytes) in hypercalls {
                 let moved = [.puts, .blkread, .blkwrite, .netread, .netwrite].contains(hypercall) ? ", \(bytes) bytes" : ""
                 lines.append("  \(padded(hypercall.name, 10)) \(calls) calls\(moved)")

@@ -148,13 +148,13 @@ enum Diagnostics {
         }
         try check(Sys.setSignalStack(stack, size: signalStackSize), "sigaltstack")
 
-        try check(Sys.handle(SIGSYS, with: forbiddenSyscall, flags: SA_ONSTACK), "sigaction(SIGSYS)")
+        try check(Sys.handle(SIGSYS, with: nabla_signal_sigsys, flags: SA_ONSTACK), "sigaction(SIGSYS)")
         let faultFlags = SA_ONSTACK | (options.core ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0)
-        for signal in faultSignals { try check(Sys.handle(signal, with: guestFault, flags: faultFlags), "sigaction(\(signal))") }
+        for signal in faultSignals { try check(Sys.handle(signal, with: nabla_signal_fault, flags: faultFlags), "sigaction(\(signal))") }
         if options.timeoutMilliseconds != nil {
             // SA_NODEFER: the next tick runs the handler again on top of a
             // blocked first one.
-            try check(Sys.handle(SIGALRM, with: timedOut, flags: SA_ONSTACK | Int32(SA_NODEFER)), "sigaction(SIGALRM)")
+            try check(Sys.handle(SIGALRM, with: nabla_signal_alarm, flags: SA_ONSTACK | Int32(SA_NODEFER)), "sigaction(SIGALRM)")
         }
 
         // Core files only with --core: a guest fault must not leave the
@@ -182,10 +182,12 @@ func armTimeout(milliseconds: UInt64) throws(TenderError) {
     }
 }
 
-/// The SIGALRM handler: `--timeout` expired.
+/// The SIGALRM handler: `--timeout` expired. Installed through
+/// `nabla_signal_alarm` (shims.c), which restores the tender's FS first.
 /// The first tick prints the line; any later one (the first is blocked in
 /// its write) exits at once without writing.
-private func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+@_cdecl("nabla_on_timeout")
+func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
     let scratch = nabla_scratch()
     if scratch.pointee.timeout_reported != 0 { nabla_sys_exit_group(ExitStatus.timedOut) }
     scratch.pointee.timeout_reported = 1
@@ -210,7 +212,8 @@ private func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?,
 /// and the faulting address, then exits with 128 + the signal. With `--core`
 /// the handler has reset itself and returns instead: the instruction faults
 /// again under the default action, which dumps core.
-private func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+@_cdecl("nabla_on_guest_fault")
+func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
     let config = nabla_config()
     let pc = nabla_ucontext_pc(context)
     let address = info.map { UInt64(UInt(bitPattern: nabla_siginfo_addr($0))) } ?? 0
@@ -250,7 +253,8 @@ private func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>
 
 /// The SIGSYS handler: the filter trapped a system call. Names it on stderr
 /// and exits with ``ExitStatus/forbiddenSyscall``.
-private func forbiddenSyscall(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+@_cdecl("nabla_on_forbidden_syscall")
+func forbiddenSyscall(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
     var line = DiagnosticLine()
     line.append("nabla-run: guest made a forbidden system call: ")
     if let info {

@@ -43,6 +43,14 @@ struct HostState {
         }
     }
 
+    /// A state made by another personality (Solo5SPT), with the image path.
+    init(config: nabla_host_config, imagePath: String) {
+        self.config = config
+        withUnsafeMutableBytes(of: &self.config.image_path) { buffer in
+            for (index, byte) in imagePath.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        }
+    }
+
     /// The NICs' count: the length of the pollfd array the policy pins.
     var pollfdCount: UInt32 { config.pollfd_count }
 

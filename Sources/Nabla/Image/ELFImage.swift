@@ -52,8 +52,12 @@ public struct ELFImage: Sendable {
     public var entry: UInt64
     /// PT_LOAD segments in address order.
     public var segments: [LoadSegment]
-    /// The ABI version from the image's nabla note.
+    /// The ABI version from the image's nabla note (for a Solo5 image, the
+    /// spt ABI version from its Solo5 note).
     public var abiVersion: UInt32
+    /// Which interface the image was built for: it decides the layout, the
+    /// boot info, the devices and the policy (``GuestABI``).
+    public var abi: GuestABI
 
     /// Lowest page the image occupies.
     public var lowestAddress: UInt64 { segments.first?.pageRange.start ?? 0 }
@@ -64,15 +68,19 @@ public struct ELFImage: Sendable {
         return highest
     }
 
-    /// Validates `bytes` as a nabla guest image.
+    /// Validates `bytes` as a guest image: a nabla guest, or a Solo5 spt
+    /// unikernel (``GuestABI``), as its ABI note says.
     ///
     /// Checks the ELF identification and header, that the image is a static
     /// executable for x86_64 with no interpreter, dynamic section or TLS, that
     /// its PT_LOAD segments lie inside the file and above `NABLA_IMAGE_BASE`,
     /// do not share pages, and are never writable and executable at once, that
     /// the entry point is executable, and that the ABI note names the version
-    /// this tender speaks. Where each segment must fit in guest memory depends
-    /// on `--mem` and is checked by ``GuestLayout``.
+    /// this tender speaks. A Solo5 image's segments start at 0x100000
+    /// instead, its PT_INTERP (a name Solo5 gives so that the host never runs
+    /// it) and PT_TLS are ignored, and its manifest must be valid
+    /// (``Solo5Manifest``). Where each segment must fit in guest memory
+    /// depends on `--mem` and is checked by ``GuestLayout`` (``Solo5SPT/Layout``).
     /// The bytes are only read while the initialiser runs (the tender passes
     /// the image file's read-only mapping: nothing is copied).
     public init(bytes: UnsafeRawBufferPointer) throws(ImageError) {
@@ -99,15 +107,37 @@ public struct ELFImage: Sendable {
             throw .truncated("program header table", need: phoff.saturatingAdd(tableSize), have: UInt64(bytes.count))
         }
 
-        var segments: [LoadSegment] = []
-        var abiVersion: UInt32?
+        // The notes first: the ABI they name decides how segments are checked.
+        var notes = NoteScan()
         var noteBytesScanned: UInt64 = 0
+        for index in 0..<Int(phnum) where try file.u32(Int(phoff) + index * Int(phentsize)) == ELF.ptNote {
+            let base = Int(phoff) + index * Int(phentsize)
+            let offset = try file.u64(base + 8), filesz = try file.u64(base + 32)
+            guard let noteEnd = offset.checkedAdd(filesz), noteEnd <= UInt64(bytes.count) else {
+                throw .segmentPastEndOfFile(index: index, end: offset.saturatingAdd(filesz), fileSize: UInt64(bytes.count))
+            }
+            // Scan note bytes at most once per byte of the file in all:
+            // many PT_NOTE headers over the same bytes would otherwise
+            // make validation quadratic. The first note of each kind counts.
+            guard !notes.isComplete else { continue }
+            noteBytesScanned += filesz
+            guard noteBytesScanned <= UInt64(bytes.count) else { throw .tooManyNotes(index: index) }
+            try notes.scan(file, from: Int(offset), to: Int(noteEnd))
+        }
+        let solo5 = notes.solo5ABI != nil && notes.nablaVersion == nil
+        let imageBase = solo5 ? UInt64(SOLO5_SPT_IMAGE_BASE) : UInt64(NABLA_IMAGE_BASE)
+
+        var segments: [LoadSegment] = []
         for index in 0..<Int(phnum) {
             let base = Int(phoff) + index * Int(phentsize)
             let ptype = try file.u32(base), flags = try file.u32(base + 4)
             let offset = try file.u64(base + 8), vaddr = try file.u64(base + 16)
             let filesz = try file.u64(base + 32), memsz = try file.u64(base + 40)
             switch ptype {
+            // Solo5's bindings name a PT_INTERP that does not exist (so that
+            // the host never runs the image by itself) and set up their own
+            // TLS from PT_TLS; neither means anything to the tender.
+            case ELF.ptInterp where solo5, ELF.ptTLS where solo5: continue
             case ELF.ptInterp: throw .dynamicallyLinked("PT_INTERP", index: index)
             case ELF.ptDynamic: throw .dynamicallyLinked("PT_DYNAMIC", index: index)
             case ELF.ptTLS: throw .threadLocalStorage(index: index)
@@ -120,24 +150,13 @@ public struct ELFImage: Sendable {
                 guard let end = vaddr.checkedAdd(memsz), end <= ELF.addressLimit else {
                     throw .segmentOutsideMemory(index: index, start: vaddr, end: vaddr.saturatingAdd(memsz))
                 }
-                guard vaddr >= UInt64(NABLA_IMAGE_BASE) else {
-                    throw .segmentBelowImageBase(index: index, start: vaddr)
+                guard vaddr >= imageBase else {
+                    throw solo5 ? .solo5SegmentBelowImageBase(index: index, start: vaddr) : .segmentBelowImageBase(index: index, start: vaddr)
                 }
                 let permissions = SegmentPermissions(rawValue: flags & 7)
                 guard !permissions.isSuperset(of: [.write, .execute]) else { throw .writableAndExecutable(index: index) }
                 segments.append(LoadSegment(index: index, address: vaddr, memorySize: memsz,
                                             fileOffset: offset, fileSize: filesz, permissions: permissions))
-            case ELF.ptNote:
-                guard let noteEnd = offset.checkedAdd(filesz), noteEnd <= UInt64(bytes.count) else {
-                    throw .segmentPastEndOfFile(index: index, end: offset.saturatingAdd(filesz), fileSize: UInt64(bytes.count))
-                }
-                // Scan note bytes at most once per byte of the file in all:
-                // many PT_NOTE headers over the same bytes would otherwise
-                // make validation quadratic. The first nabla note counts.
-                guard abiVersion == nil else { continue }
-                noteBytesScanned += filesz
-                guard noteBytesScanned <= UInt64(bytes.count) else { throw .tooManyNotes(index: index) }
-                abiVersion = try Self.abiNote(in: file, from: Int(offset), to: Int(noteEnd))
             default:
                 continue
             }
@@ -154,12 +173,26 @@ public struct ELFImage: Sendable {
             entryIsExecutable = true
         }
         guard entryIsExecutable else { throw .entryNotExecutable(entry) }
-        guard let abiVersion else { throw .missingABINote }
-        guard abiVersion == NABLA_ABI_VERSION else { throw .wrongABIVersion(found: abiVersion, expected: NABLA_ABI_VERSION) }
 
         self.entry = entry
         self.segments = segments
+        if solo5, let info = notes.solo5ABI {
+            guard info.target == SOLO5_TARGET_SPT else { throw .solo5WrongTarget(info.target) }
+            guard info.version == SOLO5_SPT_ABI_VERSION else { throw .solo5WrongABIVersion(info.version) }
+            guard let range = notes.solo5Manifest else { throw .solo5MissingManifest }
+            guard let range = range else { throw .solo5Manifest(.truncated(size: 0)) }
+            do {
+                abi = .solo5SPT(manifest: try Solo5Manifest(bytes: Array(UnsafeRawBufferPointer(rebasing: bytes[range]))))
+            } catch {
+                throw .solo5Manifest(error)
+            }
+            abiVersion = info.version
+            return
+        }
+        guard let abiVersion = notes.nablaVersion else { throw .missingABINote }
+        guard abiVersion == NABLA_ABI_VERSION else { throw .wrongABIVersion(found: abiVersion, expected: NABLA_ABI_VERSION) }
         self.abiVersion = abiVersion
+        abi = .nabla
     }
 
     /// Validates `bytes` as a nabla guest image; see ``init(bytes:)-(UnsafeRawBufferPointer)``.
@@ -173,24 +206,50 @@ public struct ELFImage: Sendable {
         }
         self = try result.get()
     }
+}
 
-    /// Returns the version in the first well-formed nabla ABI note in
-    /// `file[start..<end]`, or nil if there is none.
-    private static func abiNote(in file: ByteReader, from start: Int, to end: Int) throws(ImageError) -> UInt32? {
+/// The notes the validator looks for, from the first of each kind found.
+struct NoteScan {
+    /// The version in the first well-formed nabla ABI note.
+    var nablaVersion: UInt32?
+    /// Target and version from the first Solo5 ABI1 note.
+    var solo5ABI: (target: UInt32, version: UInt32)?
+    /// Where the first Solo5 MFT1 note's manifest lies in the file; an inner
+    /// nil if the note is too short or too long to hold one.
+    var solo5Manifest: Range<Int>??
+
+    var isComplete: Bool { nablaVersion != nil || (solo5ABI != nil && solo5Manifest != nil) }
+
+    /// Reads the notes in `file[start..<end]`, stopping at the first that
+    /// does not fit.
+    mutating func scan(_ file: ByteReader, from start: Int, to end: Int) throws(ImageError) {
         var at = start
         while at + 12 <= end {
             let namesz = Int(try file.u32(at)), descsz = Int(try file.u32(at + 4)), type = try file.u32(at + 8)
             let nameStart = at + 12
             let descStart = nameStart + alignUp(namesz, to: 4)
             let next = descStart + alignUp(descsz, to: 4)
-            guard namesz <= 4096, descsz <= 4096, next <= end else { return nil }
-            if type == NABLA_NOTE_TYPE_ABI, descsz == 4, namesz == ELF.noteName.count + 1,
-               file.matches(ELF.noteName, at: nameStart), try file.u8(nameStart + namesz - 1) == 0 {
-                return try file.u32(descStart)
+            guard namesz <= 4096, descsz <= 1 << 20, next <= end else { return }
+            if type == NABLA_NOTE_TYPE_ABI, descsz == 4, try Self.named(ELF.noteName, file, nameStart, namesz), nablaVersion == nil {
+                nablaVersion = try file.u32(descStart)
+            } else if try Self.named(ELF.solo5NoteName, file, nameStart, namesz) {
+                if type == SOLO5_NOTE_TYPE_ABI, descsz >= 8, solo5ABI == nil {
+                    solo5ABI = (try file.u32(descStart), try file.u32(descStart + 4))
+                } else if type == SOLO5_NOTE_TYPE_MFT, solo5Manifest == nil {
+                    // The manifest is 8-byte aligned: it starts 24 bytes
+                    // after the note's header, 4 bytes into the descriptor.
+                    let pad = Int(SOLO5_MFT_NOTE_PAD)
+                    solo5Manifest = descsz > pad && descsz <= Solo5Manifest.largestDescriptor
+                        ? .some((descStart + pad)..<(descStart + descsz)) : .some(nil)
+                }
             }
             at = next
         }
-        return nil
+    }
+
+    private static func named(_ name: [UInt8], _ file: ByteReader, _ start: Int, _ size: Int) throws(ImageError) -> Bool {
+        guard size == name.count + 1, file.matches(name, at: start) else { return false }
+        return try file.u8(start + size - 1) == 0
     }
 }
 
@@ -218,6 +277,11 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingABINote
     case tooManyNotes(index: Int)
     case wrongABIVersion(found: UInt32, expected: UInt32)
+    case solo5WrongTarget(UInt32)
+    case solo5WrongABIVersion(UInt32)
+    case solo5MissingManifest
+    case solo5Manifest(Solo5ManifestError)
+    case solo5SegmentBelowImageBase(index: Int, start: UInt64)
 
     public var description: String {
         switch self {
@@ -266,6 +330,17 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "no nabla ABI note: the image was not built for nabla (link it with the nabla library OS)"
         case let .wrongABIVersion(found, expected):
             return "the image was built for nabla ABI version \(found); this nabla-run speaks version \(expected)"
+        case let .solo5WrongTarget(target):
+            let name = target == SOLO5_TARGET_HVT ? "hvt (run it with solo5-hvt, or rebuild it with -t spt)" : "target \(target)"
+            return "the image is a Solo5 unikernel for \(name), not for spt; nabla-run runs Solo5 spt images"
+        case let .solo5WrongABIVersion(version):
+            return "the image was built for Solo5 spt ABI version \(version); this nabla-run speaks version \(SOLO5_SPT_ABI_VERSION) (Solo5 v0.12)"
+        case .solo5MissingManifest:
+            return "the Solo5 image has no manifest note (.note.solo5.manifest, MFT1)"
+        case let .solo5Manifest(error):
+            return "invalid Solo5 manifest: \(error)"
+        case let .solo5SegmentBelowImageBase(index, start):
+            return "program header \(index): segment starts at \(hex(start)), below Solo5's image base \(hex(UInt64(SOLO5_SPT_IMAGE_BASE)))"
         }
     }
 }
@@ -287,6 +362,7 @@ enum ELF {
     /// x86_64 user space ends below 2^47.
     static let addressLimit: UInt64 = 1 << 47
     static let noteName = Array(NABLA_NOTE_NAME.utf8)
+    static let solo5NoteName = Array(SOLO5_NOTE_NAME.utf8)
 }
 
 /// Little-endian reads from the image; callers check bounds first.

@@ -36,7 +36,10 @@ public struct ImageInspection: Sendable {
             throw .invalidImage(path: path, error)
         }
         self.path = path
-        minimumMemory = image.highestAddress + UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE) - UInt64(NABLA_MEM_BASE)
+        switch image.abi {
+        case .nabla: minimumMemory = image.highestAddress + UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE) - UInt64(NABLA_MEM_BASE)
+        case .solo5SPT: minimumMemory = image.highestAddress + UInt64(NABLA_STACK_SIZE)
+        }
         rawSyscalls = []
         for segment in image.segments where segment.permissions.contains(.execute) && segment.fileSize >= 2 {
             let start = Int(segment.fileOffset), end = start + Int(segment.fileSize)
@@ -54,15 +57,36 @@ public struct ImageInspection: Sendable {
         var lines = [
             "image:          \(path)",
             "format:         ELF64 x86_64 static executable (ET_EXEC)",
-            "ABI version:    \(image.abiVersion) (this nabla-run speaks \(NABLA_ABI_VERSION))",
-            "entry:          \(hex(image.entry))",
-            "memory needed:  \(ByteCount(bytes: minimumMemory)) at least (--mem; default \(ByteCount(bytes: GuestLayout.defaultMemory)))",
-            "load segments:",
         ]
+        switch image.abi {
+        case .nabla:
+            lines += [
+                "ABI version:    \(image.abiVersion) (this nabla-run speaks \(NABLA_ABI_VERSION))",
+                "entry:          \(hex(image.entry))",
+                "memory needed:  \(ByteCount(bytes: minimumMemory)) at least (--mem; default \(ByteCount(bytes: GuestLayout.defaultMemory)))",
+            ]
+        case let .solo5SPT(manifest):
+            lines += [
+                "ABI:            Solo5 spt, ABI version \(image.abiVersion) (Solo5 v0.12; docs/solo5.md)",
+                "entry:          \(hex(image.entry))",
+                "memory needed:  \(ByteCount(bytes: minimumMemory)) at least (--mem, from address 0; default \(ByteCount(bytes: Solo5SPT.defaultMemory)))",
+                "manifest:       \(manifest.entries.count) entries (version \(SOLO5_MFT_VERSION)); each device must be attached:",
+            ]
+            for entry in manifest.entries {
+                switch entry.type {
+                case .block: lines.append("  [\(entry.index)] block \(entry.name)  (--block:\(entry.name)=PATH)")
+                case .net: lines.append("  [\(entry.index)] net \(entry.name)  (--net:\(entry.name)=TAP)")
+                case .reserved: lines.append("  [\(entry.index)] reserved")
+                }
+            }
+        }
+        lines.append("load segments:")
         for segment in image.segments {
             lines.append("  [\(segment.index)] \(segment.permissions) \(hex(segment.address))-\(hex(segment.end))  memsz \(segment.memorySize)  filesz \(segment.fileSize)  offset \(hex(segment.fileOffset))")
         }
-        if rawSyscalls.isEmpty {
+        if case .solo5SPT = image.abi {
+            lines.append("raw system-call instructions: \(rawSyscalls.count) (a Solo5 guest makes its own system calls; the policy allows nine)")
+        } else if rawSyscalls.isEmpty {
             lines.append("raw system-call instructions: none (the guest reaches the host only through hypercalls)")
         } else {
             lines.append("raw system-call instructions: \(rawSyscalls.count) (byte sequences in executable segments; the filter stops any that run)")

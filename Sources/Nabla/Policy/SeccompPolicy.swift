@@ -29,13 +29,26 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible {
     /// Only with `--core`: the fault handler returns so the fault repeats and dumps core.
     public static let rtSigreturn = Syscall(name: "rt_sigreturn", number: 15, argumentNames: [])
 
-    /// The seven system calls a guest phase may ever use.
+    /// Solo5 spt only: yield waits on the tender's epoll set.
+    public static let epollPwait = Syscall(name: "epoll_pwait", number: 281,
+                                           argumentNames: ["epfd", "events", "maxevents", "timeout", "sigmask", "sigsetsize"])
+    /// Solo5 spt only: yield arms the tender's timerfd.
+    public static let timerfdSettime = Syscall(name: "timerfd_settime", number: 286, argumentNames: ["fd", "flags", "new", "old"])
+    /// Solo5 spt only: the guest sets its own TLS base (FS).
+    public static let archPrctl = Syscall(name: "arch_prctl", number: 158, argumentNames: ["code", "addr"])
+
+    /// The seven system calls a nabla guest phase may ever use.
     public static let guestSet: [Syscall] = [.read, .write, .pread64, .pwrite64, .ppoll, .clockGettime, .exitGroup]
+
+    /// The nine system calls a Solo5 spt guest phase may ever use (Solo5's
+    /// own spt policy; docs/security.md, "Solo5 images").
+    public static let solo5Set: [Syscall] = [.read, .write, .pread64, .pwrite64, .epollPwait, .timerfdSettime,
+                                             .clockGettime, .archPrctl, .exitGroup]
 
     /// The system call numbered `number`: one a policy can name, with its
     /// argument names, or any other by its kernel name.
     public static func numbered(_ number: Int32) -> Syscall {
-        if let known = (guestSet + [.rtSigreturn]).first(where: { $0.number == number }) { return known }
+        if let known = (solo5Set + [.ppoll, .rtSigreturn]).first(where: { $0.number == number }) { return known }
         let name = nabla_syscall_name(Int(number)).map { String(cString: $0) } ?? "#\(number)"
         return Syscall(name: name, number: number, argumentNames: [])
     }
@@ -113,6 +126,17 @@ public struct SyscallRule: Hashable, Sendable, CustomStringConvertible {
 /// The rules a guest runs under.
 public struct SeccompPolicy: Sendable, CustomStringConvertible {
     public var rules: [SyscallRule]
+    /// The ABI the policy is for: it names the calls a guest may ever make.
+    public var abiName = "nabla"
+    /// Every system call a guest of this ABI may ever be allowed.
+    public var callSet = Syscall.guestSet
+
+    /// A policy of exactly `rules`, for an ABI whose guests may use `callSet`.
+    public init(rules: [SyscallRule], abiName: String, callSet: [Syscall]) {
+        self.rules = rules
+        self.abiName = abiName
+        self.callSet = callSet
+    }
 
     /// What happens to every call no rule allows.
     public static let defaultAction = "trap: SIGSYS, reported on stderr, exit status 159"
@@ -148,7 +172,8 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     /// The report `nabla-run --policy` prints.
     public var report: String {
         let calls = Set(rules.map(\.syscall.name)).count
-        return "seccomp policy for the guest phase: \(rules.count) rules over \(calls) of the 7 guest system calls\n"
+        let image = abiName == "nabla" ? "" : " (\(abiName) image)"
+        return "seccomp policy for the guest phase\(image): \(rules.count) rules over \(calls) of the \(callSet.count) guest system calls\n"
             + "architecture: x86_64 only; i386 (int 0x80) and x32 calls trap like any other\n"
             + description
     }

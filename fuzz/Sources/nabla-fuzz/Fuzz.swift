@@ -1,8 +1,8 @@
 // Fuzz.swift: the libFuzzer entry point (fuzz/README.md).
 //
 // Every input goes to the ELF validator. An image it accepts goes on to
-// GuestLayout at memory sizes around the smallest that fits and to
-// ImageInspection, and each result is held to the rules the validator and
+// its ABI's layout (GuestLayout, or Solo5SPT.Layout for a Solo5 spt image)
+// at memory sizes around the smallest that fits and to ImageInspection, and each result is held to the rules the validator and
 // the layout promise (docs/abi.md). A crash, a trap, a sanitizer report, a
 // hang or a broken rule (`require`, which traps) is a failure.
 
@@ -23,7 +23,11 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         return 0
     }
     checkImage(image, input)
-    checkLayouts(image)
+    if case let .solo5SPT(manifest) = image.abi {
+        checkSolo5(image, manifest)
+    } else {
+        checkLayouts(image)
+    }
     checkInspection(image, input)
     return 0
 }
@@ -48,7 +52,10 @@ func checkImage(_ image: ELFImage, _ input: UnsafeRawBufferPointer) {
     let fileSize = UInt64(input.count)
     let phnum = input.count >= 58 ? Int(input[56]) | Int(input[57]) << 8 : 0
     require(!image.segments.isEmpty, "accepted an image without segments")
-    require(image.abiVersion == NABLA_ABI_VERSION, "accepted ABI version \(image.abiVersion)")
+    let solo5: Bool
+    if case .solo5SPT = image.abi { solo5 = true } else { solo5 = false }
+    require(image.abiVersion == (solo5 ? SOLO5_SPT_ABI_VERSION : NABLA_ABI_VERSION), "accepted ABI version \(image.abiVersion)")
+    let imageBase = solo5 ? UInt64(SOLO5_SPT_IMAGE_BASE) : imageBase
     for segment in image.segments {
         let (end, overflow) = segment.address.addingReportingOverflow(segment.memorySize)
         require(!overflow && end <= addressLimit, "segment \(segment.index) ends past user space")
@@ -73,6 +80,33 @@ func checkImage(_ image: ELFImage, _ input: UnsafeRawBufferPointer) {
             "entry \(image.entry) is not in an executable segment")
     require(image.lowestAddress == image.segments[0].pageRange.start, "lowestAddress")
     require(image.highestAddress == image.segments[image.segments.count - 1].pageRange.end, "highestAddress")
+}
+
+/// A Solo5 image: its manifest as Solo5 defines it, and Solo5SPT.Layout at
+/// memory sizes around the smallest that fits and at the limits.
+func checkSolo5(_ image: ELFImage, _ manifest: Solo5Manifest) {
+    let entries = manifest.entries
+    require(!entries.isEmpty && entries.count <= Int(SOLO5_MFT_MAX_ENTRIES), "\(entries.count) manifest entries")
+    require(manifest.bytes.count == 8 + entries.count * 104, "manifest of \(manifest.bytes.count) bytes for \(entries.count) entries")
+    require(entries[0].name.isEmpty && entries[0].type == .reserved(SOLO5_MFT_RESERVED_FIRST), "entry 0 is not the reserved one")
+    for (index, entry) in entries.enumerated() {
+        require(entry.index == index && entry.name.utf8.count < Int(SOLO5_MFT_NAME_SIZE), "manifest entry \(index)")
+    }
+    let minimum = image.highestAddress + UInt64(NABLA_STACK_SIZE)
+    let limit = GuestLayout.memoryLimit
+    for size in [1, pageSize, Solo5SPT.defaultMemory, minimum - 1, minimum, minimum + pageSize, limit, limit + 1, .max] as [UInt64] {
+        let result = Result { () throws(TenderError) in try Solo5SPT.Layout(image: image, memorySize: size) }
+        let rounded = size > limit ? size : alignUp(size)
+        switch result {
+        case .success(let layout):
+            require(rounded <= limit && rounded >= minimum, "--mem \(size) accepted (needs \(minimum))")
+            require(layout.memory == GuestRange(UInt64(SOLO5_SPT_MEM_BASE), rounded) && layout.imageEnd == image.highestAddress,
+                    "layout \(layout.memory) for --mem \(size)")
+        case .failure(.memoryTooLarge): require(rounded > limit, "--mem \(size) called too large")
+        case .failure(.memoryTooSmall): require(rounded < minimum, "--mem \(size) called too small (needs \(minimum))")
+        case .failure(let error): require(false, "--mem \(size): \(error)")
+        }
+    }
 }
 
 /// GuestLayout at memory sizes on both sides of the smallest that fits,
@@ -156,7 +190,12 @@ func checkInspection(_ image: ELFImage, _ input: UnsafeRawBufferPointer) {
         return
     }
     require(inspection.image.segments == image.segments && inspection.image.entry == image.entry, "inspection saw another image")
-    let minimum = image.highestAddress + UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE) - memoryBase
+    let minimum: UInt64
+    if case .solo5SPT = image.abi {
+        minimum = image.highestAddress + UInt64(NABLA_STACK_SIZE)
+    } else {
+        minimum = image.highestAddress + UInt64(NABLA_STACK_SIZE) + UInt64(NABLA_GUARD_SIZE) - memoryBase
+    }
     require(inspection.minimumMemory == minimum, "minimumMemory \(inspection.minimumMemory), expected \(minimum)")
 
     let patterns: [String: (UInt8, UInt8)] = ["syscall": (0x0f, 0x05), "sysenter": (0x0f, 0x34), "int 0x80": (0xcd, 0x80)]
