@@ -13,10 +13,15 @@ import Nabla
 struct NablaRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nabla-run",
-        abstract: "Run a nabla unikernel as a Linux process, behind a seven-syscall seccomp filter.",
+        abstract: "Run a nabla unikernel (or a Solo5 spt unikernel) as a Linux process, behind a seccomp filter.",
         discussion: """
             The guest image (app.nabla) is a static x86_64 ELF linked with the nabla \
-            library OS. Arguments after the image go to the guest.
+            library OS: it runs behind a filter of seven system calls. Arguments after \
+            the image go to the guest. An image built for Solo5's spt target runs under \
+            Solo5's own rules and policy (nine system calls), and nabla-run also takes \
+            solo5-spt's spellings for it: --mem=MiB, --net:NAME=TAP, --net:NAME=@FD, \
+            --net-mac:NAME=MAC, --block:NAME=PATH, --block-sector-size:NAME=N, and -- \
+            before the image (docs/solo5.md).
 
             Disks are files (or block devices) whose size is a multiple of 512 bytes, \
             for example one made with `truncate -s 64M disk.img`. Each is locked while \
@@ -30,7 +35,8 @@ struct NablaRun: ParsableCommand {
             when a disk or TAP interface is in use; 124 when --timeout expires; 128+N when \
             the guest faults with signal N (139 SIGSEGV, 135 SIGBUS, 132 SIGILL, 136 \
             SIGFPE, 133 SIGTRAP); 159 when the guest makes a forbidden system call. 69 also when a TAP \
-            interface is missing, down or not a TAP.
+            interface is missing, down or not a TAP. For a Solo5 image, as solo5-spt: 255 when \
+            the guest aborts, and 1 for an error of the tender's once the image is known.
             """,
         version: "0.1.0"
     )

@@ -76,7 +76,9 @@ struct CommandLineTests {
 
     @Test("every option of the table is declared to ArgumentParser, and every declared option is in the table or a mode")
     func tableMatchesDeclarations() {
-        let help = NablaRun.helpMessage(columns: 400)
+        // The options section only: the discussion above it quotes solo5-spt's spellings.
+        let fullHelp = NablaRun.helpMessage(columns: 400)
+        let help = fullHelp.range(of: "OPTIONS:").map { String(fullHelp[$0.upperBound...]) } ?? fullHelp
         let declared = Set(help.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-") }).filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init))
         let table = Set(RunOption.allCases.map(\.rawValue))
         let modes: Set = ["--policy", "--inspect", "--audit", "--audit-native", "--audit-kernel", "--json", "--audit-out",
