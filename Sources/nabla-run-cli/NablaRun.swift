@@ -159,35 +159,32 @@ struct NablaRun: ParsableCommand {
         }
     }
 
+    /// `value`, or the ArgumentParser error that says `message` if it is nil.
+    private static func validated<T>(_ value: T?, _ message: @autoclosure () -> String) throws -> T {
+        guard let value else { throw ValidationError(message()) }
+        return value
+    }
+
     static func parseMACAssignment(_ text: String) throws -> MACAssignment {
-        guard let assignment = MACAssignment(parsing: text) else {
-            throw ValidationError("'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
-        }
-        return assignment
+        try validated(MACAssignment(parsing: text),
+                      "'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
+    }
+
+    /// `--block-sector-size NAME=N`: a power of two from 512 to 32768.
+    static func parseBlockSize(_ text: String) throws -> Solo5BlockSize {
+        try validated(Solo5BlockSize(parsing: text),
+                      "'\(text)' is not NAME=N: Block size must be a multiple of 2 greater than or equal 512 (at most 32768)")
     }
 
     /// Seconds, as an integer or a decimal, to milliseconds: at least 1 ms,
     /// at most a year.
-    static func parseBlockSize(_ text: String) throws -> Solo5BlockSize {
-        guard let size = Solo5BlockSize(parsing: text) else {
-            throw ValidationError("'\(text)' is not NAME=N: Block size must be a multiple of 2 greater than or equal 512 (at most 32768)")
-        }
-        return size
-    }
-
     static func parseTimeout(_ text: String) throws -> UInt64 {
-        guard let milliseconds = GuardOptions.timeoutMilliseconds(parsing: text) else {
-            throw ValidationError("'\(text)' is not a timeout: give seconds, such as 10 or 0.5 (at most 31536000)")
-        }
-        return milliseconds
+        try validated(GuardOptions.timeoutMilliseconds(parsing: text),
+                      "'\(text)' is not a timeout: give seconds, such as 10 or 0.5 (at most 31536000)")
     }
-
 
     static func parseSize(_ text: String) throws -> ByteCount {
-        guard let size = ByteCount(parsingMemory: text) else {
-            throw ValidationError("'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
-        }
-        return size
+        try validated(ByteCount(parsingMemory: text), "'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
     }
 
     /// The configuration this command line asks for.

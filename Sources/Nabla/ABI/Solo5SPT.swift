@@ -165,20 +165,10 @@ public enum Solo5SPT {
     private static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: Layout, manifest: Solo5Manifest,
                              devices: [Solo5Device], waitSet: WaitSet, commandLine: [UInt8]) throws(TenderError) {
         let memory = layout.memory
-        switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
-        case .success: break
-        case .failure(.exists): throw .guestMemoryInUse(start: memory.start, end: memory.end)
-        case .failure(let error): throw .hostCall("mmap of \(ByteCount(bytes: memory.size)) guest memory", error)
-        }
-        try protect(bootArea, PROT_READ | PROT_WRITE)
-        for segment in image.segments {
-            try protect(segment.pageRange, PROT_READ | PROT_WRITE)
-            if segment.fileSize > 0, let base = file.baseAddress {
-                UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
-                    .copyMemory(from: base + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
-            }
-        }
-        try protect(GuestRange(layout.imageEnd, memory.end), PROT_READ | PROT_WRITE)
+        try GuestMemory.reserve(memory)
+        try GuestMemory.protect(bootArea, PROT_READ | PROT_WRITE)
+        try GuestMemory.copySegments(of: image, from: file)
+        try GuestMemory.protect(GuestRange(layout.imageEnd, memory.end), PROT_READ | PROT_WRITE)
 
         var bytes = manifest.bytes
         for device in devices { device.fill(&bytes) }
@@ -190,24 +180,12 @@ public enum Solo5SPT {
                                        mft: manifestAddress, epollfd: waitSet.epollfd, timerfd: waitSet.timerfd)
         UnsafeMutablePointer<solo5_spt_boot_info>(bitPattern: UInt(bootInfoAddress))!.initialize(to: info)
 
-        try protect(bootArea, PROT_READ)
-        for segment in image.segments {
-            var protection: Int32 = PROT_NONE
-            if segment.permissions.contains(.read) { protection |= PROT_READ }
-            if segment.permissions.contains(.write) { protection |= PROT_WRITE }
-            if segment.permissions.contains(.execute) { protection |= PROT_EXEC }
-            try protect(segment.pageRange, protection)
-        }
+        try GuestMemory.protect(bootArea, PROT_READ)
+        try GuestMemory.applySegmentPermissions(of: image)
     }
 
     private static func copy(_ bytes: [UInt8], to address: GuestAddress) {
         bytes.withUnsafeBytes { UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-    }
-
-    private static func protect(_ range: GuestRange, _ protection: Int32) throws(TenderError) {
-        if case .failure(let error) = Sys.protect(range.start, range.size, protection) {
-            throw .hostCall("mprotect of guest memory \(range)", error)
-        }
     }
 
     private static func traceBoot(image: ELFImage, layout: Layout, devices: [Solo5Device], waitSet: WaitSet) {

@@ -107,21 +107,9 @@ public enum GuestMemory {
     static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: GuestLayout,
                      arguments: CommandLineArea, devices: [AttachedDevice],
                      hypercalls: nabla_hypercalls) throws(TenderError) {
-        let memory = layout.memory
-        switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
-        case .success: break
-        case .failure(.exists): throw .guestMemoryInUse(start: memory.start, end: memory.end)
-        case .failure(let error): throw .hostCall("mmap of \(ByteCount(bytes: memory.size)) guest memory", error)
-        }
-
+        try reserve(layout.memory)
         try protect(bootArea, PROT_READ | PROT_WRITE)
-        for segment in image.segments {
-            try protect(segment.pageRange, PROT_READ | PROT_WRITE)
-            if segment.fileSize > 0, let base = file.baseAddress {
-                UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
-                    .copyMemory(from: base + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
-            }
-        }
+        try copySegments(of: image, from: file)
         if !layout.heap.isEmpty {
             try protect(layout.heap, PROT_READ | PROT_WRITE)
         }
@@ -133,6 +121,34 @@ public enum GuestMemory {
         // Final permissions: the boot info page becomes read-only, each
         // segment gets exactly what its program header asks for.
         try protect(GuestRange(GuestAddress(NABLA_MEM_BASE), GuestAddress(NABLA_CMDLINE_ADDR)), PROT_READ)
+        try applySegmentPermissions(of: image)
+    }
+
+    // The steps every guest ABI's loader takes (Solo5SPT.swift too).
+
+    /// Reserves `memory` (no access yet) at exactly its address, with no
+    /// backing until touched; fails rather than replace anything there.
+    static func reserve(_ memory: GuestRange) throws(TenderError) {
+        switch Sys.mapFixed(memory.start, memory.size, PROT_NONE) {
+        case .success: break
+        case .failure(.exists): throw .guestMemoryInUse(start: memory.start, end: memory.end)
+        case .failure(let error): throw .hostCall("mmap of \(ByteCount(bytes: memory.size)) guest memory", error)
+        }
+    }
+
+    /// Makes each segment's pages writable and copies its file bytes in.
+    static func copySegments(of image: ELFImage, from file: UnsafeRawBufferPointer) throws(TenderError) {
+        for segment in image.segments {
+            try protect(segment.pageRange, PROT_READ | PROT_WRITE)
+            if segment.fileSize > 0, let base = file.baseAddress {
+                UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
+                    .copyMemory(from: base + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
+            }
+        }
+    }
+
+    /// Gives each segment exactly the permissions its program header asks for.
+    static func applySegmentPermissions(of image: ELFImage) throws(TenderError) {
         for segment in image.segments {
             var protection: Int32 = PROT_NONE
             if segment.permissions.contains(.read) { protection |= PROT_READ }
@@ -142,7 +158,8 @@ public enum GuestMemory {
         }
     }
 
-    private static func protect(_ range: GuestRange, _ protection: Int32) throws(TenderError) {
+    /// mprotect of guest memory.
+    static func protect(_ range: GuestRange, _ protection: Int32) throws(TenderError) {
         if case .failure(let error) = Sys.protect(range.start, range.size, protection) {
             throw .hostCall("mprotect of guest memory \(range)", error)
         }
