@@ -287,7 +287,9 @@ struct SDKTests {
         try withTemporaryDirectory { dir in
             let sdk = try InstalledSDK.install(into: dir + "/prefix")
             let package = dir + "/greeter"
-            try FileManager.default.copyItem(atPath: Paths.packageRoot.path + "/guests/examples/swift-package", toPath: package)
+            // cp without keeping owners: the checkout may belong to another user.
+            let copied = try run("/bin/cp", ["-R", Paths.packageRoot.path + "/guests/examples/swift-package", package])
+            #expect(copied.status == 0, "\(copied)")
             let swift = ProcessInfo.processInfo.environment["SWIFT_EXEC_BUILD"] ?? "/opt/swift/usr/bin/swift"
             let build = try run("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" build -c release --triple x86_64-unknown-none-elf --toolset \"$2\"",
                                             package, swift, sdk.prefix + "/share/nabla/toolset.json"], timeout: 300)
