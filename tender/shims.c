@@ -104,17 +104,23 @@ int nabla_tap_attach(const char *name) {
     return fd;
 }
 
-int nabla_interface_is_up(const char *name) {
+/* Asks `request` (SIOCGIF*) about interface `name` into *ifr: 0 or -errno. */
+static int interface_ioctl(const char *name, unsigned long request, struct ifreq *ifr) {
     if (strlen(name) >= IFNAMSIZ) return -ENAMETOOLONG;
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return -errno;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    int r = ioctl(sock, SIOCGIFFLAGS, &ifr);
+    memset(ifr, 0, sizeof *ifr);
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+    int r = ioctl(sock, request, ifr);
     int error = errno;
     close(sock);
-    if (r != 0) return -error;
+    return r == 0 ? 0 : -error;
+}
+
+int nabla_interface_is_up(const char *name) {
+    struct ifreq ifr;
+    int r = interface_ioctl(name, SIOCGIFFLAGS, &ifr);
+    if (r != 0) return r;
     return (ifr.ifr_flags & IFF_UP) ? 1 : 0;
 }
 
@@ -278,16 +284,9 @@ int nabla_epoll_add(int epollfd, int fd, uint64_t data) {
 }
 
 int nabla_interface_mtu(const char *name) {
-    if (strlen(name) >= IFNAMSIZ) return -ENAMETOOLONG;
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0) return -errno;
     struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    int r = ioctl(sock, SIOCGIFMTU, &ifr);
-    int error = errno;
-    close(sock);
-    return r == 0 ? ifr.ifr_mtu : -error;
+    int r = interface_ioctl(name, SIOCGIFMTU, &ifr);
+    return r == 0 ? ifr.ifr_mtu : r;
 }
 
 int nabla_tap_name(int fd, char name[16]) {
