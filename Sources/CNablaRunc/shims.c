@@ -142,14 +142,21 @@ int nrc_limit_capabilities(unsigned long long bounding, unsigned long long effec
     return (int)syscall(SYS_capset, &header, data);
 }
 
+/* A socket for interface ioctls, and `request` cleared and naming
+ * interface `name`; -1 (errno set) if there is no socket. */
+static int interface_socket(const char *name, struct ifreq *request)
+{
+    memset(request, 0, sizeof *request);
+    strncpy(request->ifr_name, name, IFNAMSIZ - 1);
+    return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
 int nrc_interface_mtu(const char *name)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq request;
+    int fd = interface_socket(name, &request);
     if (fd < 0)
         return -1;
-    struct ifreq request;
-    memset(&request, 0, sizeof request);
-    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     int result = ioctl(fd, SIOCGIFMTU, &request);
     close(fd);
     return result < 0 ? -1 : request.ifr_mtu;
@@ -193,12 +200,10 @@ int nrc_tap_create(const char *name, unsigned uid, unsigned gid, int mtu)
         errno = saved;
         return -1;
     }
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq request;
+    int sock = interface_socket(name, &request);
     if (sock < 0)
         return -1;
-    struct ifreq request;
-    memset(&request, 0, sizeof request);
-    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     request.ifr_mtu = mtu;
     result = ioctl(sock, SIOCSIFMTU, &request);
     saved = errno;
@@ -225,12 +230,10 @@ int nrc_tap_delete(const char *name)
 
 int nrc_interface_up(const char *name)
 {
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq request;
+    int sock = interface_socket(name, &request);
     if (sock < 0)
         return -1;
-    struct ifreq request;
-    memset(&request, 0, sizeof request);
-    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     int result = ioctl(sock, SIOCGIFFLAGS, &request);
     if (result == 0) {
         request.ifr_flags |= IFF_UP;
