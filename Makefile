@@ -18,7 +18,28 @@ GUESTS      := $(BUILD)/guests
 STATIC_FLAGS  := --disable-local-rpath -Xswiftc -static-executable \
                  -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie \
                  -Xlinker -z -Xlinker pack-relative-relocs
-RELEASE_FLAGS := -c release --product nabla-run $(STATIC_FLAGS)
+
+# nabla-run itself is built here, not by SwiftPM: in Embedded Swift, which
+# links no Swift runtime, so a guest starts and stays with about what a C
+# tender would hold (docs/performance.md, "Start-up"; docs/architecture.md,
+# "The tender binary"). The same sources as the full library: Sources/Nabla
+# (one module, with Sources/JSONText) and Sources/nabla-run/main.swift;
+# tender/embedded gives them the C library under the name Glibc.
+TOOLCHAIN     ?= $(patsubst %/,%,$(firstword $(wildcard /opt/swift/usr/bin/) \
+                                             $(dir $(shell command -v swiftc 2>/dev/null))))
+TENDER_OBJ    := $(BUILD)/tender
+TENDER_SWIFT  := $(TOOLCHAIN)/swiftc -enable-experimental-feature Embedded -wmo -O -g \
+                 -Xfrontend -function-sections -I tender/embedded \
+                 -Xcc -fmodule-map-file=tender/embedded/CNablaTender.modulemap \
+                 -I Sources/CSeccomp -I $(TENDER_OBJ)
+TENDER_CC     := $(TOOLCHAIN)/clang -O2 -g -fPIE -ffunction-sections -fdata-sections -Wall -Werror \
+                 -I tender/include -I tender/embedded
+TENDER_C      := tender/shims.c tender/syscall_names.c tender/embedded/runtime.c \
+                 tender/hypercall_x86_64.S tender/launch_x86_64.S
+TENDER_C_OBJ  := $(patsubst tender/%,$(TENDER_OBJ)/%.o,$(TENDER_C))
+TENDER_HDRS   := $(wildcard tender/include/*.h tender/embedded/*)
+NABLA_SOURCES := $(shell find Sources/Nabla -name '*.swift' | LC_ALL=C sort)
+UNICODE_LIB   := $(TOOLCHAIN)/../lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a
 
 .PHONY: all deps tender runtime test-runner guests run test bench clean
 
@@ -29,8 +50,30 @@ deps:
 
 # nabla-run and, beside it, nabla-run-cli (its full command line).
 tender: deps
-	$(SWIFT) build $(RELEASE_FLAGS)
 	$(SWIFT) build -c release --product nabla-run-cli $(STATIC_FLAGS)
+	@$(MAKE) --no-print-directory $(TENDER)
+
+$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift)
+	@mkdir -p $(@D)
+	$(TENDER_SWIFT) -parse-as-library -module-name JSONText -emit-module \
+	    -emit-module-path $(TENDER_OBJ)/JSONText.swiftmodule -c $^ -o $@
+
+$(TENDER_OBJ)/Nabla.o: $(NABLA_SOURCES) $(TENDER_HDRS) $(TENDER_OBJ)/JSONText.o
+	$(TENDER_SWIFT) -parse-as-library -module-name Nabla -emit-module \
+	    -emit-module-path $(TENDER_OBJ)/Nabla.swiftmodule -c $(NABLA_SOURCES) -o $@
+
+$(TENDER_OBJ)/main.o: Sources/nabla-run/main.swift $(TENDER_OBJ)/Nabla.o
+	$(TENDER_SWIFT) -module-name nabla_run -c $< -o $@
+
+$(TENDER_OBJ)/%.o: tender/% $(TENDER_HDRS)
+	@mkdir -p $(@D)
+	$(TENDER_CC) -c $< -o $@
+
+# Static PIE, like the other binaries, with libseccomp's archive.
+$(TENDER): $(TENDER_OBJ)/main.o $(TENDER_OBJ)/Nabla.o $(TENDER_OBJ)/JSONText.o $(TENDER_C_OBJ)
+	@mkdir -p $(@D)
+	$(TOOLCHAIN)/clang -static-pie -fuse-ld=lld -Wl,-z,pack-relative-relocs -Wl,--gc-sections \
+	    -o $@ $^ -lseccomp $(UNICODE_LIB) -lm
 
 # The OCI runtime (docs/oci.md), static like the tender and beside it:
 # it runs the nabla-run in its own directory.

@@ -4,10 +4,10 @@ import PackageDescription
 let package = Package(
     name: "nabla",
     products: [
-        // The tender: ordinary runs, linking the Nabla library alone.
-        .executable(name: "nabla-run", targets: ["nabla-run"]),
+        // The tender, nabla-run, is built by the Makefile in Embedded Swift
+        // from Sources/Nabla and Sources/nabla-run (docs/architecture.md).
         // Its full command line (ArgumentParser), executed by nabla-run for
-        // anything but an ordinary run.
+        // anything but an ordinary run:
         .executable(name: "nabla-run-cli", targets: ["nabla-run-cli"]),
         .executable(name: "nabla-runc", targets: ["nabla-runc"]),
         .executable(name: "nabla-test", targets: ["nabla-test"]),
@@ -24,7 +24,7 @@ let package = Package(
         .target(
             name: "CNablaTender",
             path: "tender",
-            exclude: ["gen-syscall-names.sh"],
+            exclude: ["gen-syscall-names.sh", "embedded"],
             publicHeadersPath: "include"
         ),
         // Debian's libseccomp, found with pkg-config.
@@ -39,10 +39,6 @@ let package = Package(
         .target(
             name: "Nabla",
             dependencies: ["CNablaTender", "CSeccomp", "JSONText"]
-        ),
-        .executableTarget(
-            name: "nabla-run",
-            dependencies: ["Nabla"]
         ),
         .executableTarget(
             name: "nabla-run-cli",
@@ -70,9 +66,9 @@ let package = Package(
         .executableTarget(name: "nabla-test"),
         .testTarget(
             name: "NablaTests",
-            // nabla-runc and nabla-test: so a bare `swift test` builds the
-            // runtime and the runner under test.
-            dependencies: ["Nabla", "nabla-run", "nabla-run-cli", "nabla-runc", "nabla-test", "NablaTestSupport"]
+            // nabla-run-cli, nabla-runc and nabla-test: so a bare `swift test`
+            // builds them; nabla-run comes from `make tender`.
+            dependencies: ["Nabla", "nabla-run-cli", "nabla-runc", "nabla-test", "NablaTestSupport"]
         ),
     ]
 )

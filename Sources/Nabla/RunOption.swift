@@ -48,7 +48,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .disk:
             guard let value else { return false }
             // Writable disks come before read-only ones, whatever the order given.
-            let index = configuration.disks.firstIndex(where: \.readOnly) ?? configuration.disks.count
+            let index = configuration.disks.firstIndex { $0.readOnly } ?? configuration.disks.count
             configuration.disks.insert(DiskConfiguration(DeviceSpec(parsing: value)), at: index)
         case .diskReadOnly:
             guard let value else { return false }
@@ -75,7 +75,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .mem: configuration.memorySize.map { [rawValue, ByteCount(bytes: $0).memorySpelling] } ?? []
         case .trace: configuration.trace ? [rawValue] : []
         case .disk: configuration.disks.filter { !$0.readOnly }.flatMap { [rawValue, $0.spec.description] }
-        case .diskReadOnly: configuration.disks.filter(\.readOnly).flatMap { [rawValue, $0.spec.description] }
+        case .diskReadOnly: configuration.disks.filter { $0.readOnly }.flatMap { [rawValue, $0.spec.description] }
         case .diskSync: configuration.diskSync ? [rawValue] : []
         case .net: configuration.nics.flatMap { [rawValue, $0.description] }
         case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }

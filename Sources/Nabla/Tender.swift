@@ -159,7 +159,7 @@ public enum Tender {
             lines.append("nabla-run: segment \(segment.index) \(hex(segment.address))-\(hex(segment.end)) \(segment.permissions)")
         }
         lines.append("nabla-run: heap \(layout.heap), stack \(layout.stack)")
-        lines.append("nabla-run: readable \(layout.readable.map(\.description).joined(separator: " ")), writable \(layout.writable.map(\.description).joined(separator: " "))")
+        lines.append("nabla-run: readable \(layout.readable.map { $0.description }.joined(separator: " ")), writable \(layout.writable.map { $0.description }.joined(separator: " "))")
         for (handle, device) in devices.enumerated() { lines.append(device.traceLine(handle: handle)) }
         lines.append("nabla-run: entry \(hex(image.entry))")
         Sys.writeAll(2, lines.joined(separator: "\n") + "\n")

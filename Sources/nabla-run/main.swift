@@ -1,10 +1,10 @@
 // nabla-run: the tender, lean.
 //
 // An ordinary run (`nabla-run [options] app.nabla args...`) is parsed by the
-// RunOption table and launched from here: this binary links the Nabla
-// library and nothing else, no ArgumentParser, Foundation or Dispatch, so a
-// guest starts, and stays, with the least of the tender in memory
-// (docs/performance.md, "Memory and density"). Anything else (help,
+// RunOption table and launched from here. This binary is built by the
+// Makefile in Embedded Swift from the Nabla sources: no Swift runtime, no
+// ArgumentParser, Foundation or Dispatch, so a guest starts, and stays, with
+// about what a C tender would hold (docs/performance.md). Anything else (help,
 // version, completion scripts, --inspect, --audit, --gdb, and
 // every error in the command line) is the full command line's:
 // nabla-run-cli, installed beside this binary, is executed in its place with

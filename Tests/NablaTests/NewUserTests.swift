@@ -214,10 +214,16 @@ struct LeanTenderTests {
         #expect(traced.stderr.contains("execve(\"\(tender)\", [\"nabla-run\", \"--policy\""), "\(traced.stderr)")
     }
 
-    @Test("nabla-run links neither ArgumentParser nor Foundation")
+    @Test("nabla-run is Embedded Swift: no Swift runtime, ArgumentParser or Foundation")
     func lean() throws {
         let symbols = try run("/usr/bin/nm", [Paths.tender]).stdout
+        #expect(symbols.contains("nabla_hypercall_puts_handler"), "nm found no symbols in \(Paths.tender)")
         #expect(!symbols.contains("ArgumentParser"), "ArgumentParser is linked into nabla-run")
         #expect(!symbols.contains("FoundationEssentials"), "Foundation is linked into nabla-run")
+        // The full runtime's metadata and conformance machinery, which an
+        // Embedded Swift build has no use for (docs/architecture.md).
+        for runtime in ["swift_conformsToProtocol", "swift_getGenericMetadata", "swift_dynamicCast"] {
+            #expect(!symbols.contains(runtime), "the Swift runtime (\(runtime)) is linked into nabla-run")
+        }
     }
 }

@@ -83,7 +83,7 @@ struct Solo5Device {
     var traceLine: String {
         switch entry.type {
         case .block: "block \(device.path), \(device.capacity / blockSize) blocks of \(blockSize) bytes, fd \(device.fd)"
-        case .net: "net \(device.path), mac \(device.mac.map(\.description) ?? "?"), mtu \(mtu), fd \(device.fd)"
+        case .net: "net \(device.path), mac \(device.mac.map { $0.description } ?? "?"), mtu \(mtu), fd \(device.fd)"
         case .reserved: "reserved"
         }
     }

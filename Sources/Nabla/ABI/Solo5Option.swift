@@ -51,7 +51,7 @@ public enum Solo5Option: String, CaseIterable, Sendable {
             guard let assignment = MACAssignment(parsing: value) else { return .invalid }
             configuration.nicMACs.append(assignment)
         case .block:
-            let index = configuration.disks.firstIndex(where: \.readOnly) ?? configuration.disks.count
+            let index = configuration.disks.firstIndex { $0.readOnly } ?? configuration.disks.count
             configuration.disks.insert(DiskConfiguration(spec), at: index)
         case .blockSectorSize:
             guard let size = Solo5BlockSize(parsing: value) else { return .invalid }

@@ -191,7 +191,8 @@ public enum Auditor {
 enum ProcessEnvironment {
     static var current: [String] {
         var result: [String] = []
-        var at = environ
+        let start: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
+        guard var at = start else { return result }
         while let entry = at.pointee {
             result.append(String(cString: entry))
             at += 1

@@ -40,7 +40,7 @@ final class KernelFunctionTracer {
             throw .kernelTracingUnavailable("cannot mount tracefs on \(Self.root): \(error) (--audit-kernel needs root)")
         }
         for file in ["current_tracer", "tracing_on", "buffer_size_kb"] {
-            let value = readFile("\(Self.root)/\(file)").split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+            let value = readFile("\(Self.root)/\(file)").split { $0.isWhitespace }.first.map(String.init) ?? ""
             if !value.isEmpty { saved.append((file, value)) }
         }
         do throws(TenderError) {
@@ -79,7 +79,7 @@ final class KernelFunctionTracer {
         for line in trace.split(separator: "\n") {
             if line.hasPrefix("#") {
                 // "# entries-in-buffer/entries-written: 95/120   #P:2"
-                if line.contains("entries-in-buffer"), let counts = line.split(separator: " ").first(where: { $0.contains("/") && $0.first?.isNumber == true }) {
+                if line.hasPrefix("# entries-in-buffer"), let counts = line.split(separator: " ").first(where: { $0.contains("/") && $0.first?.isNumber == true }) {
                     let parts = counts.split(separator: "/").compactMap { UInt64($0) }
                     if parts.count == 2, parts[1] > parts[0] { lost = parts[1] - parts[0] }
                 }

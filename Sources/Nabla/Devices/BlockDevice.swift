@@ -106,15 +106,15 @@ enum BlockDevice: DeviceDriver {
             case .failure(let error): throw .block(.cannotOpen(path: path, error))
             }
             let size: UInt64
-            switch st.st_mode & S_IFMT {
-            case S_IFREG:
+            switch st.st_mode & mode_t(S_IFMT) {
+            case mode_t(S_IFREG):
                 size = UInt64(st.st_size)
-            case S_IFBLK:
+            case mode_t(S_IFBLK):
                 switch Sys.blockDeviceSize(fd) {
                 case .success(let bytes): size = bytes
                 case .failure(let error): throw .block(.cannotOpen(path: path, error))
                 }
-            case S_IFDIR:
+            case mode_t(S_IFDIR):
                 throw .block(.notAFile(path: path, what: "a directory"))
             default:
                 throw .block(.notAFile(path: path, what: "not a regular file or block device"))

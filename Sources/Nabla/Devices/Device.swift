@@ -58,11 +58,27 @@ public enum DeviceKind: UInt32, Sendable {
     case net = 2    // NABLA_DEVICE_NET
 
     /// The one place that maps a kind to the type that implements it.
-    var driver: any DeviceDriver.Type {
+    var driver: DriverEntry {
         switch self {
-        case .block: BlockDevice.self
-        case .net: NetDevice.self
+        case .block: DriverEntry(BlockDevice.self)
+        case .net: DriverEntry(NetDevice.self)
         }
+    }
+}
+
+/// A kind's ``DeviceDriver`` functions as values: the tender's Embedded Swift
+/// build has no existential metatypes (`any DeviceDriver.Type`).
+struct DriverEntry {
+    let rules: (AttachedDevice) -> [SyscallRule]
+    let describe: (AttachedDevice, inout nabla_device) -> Void
+    let hostEntry: (AttachedDevice) -> nabla_host_device
+    let traceLine: (AttachedDevice) -> String
+
+    init<Driver: DeviceDriver>(_: Driver.Type) {
+        rules = Driver.rules(for:)
+        describe = Driver.describe(_:in:)
+        hostEntry = Driver.hostEntry(for:)
+        traceLine = Driver.traceLine(for:)
     }
 }
 
@@ -108,7 +124,7 @@ public struct AttachedDevice: Hashable, Sendable {
     }
 
     /// The seccomp rules this device adds.
-    var rules: [SyscallRule] { kind.driver.rules(for: self) }
+    var rules: [SyscallRule] { kind.driver.rules(self) }
 
     /// The boot info entry the guest sees.
     var guestDescription: nabla_device {
@@ -118,16 +134,16 @@ public struct AttachedDevice: Hashable, Sendable {
         }
         device.kind = kind.rawValue
         device.flags = readOnly ? NABLA_DEVICE_READONLY : 0
-        kind.driver.describe(self, in: &device)
+        kind.driver.describe(self, &device)
         return device
     }
 
     /// The state the hypercall handlers read.
-    var hostDescription: nabla_host_device { kind.driver.hostEntry(for: self) }
+    var hostDescription: nabla_host_device { kind.driver.hostEntry(self) }
 
     /// `--trace`'s line for this device as handle `handle`.
     func traceLine(handle: Int) -> String {
-        "nabla-run: device \(handle) '\(name)': \(kind.driver.traceLine(for: self))"
+        "nabla-run: device \(handle) '\(name)': \(kind.driver.traceLine(self))"
     }
 }
 
@@ -140,7 +156,7 @@ enum Devices {
         guard count <= Int(NABLA_MAX_DEVICES) else {
             throw .tooManyDevices(count, limit: Int(NABLA_MAX_DEVICES))
         }
-        let diskNames = try names(for: disks.map(\.spec), prefix: BlockDevice.namePrefix, taken: taps.compactMap(\.name))
+        let diskNames = try names(for: disks.map { $0.spec }, prefix: BlockDevice.namePrefix, taken: taps.compactMap { $0.name })
         let nicNames = try names(for: taps, prefix: NetDevice.namePrefix, taken: diskNames)
         let nics = try NetDevice.configure(taps, names: nicNames, macs: macs)
         let attachedDisks = try BlockDevice.attach(disks, names: diskNames, sync: diskSync)
@@ -157,7 +173,7 @@ enum Devices {
     static func names(for specs: [DeviceSpec], prefix: String, taken: [String] = []) throws(TenderError) -> [String] {
         var names: [String] = []
         var unnamed = 0
-        let given = specs.compactMap(\.name) + taken
+        let given = specs.compactMap { $0.name } + taken
         for spec in specs {
             var name: String
             if let explicit = spec.name {

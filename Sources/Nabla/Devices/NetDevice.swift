@@ -200,6 +200,6 @@ enum NetDevice: DeviceDriver {
     }
 
     static func traceLine(for device: AttachedDevice) -> String {
-        "tap \(device.path), mac \(device.mac.map(\.description) ?? "?"), mtu \(NABLA_NET_MTU), fd \(device.fd)"
+        "tap \(device.path), mac \(device.mac.map { $0.description } ?? "?"), mtu \(NABLA_NET_MTU), fd \(device.fd)"
     }
 }

@@ -44,10 +44,16 @@ func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> Result<T, Errno> 
     }
 }
 
+/// open(2), outside `Sys` so that `open` is the C library's (or, in the
+/// Embedded build, EmbeddedGlibc.swift's fixed-argument one).
+private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+    open(path, flags, mode)
+}
+
 enum Sys {
     /// open(2) with O_CLOEXEC; `mode` for a file O_CREAT makes.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) -> Result<Int32, Errno> {
-        retryingOnInterrupt { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        retryingOnInterrupt { openFile(path, flags | O_CLOEXEC, mode) }
     }
 
     /// access(2): whether this process may use `path` as `mode` says

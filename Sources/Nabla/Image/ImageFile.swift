@@ -26,7 +26,7 @@ public struct ImageFile {
         let size: UInt64
         switch Sys.fstat(fd) {
         case .success(let st):
-            guard st.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path) }
+            guard st.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { throw .notARegularFile(path: path) }
             size = UInt64(st.st_size)
         case .failure(let error):
             throw .cannotRead(path: path, error)

@@ -166,12 +166,12 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
 
     /// One rule a line, then the default action.
     public var description: String {
-        (rules.map(\.description) + ["default: \(Self.defaultAction)"]).joined(separator: "\n")
+        (rules.map { $0.description } + ["default: \(Self.defaultAction)"]).joined(separator: "\n")
     }
 
     /// The report `nabla-run --policy` prints.
     public var report: String {
-        let calls = Set(rules.map(\.syscall.name)).count
+        let calls = Set(rules.map { $0.syscall.name }).count
         let image = abiName == "nabla" ? "" : " (\(abiName) image)"
         return "seccomp policy for the guest phase\(image): \(rules.count) rules over \(calls) of the \(callSet.count) guest system calls\n"
             + "architecture: x86_64 only; i386 (int 0x80) and x32 calls trap like any other\n"
@@ -234,11 +234,11 @@ public struct HostAddresses: Sendable {
     /// The addresses in this process; `pollfdCount` NICs.
     public static func current(pollfdCount: UInt32) -> HostAddresses {
         let base = UInt64(UInt(bitPattern: nabla_scratch()))
-        func address(_ field: PartialKeyPath<nabla_host_scratch>) -> UInt64 {
-            base + UInt64(MemoryLayout<nabla_host_scratch>.offset(of: field)!)
-        }
-        return HostAddresses(diagnosticBuffer: address(\.diag), pollfds: address(\.pollfds),
-                             pollfdCount: pollfdCount, pollTimeout: address(\.poll_timeout))
+        typealias Scratch = MemoryLayout<nabla_host_scratch>
+        return HostAddresses(diagnosticBuffer: base + UInt64(Scratch.offset(of: \.diag)!),
+                             pollfds: base + UInt64(Scratch.offset(of: \.pollfds)!),
+                             pollfdCount: pollfdCount,
+                             pollTimeout: base + UInt64(Scratch.offset(of: \.poll_timeout)!))
     }
 }
 

@@ -4,14 +4,15 @@ import Foundation
 import Testing
 
 /// Where the binaries under test are. `make test` sets NABLA_RUN and
-/// NABLA_GUESTS; a bare `swift test` uses the debug build and .build/guests.
+/// NABLA_GUESTS; a bare `swift test` uses the nabla-run `make tender` built
+/// (an Embedded Swift build SwiftPM does not make) and .build/guests.
 enum Paths {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var tender: String {
         absolute(ProcessInfo.processInfo.environment["NABLA_RUN"])
-            ?? packageRoot.appendingPathComponent(".build/debug/nabla-run").path
+            ?? packageRoot.appendingPathComponent(".build/release/nabla-run").path
     }
 
     static var guests: String {
