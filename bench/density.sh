@@ -14,6 +14,8 @@
 #   N=1000     processes per side
 #   SLACK=20   seconds from the first start to the deadline (must cover
 #              starting and measuring all N)
+#   SOLO5_SPT  a solo5-spt binary: adds the Solo5 idle guest under nabla-run
+#              and under solo5-spt
 # Paths: NABLA_RUN, NABLA_GUESTS, CC (bench/common.sh).
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -56,7 +58,7 @@ run_side() {
     local failed=0
     for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
     [ "$(( $(now_ns) ))" -ge "$until" ] || fail "$name: the processes ended before their deadline"
-    printf '%-8s %5d up in %6d ms   PSS %8d KB total, %7.1f KB each   RSS %7.1f KB each   %d exited non-zero\n' \
+    printf '%-9s %5d up in %6d ms   PSS %8d KB total, %7.1f KB each   RSS %7.1f KB each   %d exited non-zero\n' \
         "$name" "$n" "$up_ms" "$pss" "$(echo "$pss / $n" | bc -l)" "$(echo "$rss / $n" | bc -l)" "$failed"
     echo "$pss" > "$out/density-$name.pss"
     [ "$failed" -eq 0 ] || { cat "$out/density-$name.err" >&2; fail "$name: $failed processes did not exit 0"; }
@@ -67,3 +69,16 @@ run_side nabla 'Seccomp:[[:space:]]*2' "$tender" "$guests/idle.nabla"
 run_side native 'State:[[:space:]]*S' "$out/idle"
 awk -v g="$(cat "$out/density-nabla.pss")" -v n="$(cat "$out/density-native.pss")" \
     'BEGIN { printf "PSS per process, nabla/native: %.2fx (target: at most 2x)\n", g / n }'
+
+# With SOLO5_SPT (a solo5-spt built by hand outside the project, see
+# bench/solo5.sh): the same Solo5 idle guest (guests/solo5/tests/idle.c,
+# waiting in epoll) under both tenders.
+if [ -n "${SOLO5_SPT:-}" ]; then
+    [ -x "$SOLO5_SPT" ] || fail "SOLO5_SPT=$SOLO5_SPT is not an executable"
+    require_built "$guests/solo5/idle.spt"
+    echo "== density: $n idle Solo5 guests (guests/solo5 idle.spt) under nabla-run vs under solo5-spt"
+    run_side nabla-spt 'Seccomp:[[:space:]]*2' "$tender" "$guests/solo5/idle.spt"
+    run_side solo5-spt 'Seccomp:[[:space:]]*2' "$SOLO5_SPT" "$guests/solo5/idle.spt"
+    awk -v g="$(cat "$out/density-nabla-spt.pss")" -v n="$(cat "$out/density-solo5-spt.pss")" \
+        'BEGIN { printf "PSS per process, nabla-run/solo5-spt: %.2fx\n", g / n }'
+fi

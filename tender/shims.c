@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
@@ -75,6 +76,10 @@ int nabla_set_no_new_privs(void) {
 int nabla_memfd(const char *name) {
     int fd = memfd_create(name, MFD_CLOEXEC);
     return fd >= 0 ? fd : -errno;
+}
+
+void nabla_release_free_heap(void) {
+    malloc_trim(0);
 }
 
 int nabla_dup_above(int fd, int min) {

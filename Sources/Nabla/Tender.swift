@@ -95,6 +95,8 @@ public enum Tender {
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize ?? GuestLayout.defaultMemory)
         // argv[0] is the image, as in C (ABI version 2).
         let arguments = try CommandLineArea([path] + configuration.guestArguments)
+        try GuestMemory.load(image: image, from: file, layout: layout)
+        file.close()
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
@@ -105,15 +107,15 @@ public enum Tender {
                                    core: configuration.guards.core)
         let filter = try policy.compile()
 
-        try GuestMemory.load(image: image, from: file.bytes, layout: layout, arguments: arguments,
-                             devices: devices, hypercalls: Hypercall.table)
-        file.close()
+        try GuestMemory.boot(image: image, layout: layout, arguments: arguments, devices: devices,
+                             hypercalls: Hypercall.table)
         host.publish()
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
         try Diagnostics.install(configuration.guards)
         AuditManifest.write(policy: policy)
         closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
+        nabla_release_free_heap()
         try HostState.seal()
         if let milliseconds = configuration.guards.timeoutMilliseconds { try armTimeout(milliseconds: milliseconds) }
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)
@@ -126,9 +128,10 @@ public enum Tender {
     public static func policy(for configuration: TenderConfiguration) throws(TenderError) -> SeccompPolicy {
         if !configuration.imagePath.isEmpty {
             let file = try ImageFile(path: configuration.imagePath)
-            defer { file.close() }
             let image: ELFImage
             do {
+                // Closed before the devices are opened, as in a run.
+                defer { file.close() }
                 image = try ELFImage(bytes: file.bytes)
             } catch {
                 throw .invalidImage(path: configuration.imagePath, error)

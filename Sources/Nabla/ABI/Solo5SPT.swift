@@ -52,14 +52,15 @@ public enum Solo5SPT {
         do throws(TenderError) {
             let layout = try Layout(image: image, memorySize: configuration.memorySize)
             let commandLine = try Self.commandLine(configuration.guestArguments)
+            try load(image: image, from: file, layout: layout)
+            file.close()
             let devices = try Solo5Devices.attach(configuration, manifest: manifest)
             let waitSet = try WaitSet(nics: devices.filter { $0.entry.type == .net })
             let policy = Self.policy(devices: devices, waitSet: waitSet, core: configuration.guards.core)
             let filter = try policy.compile()
 
-            try load(image: image, from: file.bytes, layout: layout, manifest: manifest, devices: devices,
-                     waitSet: waitSet, commandLine: commandLine)
-            file.close()
+            try boot(image: image, layout: layout, manifest: manifest, devices: devices, waitSet: waitSet,
+                     commandLine: commandLine)
             var config = nabla_host_config()
             config.mem_start = layout.memory.start
             config.mem_end = layout.memory.end
@@ -158,17 +159,22 @@ public enum Solo5SPT {
         }
     }
 
-    /// Maps [0x10000, --mem), copies the segments in with their own
-    /// permissions (everything else above the image read-write, as Solo5
-    /// has it: heap and stack), and writes the boot info, the filled-in
-    /// manifest and the command line, which then become read-only.
-    private static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: Layout, manifest: Solo5Manifest,
-                             devices: [Solo5Device], waitSet: WaitSet, commandLine: [UInt8]) throws(TenderError) {
-        let memory = layout.memory
-        try GuestMemory.reserve(memory)
+    /// Maps [0x10000, --mem) and puts the segments in (everything above
+    /// the image read-write, as Solo5 has it: heap and stack). Before the
+    /// devices are opened, as for a nabla image.
+    private static func load(image: ELFImage, from file: ImageFile, layout: Layout) throws(TenderError) {
+        try GuestMemory.reserve(layout.memory)
         try GuestMemory.protect(bootArea, PROT_READ | PROT_WRITE)
-        try GuestMemory.copySegments(of: image, from: file)
-        try GuestMemory.protect(GuestRange(layout.imageEnd, memory.end), PROT_READ | PROT_WRITE)
+        try GuestMemory.placeSegments(of: image, from: file)
+        try GuestMemory.protect(GuestRange(layout.imageEnd, layout.memory.end), PROT_READ | PROT_WRITE)
+    }
+
+    /// Writes the boot info, the filled-in manifest and the command line,
+    /// which then become read-only, and gives the segments their own
+    /// permissions.
+    private static func boot(image: ELFImage, layout: Layout, manifest: Solo5Manifest, devices: [Solo5Device],
+                             waitSet: WaitSet, commandLine: [UInt8]) throws(TenderError) {
+        let memory = layout.memory
 
         var bytes = manifest.bytes
         for device in devices { device.fill(&bytes) }

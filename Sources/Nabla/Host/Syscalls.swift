@@ -199,6 +199,16 @@ enum Sys {
         return .success(())
     }
 
+    /// mmap(2) of `length` bytes of `fd` from `offset`, private
+    /// (copy-on-write), at exactly `address`, replacing what the tender
+    /// mapped there: used only inside guest memory it has reserved.
+    static func mapFileFixed(_ fd: Int32, offset: UInt64, at address: UInt64, _ length: UInt64,
+                             _ protection: Int32) -> Result<Void, Errno> {
+        let want = UnsafeMutableRawPointer(bitPattern: UInt(address))
+        let got = Glibc.mmap(want, Int(length), protection, MAP_PRIVATE | MAP_FIXED, fd, off_t(offset))
+        return got == MAP_FAILED ? .failure(.current) : .success(())
+    }
+
     /// mprotect(2).
     static func protect(_ address: UInt64, _ length: UInt64, _ protection: Int32) -> Result<Void, Errno> {
         Glibc.mprotect(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length), protection) == 0

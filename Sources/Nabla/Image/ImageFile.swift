@@ -1,17 +1,20 @@
 // ImageFile.swift: a guest image file, mapped read-only.
 //
-// The tender validates the image and copies its segments into guest memory
-// straight from a private read-only mapping of the file, and unmaps it
-// before the guest runs: the file's pages stay in the page cache, shared by
-// every tender that runs the same image, and nothing of the file (debug
+// The tender validates the image from a private read-only mapping of the
+// file, maps (or, where it cannot, copies) its segments into guest memory
+// from the file (GuestMemory.placeSegments), and closes both before the
+// guest runs: the file's pages stay in the page cache, shared by every
+// tender that runs the same image, and nothing of the file (debug
 // information included) lands on the tender's heap.
 
 import Glibc
 
-/// A regular file of at most ``Tender/imageSizeLimit`` bytes, mapped.
+/// A regular file of at most ``Tender/imageSizeLimit`` bytes, open and mapped.
 public struct ImageFile {
     /// The file's bytes (empty for an empty file).
     public let bytes: UnsafeRawBufferPointer
+    /// The open file, for mapping segments from it.
+    let fd: Int32
 
     /// Opens and maps `path`, refusing what is not a regular file of a
     /// sensible size. Opened non-blocking, so a FIFO or a device is refused
@@ -22,7 +25,8 @@ public struct ImageFile {
         case .success(let opened): fd = opened
         case .failure(let error): throw .cannotOpen(path: path, error)
         }
-        defer { Sys.close(fd) }
+        var keep = false
+        defer { if !keep { Sys.close(fd) } }
         let size: UInt64
         switch Sys.fstat(fd) {
         case .success(let st):
@@ -32,18 +36,22 @@ public struct ImageFile {
             throw .cannotRead(path: path, error)
         }
         guard size <= Tender.imageSizeLimit else { throw .imageTooLarge(path: path, size: size, limit: Tender.imageSizeLimit) }
-        guard size > 0 else {
+        if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-            return
+        } else {
+            switch Sys.mapFile(fd, size: Int(size)) {
+            case .success(let mapping): bytes = UnsafeRawBufferPointer(start: mapping, count: Int(size))
+            case .failure(let error): throw .cannotRead(path: path, error)
+            }
         }
-        switch Sys.mapFile(fd, size: Int(size)) {
-        case .success(let mapping): bytes = UnsafeRawBufferPointer(start: mapping, count: Int(size))
-        case .failure(let error): throw .cannotRead(path: path, error)
-        }
+        self.fd = fd
+        keep = true
     }
 
-    /// Unmaps the file; `bytes` must not be used afterwards.
+    /// Unmaps and closes the file; neither `bytes` nor the descriptor may be
+    /// used afterwards. Segments mapped from it stay mapped.
     public func close() {
         if let start = bytes.baseAddress { Sys.unmap(UnsafeMutableRawPointer(mutating: start), size: bytes.count) }
+        Sys.close(fd)
     }
 }

@@ -101,20 +101,24 @@ public enum GuestMemory {
     /// The boot info page and the command line area.
     static let bootArea = GuestRange(GuestAddress(NABLA_MEM_BASE), GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
 
-    /// Maps guest memory, copies in the image's segments with their own
-    /// permissions, lays out argv in the command line area and writes the
-    /// boot info.
-    static func load(image: ELFImage, from file: UnsafeRawBufferPointer, layout: GuestLayout,
-                     arguments: CommandLineArea, devices: [AttachedDevice],
-                     hypercalls: nabla_hypercalls) throws(TenderError) {
+    /// Maps guest memory and puts the image's segments in; the boot area,
+    /// heap and stack are writable until ``boot(image:layout:arguments:devices:hypercalls:)``.
+    /// Done before any device is opened, so that the image file is closed
+    /// by then and the devices' descriptors start at 3.
+    static func load(image: ELFImage, from file: ImageFile, layout: GuestLayout) throws(TenderError) {
         try reserve(layout.memory)
         try protect(bootArea, PROT_READ | PROT_WRITE)
-        try copySegments(of: image, from: file)
+        try placeSegments(of: image, from: file)
         if !layout.heap.isEmpty {
             try protect(layout.heap, PROT_READ | PROT_WRITE)
         }
         try protect(layout.stack, PROT_READ | PROT_WRITE)
+    }
 
+    /// Lays out argv in the command line area, writes the boot info and
+    /// gives the boot page and the segments their final permissions.
+    static func boot(image: ELFImage, layout: GuestLayout, arguments: CommandLineArea, devices: [AttachedDevice],
+                     hypercalls: nabla_hypercalls) throws(TenderError) {
         let argv = arguments.write()
         BootInfo.write(layout: layout, argc: UInt64(arguments.count), argv: argv, devices: devices, hypercalls: hypercalls)
 
@@ -136,25 +140,53 @@ public enum GuestMemory {
         }
     }
 
-    /// Makes each segment's pages writable and copies its file bytes in.
-    static func copySegments(of image: ELFImage, from file: UnsafeRawBufferPointer) throws(TenderError) {
+    /// Puts each segment's file bytes at its address, the rest of its
+    /// memory zero. Where the file allows it (the segment's offset and
+    /// address agree within a page), its pages are the file's own, mapped
+    /// private and copy-on-write with the segment's permissions: a page the
+    /// guest never writes, its code above all, stays the page cache's and is
+    /// shared by every guest of the same image, and nothing is copied.
+    /// Otherwise, or where the file system refuses (an executable mapping
+    /// from a `noexec` mount), the bytes are copied. Pages past the file's
+    /// part are left read-write for ``applySegmentPermissions(of:)``.
+    static func placeSegments(of image: ELFImage, from file: ImageFile) throws(TenderError) {
         for segment in image.segments {
-            try protect(segment.pageRange, PROT_READ | PROT_WRITE)
-            if segment.fileSize > 0, let base = file.baseAddress {
+            let mappedEnd = mapFromFile(segment, file)
+            let rest = GuestRange(mappedEnd ?? segment.pageRange.start, segment.pageRange.end)
+            if !rest.isEmpty { try protect(rest, PROT_READ | PROT_WRITE) }
+            if mappedEnd == nil, segment.fileSize > 0, let base = file.bytes.baseAddress {
                 UnsafeMutableRawPointer(bitPattern: UInt(segment.address))!
                     .copyMemory(from: base + Int(segment.fileOffset), byteCount: Int(segment.fileSize))
             }
         }
     }
 
+    /// Maps the pages of `segment` that hold file bytes from `file`, and
+    /// zeroes the rest of the last one that belongs to the segment. Returns
+    /// the end of the mapping, or nil if nothing was mapped.
+    private static func mapFromFile(_ segment: LoadSegment, _ file: ImageFile) -> GuestAddress? {
+        let start = alignDown(segment.address, to: pageSize)
+        let lead = segment.address - start
+        let fileEnd = segment.address + segment.fileSize
+        // A tail to zero needs a writable segment; W^X keeps it from being
+        // executable, so no page is ever writable and executable.
+        let zeroes = segment.memorySize > segment.fileSize
+        guard segment.fileSize > 0, segment.fileOffset >= lead, (segment.fileOffset - lead) % pageSize == 0,
+              !zeroes || segment.permissions.contains(.write) else { return nil }
+        let end = alignUp(fileEnd, to: pageSize)
+        guard case .success = Sys.mapFileFixed(file.fd, offset: segment.fileOffset - lead, at: start, end - start,
+                                               segment.permissions.protection) else { return nil }
+        if zeroes {
+            UnsafeMutableRawPointer(bitPattern: UInt(fileEnd))!.initializeMemory(as: UInt8.self, repeating: 0,
+                                                                                  count: Int(min(end, segment.end) - fileEnd))
+        }
+        return end
+    }
+
     /// Gives each segment exactly the permissions its program header asks for.
     static func applySegmentPermissions(of image: ELFImage) throws(TenderError) {
         for segment in image.segments {
-            var protection: Int32 = PROT_NONE
-            if segment.permissions.contains(.read) { protection |= PROT_READ }
-            if segment.permissions.contains(.write) { protection |= PROT_WRITE }
-            if segment.permissions.contains(.execute) { protection |= PROT_EXEC }
-            try protect(segment.pageRange, protection)
+            try protect(segment.pageRange, segment.permissions.protection)
         }
     }
 
@@ -163,6 +195,17 @@ public enum GuestMemory {
         if case .failure(let error) = Sys.protect(range.start, range.size, protection) {
             throw .hostCall("mprotect of guest memory \(range)", error)
         }
+    }
+}
+
+extension SegmentPermissions {
+    /// As mmap and mprotect take them.
+    var protection: Int32 {
+        var protection: Int32 = PROT_NONE
+        if contains(.read) { protection |= PROT_READ }
+        if contains(.write) { protection |= PROT_WRITE }
+        if contains(.execute) { protection |= PROT_EXEC }
+        return protection
     }
 }
 
