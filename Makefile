@@ -29,7 +29,7 @@ TOOLCHAIN     ?= $(patsubst %/,%,$(firstword $(wildcard /opt/swift/usr/bin/) \
                                              $(dir $(shell command -v swiftc 2>/dev/null))))
 TENDER_OBJ    := $(BUILD)/tender
 TENDER_SWIFT  := $(TOOLCHAIN)/swiftc -enable-experimental-feature Embedded -wmo -O -g \
-                 -Xfrontend -function-sections -I tender/embedded \
+                 -Xfrontend -function-sections -Xfrontend -no-clang-module-breadcrumbs -I tender/embedded \
                  -Xcc -fmodule-map-file=tender/embedded/CNablaTender.modulemap \
                  -I Sources/CSeccomp -I $(TENDER_OBJ)
 TENDER_CC     := $(TOOLCHAIN)/clang -O2 -g -fPIE -ffunction-sections -fdata-sections -Wall -Werror \
@@ -37,7 +37,10 @@ TENDER_CC     := $(TOOLCHAIN)/clang -O2 -g -fPIE -ffunction-sections -fdata-sect
 TENDER_C      := tender/shims.c tender/syscall_names.c tender/embedded/runtime.c \
                  tender/hypercall_x86_64.S tender/launch_x86_64.S
 TENDER_C_OBJ  := $(patsubst tender/%,$(TENDER_OBJ)/%.o,$(TENDER_C))
-TENDER_HDRS   := $(wildcard tender/include/*.h tender/embedded/*)
+TENDER_HDRS   := $(wildcard tender/include/*.h tender/embedded/*.h tender/embedded/*.modulemap)
+# The functions a start runs, first in .text (tools/order-tender.sh makes
+# the list): fewer page faults and less RSS (docs/performance.md).
+TENDER_ORDER  := tender/embedded/symbol-order.txt
 NABLA_SOURCES := $(shell find Sources/Nabla -name '*.swift' | LC_ALL=C sort)
 UNICODE_LIB   := $(TOOLCHAIN)/../lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a
 
@@ -70,10 +73,14 @@ $(TENDER_OBJ)/%.o: tender/% $(TENDER_HDRS)
 	$(TENDER_CC) -c $< -o $@
 
 # Static PIE, like the other binaries, with libseccomp's archive.
-$(TENDER): $(TENDER_OBJ)/main.o $(TENDER_OBJ)/Nabla.o $(TENDER_OBJ)/JSONText.o $(TENDER_C_OBJ)
+$(TENDER): $(TENDER_OBJ)/main.o $(TENDER_OBJ)/Nabla.o $(TENDER_OBJ)/JSONText.o $(TENDER_C_OBJ) $(TENDER_ORDER)
 	@mkdir -p $(@D)
 	$(TOOLCHAIN)/clang -static-pie -fuse-ld=lld -Wl,-z,pack-relative-relocs -Wl,--gc-sections \
-	    -o $@ $^ -lseccomp $(UNICODE_LIB) -lm
+	    -Wl,--symbol-ordering-file=$(TENDER_ORDER) -Wl,--no-warn-symbol-ordering \
+	    -o $@ $(filter %.o,$^) -lseccomp $(UNICODE_LIB) -lm
+	@# lld joins the objects' DWARF 5 name indexes into one that gdb refuses
+	@# (with a warning at every --gdb); without it, gdb reads the DWARF itself.
+	objcopy --remove-section=.debug_names $@
 
 # The OCI runtime (docs/oci.md), static like the tender and beside it:
 # it runs the nabla-run in its own directory.
