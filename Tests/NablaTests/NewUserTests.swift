@@ -201,6 +201,21 @@ struct LeanTenderTests {
         }
     }
 
+    @Test("nabla-run (Embedded Swift, its own number parser) takes and refuses --timeout values as nabla-run-cli does")
+    func timeoutValues() throws {
+        let hello = try Paths.guest("hello")
+        // Hex and exponent forms, signs, white space, non-finite values,
+        // underscores and limits: the lean parser either takes a value, or
+        // leaves the command line to nabla-run-cli, which says what is wrong.
+        for value in ["1", "0.5", "1e0", "0x1p-1", "+2", "0.001", "31536000", " 1", "1 ", "", "inf", "nan", "1_0",
+                      "0.0009", "31536001", "-1", "1e999", "0x"] {
+            let lean = try nablaRun(["--timeout", value, hello])
+            let full = try run(Paths.tender + "-cli", ["--timeout", value, hello])
+            #expect(lean.status == full.status && lean.stdout == full.stdout, "--timeout '\(value)': \(lean) / \(full)")
+            #expect(lean.stderr == full.stderr, "--timeout '\(value)'")
+        }
+    }
+
     @Test("--policy is answered by the nabla-run that runs guests, whose addresses the filter pins, from either binary")
     func policyAddresses() throws {
         // The tender is a static PIE: its addresses change from run to run.

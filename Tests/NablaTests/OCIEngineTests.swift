@@ -31,9 +31,14 @@ final class Podman {
     /// `guests` at /NAME.nabla and each of `files` (name → host path) at
     /// /NAME, with /hello.nabla (the example's /app.nabla) as its command.
     init(guests: [String], files: [String: String] = [:]) throws {
-        image = "localhost/no-test-" + OCIHost.tag() + ":latest"
+        let tag = OCIHost.tag()
+        image = "localhost/no-test-" + tag + ":latest"
         try withTemporaryDirectory { context in
-            var lines = ["FROM scratch"]
+            // A first layer of its own: tests that copy the same guests
+            // would otherwise share layers, and one test's rmi could remove
+            // a layer another's build is using ("layer not known").
+            try tag.write(toFile: context + "/no-test-tag", atomically: true, encoding: .utf8)
+            var lines = ["FROM scratch", "COPY no-test-tag /.no-test-tag"]
             for guest in Set(guests + ["hello"]) {
                 try FileManager.default.copyItem(atPath: try Paths.guest(guest), toPath: context + "/" + guest + ".nabla")
                 lines.append("COPY \(guest).nabla /\(guest).nabla")
