@@ -20,19 +20,32 @@ STATIC_FLAGS  := --disable-local-rpath -Xswiftc -static-executable \
                  -Xlinker -z -Xlinker pack-relative-relocs
 
 # nabla-run itself is built here, not by SwiftPM: in Embedded Swift, which
-# links no Swift runtime, so a guest starts and stays with about what a C
-# tender would hold (docs/performance.md, "Start-up"; docs/architecture.md,
-# "The tender binary"). The same sources as the full library: Sources/Nabla
-# (one module, with Sources/JSONText) and Sources/nabla-run/main.swift;
-# tender/embedded gives them the C library under the name Glibc.
+# links no Swift runtime, against musl rather than glibc, and with
+# libseccomp built from Debian's source against musl, so a guest starts and
+# stays with less than a C tender on glibc would hold (docs/performance.md,
+# "Start-up"; docs/architecture.md, "The tender binary"). The same sources
+# as the full library: Sources/Nabla (one module, with Sources/JSONText)
+# and Sources/nabla-run/main.swift; tender/embedded gives them the C
+# library under the name Glibc.
 TOOLCHAIN     ?= $(patsubst %/,%,$(firstword $(wildcard /opt/swift/usr/bin/) \
                                              $(dir $(shell command -v swiftc 2>/dev/null))))
 TENDER_OBJ    := $(BUILD)/tender
-TENDER_SWIFT  := $(TOOLCHAIN)/swiftc -enable-experimental-feature Embedded -wmo -O -g \
+MUSL_INCLUDE  := /usr/include/x86_64-linux-musl
+MUSL_LIB      := /usr/lib/x86_64-linux-musl
+GCC_LIB       := $(patsubst %/,%,$(dir $(shell gcc -print-libgcc-file-name 2>/dev/null)))
+# The kernel's headers (linux/, asm/) without glibc's: links in here.
+KERNEL_INCLUDE := $(TENDER_OBJ)/kernel-include
+MUSL_CC       := $(TENDER_OBJ)/musl-cc
+SECCOMP_VERSION := 2.5.4-1+deb12u1
+SECCOMP_DIR   := $(TENDER_OBJ)/libseccomp-$(SECCOMP_VERSION)
+SECCOMP_LIB   := $(SECCOMP_DIR)/install/lib/libseccomp.a
+MUSL_FLAGS    := -nostdinc -isystem $(MUSL_INCLUDE) -isystem $(shell $(TOOLCHAIN)/clang -print-resource-dir 2>/dev/null)/include \
+                 -isystem $(KERNEL_INCLUDE) -I $(SECCOMP_DIR)/install/include
+TENDER_SWIFT  := $(TOOLCHAIN)/swiftc -enable-experimental-feature Embedded -wmo -O -g -D NABLA_MUSL \
                  -Xfrontend -function-sections -Xfrontend -no-clang-module-breadcrumbs -I tender/embedded \
                  -Xcc -fmodule-map-file=tender/embedded/CNablaTender.modulemap \
-                 -I Sources/CSeccomp -I $(TENDER_OBJ)
-TENDER_CC     := $(TOOLCHAIN)/clang -O2 -g -fPIE -ffunction-sections -fdata-sections -Wall -Werror \
+                 -I Sources/CSeccomp -I $(TENDER_OBJ) $(addprefix -Xcc ,$(MUSL_FLAGS))
+TENDER_CC     := $(MUSL_CC) -O2 -g -fPIE -ffunction-sections -fdata-sections -Wall -Werror \
                  -I tender/include -I tender/embedded
 TENDER_C      := tender/shims.c tender/syscall_names.c tender/embedded/runtime.c \
                  tender/hypercall_x86_64.S tender/launch_x86_64.S
@@ -56,28 +69,47 @@ tender: deps
 	$(SWIFT) build -c release --product nabla-run-cli $(STATIC_FLAGS)
 	@$(MAKE) --no-print-directory $(TENDER)
 
-$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift)
+$(KERNEL_INCLUDE):
+	@mkdir -p $@
+	ln -sfn /usr/include/linux $@/linux
+	ln -sfn /usr/include/asm-generic $@/asm-generic
+	ln -sfn /usr/include/x86_64-linux-gnu/asm $@/asm
+
+# clang with musl's and the kernel's headers, not glibc's.
+$(MUSL_CC): | $(KERNEL_INCLUDE)
+	printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(TOOLCHAIN)/clang' '$(MUSL_FLAGS)' > $@
+	chmod +x $@
+
+$(SECCOMP_LIB): tender/embedded/build-libseccomp.sh tools/fetch-debian-source.sh | $(MUSL_CC)
+	sh tender/embedded/build-libseccomp.sh $(SECCOMP_DIR) $(SECCOMP_VERSION) $(MUSL_CC)
+
+$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift) $(SECCOMP_LIB)
 	@mkdir -p $(@D)
 	$(TENDER_SWIFT) -parse-as-library -module-name JSONText -emit-module \
-	    -emit-module-path $(TENDER_OBJ)/JSONText.swiftmodule -c $^ -o $@
+	    -emit-module-path $(TENDER_OBJ)/JSONText.swiftmodule -c $(filter %.swift,$^) -o $@
 
 $(TENDER_OBJ)/Nabla.o: $(NABLA_SOURCES) $(TENDER_HDRS) $(TENDER_OBJ)/JSONText.o
 	$(TENDER_SWIFT) -parse-as-library -module-name Nabla -emit-module \
 	    -emit-module-path $(TENDER_OBJ)/Nabla.swiftmodule -c $(NABLA_SOURCES) -o $@
 
+# main.swift's top-level code is nabla_swift_main, called by the C main in
+# tender/embedded/runtime.c.
 $(TENDER_OBJ)/main.o: Sources/nabla-run/main.swift $(TENDER_OBJ)/Nabla.o
-	$(TENDER_SWIFT) -module-name nabla_run -c $< -o $@
+	$(TENDER_SWIFT) -module-name nabla_run -Xfrontend -entry-point-function-name -Xfrontend nabla_swift_main \
+	    -c $< -o $@
 
-$(TENDER_OBJ)/%.o: tender/% $(TENDER_HDRS)
+$(TENDER_OBJ)/%.o: tender/% $(TENDER_HDRS) $(SECCOMP_LIB)
 	@mkdir -p $(@D)
 	$(TENDER_CC) -c $< -o $@
 
-# Static PIE, like the other binaries, with libseccomp's archive.
-$(TENDER): $(TENDER_OBJ)/main.o $(TENDER_OBJ)/Nabla.o $(TENDER_OBJ)/JSONText.o $(TENDER_C_OBJ) $(TENDER_ORDER)
+# Static PIE, like the other binaries, with musl's start files and libc.a
+# (musl 1.2.3 cannot apply packed DT_RELR relocations: none are asked for).
+$(TENDER): $(TENDER_OBJ)/main.o $(TENDER_OBJ)/Nabla.o $(TENDER_OBJ)/JSONText.o $(TENDER_C_OBJ) $(TENDER_ORDER) $(SECCOMP_LIB)
 	@mkdir -p $(@D)
-	$(TOOLCHAIN)/clang -static-pie -fuse-ld=lld -Wl,-z,pack-relative-relocs -Wl,--gc-sections \
+	$(TOOLCHAIN)/clang -static-pie -fuse-ld=lld -nostdlib -Wl,--gc-sections \
 	    -Wl,--symbol-ordering-file=$(TENDER_ORDER) -Wl,--no-warn-symbol-ordering \
-	    -o $@ $(filter %.o,$^) -lseccomp $(UNICODE_LIB) -lm
+	    -o $@ $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $(GCC_LIB)/crtbeginS.o $(filter %.o,$^) \
+	    $(SECCOMP_LIB) $(UNICODE_LIB) $(MUSL_LIB)/libc.a $(GCC_LIB)/libgcc.a $(GCC_LIB)/crtendS.o $(MUSL_LIB)/crtn.o
 	@# lld joins the objects' DWARF 5 name indexes into one that gdb refuses
 	@# (with a warning at every --gdb); without it, gdb reads the DWARF itself.
 	objcopy --remove-section=.debug_names $@

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <string.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
@@ -21,6 +23,12 @@
 #include <asm/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifdef __GLIBC__
+#define NABLA_PTRACE_REQUEST(r) ((enum __ptrace_request)(r))
+#else
+#define NABLA_PTRACE_REQUEST(r) (r) /* musl: ptrace(int, ...) */
+#endif
 
 /* The sealed configuration fills whole pages of its own, so that sealing
  * it protects nothing else and leaves nothing else writable. */
@@ -79,7 +87,9 @@ int nabla_memfd(const char *name) {
 }
 
 void nabla_release_free_heap(void) {
+#ifdef __GLIBC__
     malloc_trim(0);
+#endif
 }
 
 int nabla_dup_above(int fd, int min) {
@@ -143,7 +153,7 @@ int nabla_spawn_traced(const char *path, char *const argv[], char *const envp[],
 
 long nabla_ptrace(int request, int pid, unsigned long addr, unsigned long data) {
     errno = 0;
-    long r = ptrace((enum __ptrace_request)request, pid, (void *)addr, (void *)data);
+    long r = ptrace(NABLA_PTRACE_REQUEST(request), pid, (void *)addr, (void *)data);
     if (r == -1 && errno != 0) return -errno;
     return r;
 }
@@ -167,7 +177,7 @@ int nabla_ptrace_syscall_stop(int pid, struct nabla_syscall_stop *stop) {
     struct syscall_info info;
     memset(&info, 0, sizeof info);
     memset(stop, 0, sizeof *stop);
-    if (ptrace((enum __ptrace_request)0x420e /* PTRACE_GET_SYSCALL_INFO */, pid, (void *)sizeof info, &info) < 0)
+    if (ptrace(NABLA_PTRACE_REQUEST(0x420e) /* PTRACE_GET_SYSCALL_INFO */, pid, (void *)sizeof info, &info) < 0)
         return -errno;
     stop->kind = info.op;
     stop->arch = info.arch;

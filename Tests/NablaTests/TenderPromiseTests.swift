@@ -140,6 +140,15 @@ struct TenderPromiseTests {
         #expect(control.status == 0 && control.stdout == "poked\n", "\(control)")
     }
 
+    @Test("the tender's relocated constants (PT_GNU_RELRO: its hypercall thunk table, GOT, Swift tables) are read-only to the guest")
+    func readOnlyRelocations() throws {
+        // musl's static-PIE start leaves them writable; runtime.c seals them.
+        let outcome = try nablaRun([try Paths.guest("attack-tender"), "poke", try tenderSymbol("thunks"), "0"])
+        #expect(outcome.status == 139, "\(outcome)")
+        #expect(outcome.stdout == "", "the write must not succeed: \(outcome)")
+        #expect(outcome.stderr.hasPrefix("nabla-run: guest fault: SIGSEGV (invalid memory access) at pc 0x"), "\(outcome)")
+    }
+
     @Test("a guest fault leaves no core file without --core, whatever the core limit",
           .enabled(if: (try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)) == "core\n",
                    "needs /proc/sys/kernel/core_pattern = core, so a core file would land in the working directory"))

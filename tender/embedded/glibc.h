@@ -1,13 +1,13 @@
 /*
- * glibc.h: the headers the Nabla sources use, as one module for the
- * Embedded Swift build of nabla-run (see module.modulemap), and the two
- * variadic calls as fixed-argument functions Swift can call.
+ * glibc.h: the C library headers the Nabla sources use (musl's, in the
+ * Embedded Swift build of nabla-run: see module.modulemap), as one module,
+ * and the two variadic calls as fixed-argument functions Swift can call.
  */
 #ifndef NABLA_EMBEDDED_GLIBC_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* environ, MAP_FIXED_NOREPLACE, close_range, as the full build has them */
-#endif
 #define NABLA_EMBEDDED_GLIBC_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* environ, MAP_FIXED_NOREPLACE, as the full build has them */
+#endif
 
 #include <elf.h>
 #include <errno.h>
@@ -41,9 +41,8 @@ static inline int nabla_glibc_fcntl(int fd, int command, int value)
     return fcntl(fd, command, value);
 }
 
-/* The process's argc and argv, saved before main by nabla_glibc_save_arguments
- * (glibc calls .init_array functions with them): Embedded Swift has no
- * CommandLine. */
+/* The process's argc and argv, kept by main (runtime.c): Embedded Swift has
+ * no CommandLine. */
 extern int nabla_glibc_argc;
 extern char **nabla_glibc_argv;
 

@@ -1,8 +1,10 @@
 // EmbeddedGlibc.swift: what Swift's Glibc overlay adds to the C headers,
-// for nabla-run's Embedded Swift build (Makefile, "tender"), which has no
-// overlay. tender/embedded/ gives the headers the module name Glibc; this
-// file adds the few overlay names the Nabla sources use, so that they
-// compile unchanged in both modes. Not compiled into the full build.
+// for nabla-run's Embedded Swift build on musl (Makefile, "tender"), which
+// has no overlay. tender/embedded/ gives musl's headers the module name
+// Glibc; this file adds the few overlay names the Nabla sources use, so
+// that they compile in both modes. Not compiled into the full build. (The
+// few calls whose C types differ between glibc and musl are under
+// `#if NABLA_MUSL` in Syscalls.swift.)
 
 #if hasFeature(Embedded)
 import Glibc
@@ -12,6 +14,9 @@ var errno: Int32 {
     get { __errno_location().pointee }
     set { __errno_location().pointee = newValue }
 }
+
+/// A signal handler's type, glibc's name for it (musl's headers have none).
+typealias __sighandler_t = @convention(c) (Int32) -> Void
 
 /// mmap's failure value, `(void *)-1`.
 let MAP_FAILED = UnsafeMutableRawPointer(bitPattern: -1)

@@ -96,7 +96,11 @@ enum Sys {
     /// empty mask (the handler blocks no other signal).
     static func handle(_ signal: Int32, with handler: SignalHandler, flags: Int32) -> Result<Void, Errno> {
         var action = sigaction()
+        #if NABLA_MUSL
+        action.__sa_handler.sa_sigaction = handler
+        #else
         action.__sigaction_handler.sa_sigaction = handler
+        #endif
         action.sa_flags = SA_SIGINFO | flags
         sigemptyset(&action.sa_mask)
         return sigaction(signal, &action, nil) == 0 ? .success(()) : .failure(.current)
@@ -105,7 +109,11 @@ enum Sys {
     /// sigaction(2) with SIG_IGN.
     static func ignore(_ signal: Int32) -> Result<Void, Errno> {
         var action = sigaction()
+        #if NABLA_MUSL
+        action.__sa_handler.sa_handler = SIG_IGN
+        #else
         action.__sigaction_handler.sa_handler = SIG_IGN
+        #endif
         return sigaction(signal, &action, nil) == 0 ? .success(()) : .failure(.current)
     }
 
@@ -119,7 +127,11 @@ enum Sys {
 
     /// setrlimit(RLIMIT_CORE): the soft limit to the hard one, or to 0.
     static func allowCoreDumps(_ allow: Bool) -> Result<Void, Errno> {
+        #if NABLA_MUSL
+        let resource = RLIMIT_CORE
+        #else
         let resource = __rlimit_resource_t(RLIMIT_CORE.rawValue)
+        #endif
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return .failure(.current) }
         limit.rlim_cur = allow ? limit.rlim_max : 0
@@ -133,7 +145,12 @@ enum Sys {
         timer.it_value.tv_sec = Int(milliseconds / 1000)
         timer.it_value.tv_usec = Int(milliseconds % 1000) * 1000
         timer.it_interval.tv_usec = repeatMicroseconds
-        return setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil) == 0 ? .success(()) : .failure(.current)
+        #if NABLA_MUSL
+        let which = ITIMER_REAL
+        #else
+        let which = __itimer_which_t(ITIMER_REAL.rawValue)
+        #endif
+        return setitimer(which, &timer, nil) == 0 ? .success(()) : .failure(.current)
     }
 
     /// waitpid(2) with `options`, retried on EINTR: the raw status.
