@@ -47,7 +47,7 @@ TENDER_SWIFT  := $(TOOLCHAIN)/swiftc -enable-experimental-feature Embedded -wmo 
                  -I Sources/CSeccomp -I $(TENDER_OBJ) $(addprefix -Xcc ,$(MUSL_FLAGS))
 TENDER_CC     := $(MUSL_CC) -O2 -g -fPIE -ffunction-sections -fdata-sections -Wall -Werror \
                  -I tender/include -I tender/embedded
-TENDER_C      := tender/shims.c tender/syscall_names.c tender/embedded/runtime.c \
+TENDER_C      := tender/shims.c tender/syscall_names.c tender/error_texts.c tender/embedded/runtime.c \
                  tender/hypercall_x86_64.S tender/launch_x86_64.S
 TENDER_C_OBJ  := $(patsubst tender/%,$(TENDER_OBJ)/%.o,$(TENDER_C))
 TENDER_HDRS   := $(wildcard tender/include/*.h tender/embedded/*.h tender/embedded/*.modulemap)

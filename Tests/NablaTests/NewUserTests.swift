@@ -216,6 +216,20 @@ struct LeanTenderTests {
         }
     }
 
+    @Test("errors are named with glibc's texts in both binaries, nabla-run on musl included")
+    func errorTexts() throws {
+        // The table (tender/error_texts.c) is this machine's glibc's.
+        for code in Int32(0)...133 {
+            let text = String(cString: strerror(code))
+            #expect(Errno(rawValue: code).description == text, "errno \(code)")
+        }
+        // nabla-run, linked against musl (whose text is "Out of memory"),
+        // out of address space for guest memory.
+        let outcome = try run("/bin/sh", ["-c", "ulimit -v 40000 && exec \"$0\" \"$1\"", Paths.tender, try Paths.guest("hello")])
+        #expect(outcome.status == ExitStatus.osError, "\(outcome)")
+        #expect(outcome.stderr.hasSuffix(": Cannot allocate memory\n"), "\(outcome)")
+    }
+
     @Test("--policy is answered by the nabla-run that runs guests, whose addresses the filter pins, from either binary")
     func policyAddresses() throws {
         // The tender is a static PIE: its addresses change from run to run.

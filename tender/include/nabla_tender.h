@@ -271,4 +271,8 @@ int nabla_read_process_memory(int pid, uint64_t address, void *buffer, uint64_t 
 /* The name of x86_64 system call `nr`, or NULL if it has none in the table. */
 const char *nabla_syscall_name(long nr);
 
+/* glibc's strerror text for errno `code` (error_texts.c), or NULL if it has
+ * none: the same in the tender on musl as in the tools on glibc. */
+const char *nabla_error_text(int code);
+
 #endif /* NABLA_TENDER_H */

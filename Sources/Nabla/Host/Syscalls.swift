@@ -26,8 +26,12 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
     /// EBADF or EFAULT: the caller's mistake, never the environment's.
     var isProgrammingError: Bool { rawValue == EBADF || rawValue == EFAULT }
 
-    /// strerror's text, such as "No such file or directory".
-    public var description: String { String(cString: strerror(rawValue)) }
+    /// glibc's strerror text, such as "No such file or directory", in
+    /// nabla-run on musl as in nabla-run-cli on glibc (tender/error_texts.c).
+    public var description: String {
+        guard let text = nabla_error_text(rawValue) else { return "Unknown error \(rawValue)" }
+        return String(cString: text)
+    }
 
     public static let interrupted = Errno(rawValue: EINTR)
     public static let exists = Errno(rawValue: EEXIST)
