@@ -83,12 +83,13 @@ $(MUSL_CC): | $(KERNEL_INCLUDE)
 $(SECCOMP_LIB): tender/embedded/build-libseccomp.sh tools/fetch-debian-source.sh | $(MUSL_CC)
 	sh tender/embedded/build-libseccomp.sh $(SECCOMP_DIR) $(SECCOMP_VERSION) $(MUSL_CC)
 
-$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift) $(SECCOMP_LIB)
+$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift) | $(KERNEL_INCLUDE)
 	@mkdir -p $(@D)
 	$(TENDER_SWIFT) -parse-as-library -module-name JSONText -emit-module \
-	    -emit-module-path $(TENDER_OBJ)/JSONText.swiftmodule -c $(filter %.swift,$^) -o $@
+	    -emit-module-path $(TENDER_OBJ)/JSONText.swiftmodule -c $^ -o $@
 
-$(TENDER_OBJ)/Nabla.o: $(NABLA_SOURCES) $(TENDER_HDRS) $(TENDER_OBJ)/JSONText.o
+# Nabla imports CSeccomp: libseccomp's headers come with its build.
+$(TENDER_OBJ)/Nabla.o: $(NABLA_SOURCES) $(TENDER_HDRS) $(TENDER_OBJ)/JSONText.o $(SECCOMP_LIB)
 	$(TENDER_SWIFT) -parse-as-library -module-name Nabla -emit-module \
 	    -emit-module-path $(TENDER_OBJ)/Nabla.swiftmodule -c $(NABLA_SOURCES) -o $@
 
@@ -98,7 +99,7 @@ $(TENDER_OBJ)/main.o: Sources/nabla-run/main.swift $(TENDER_OBJ)/Nabla.o
 	$(TENDER_SWIFT) -module-name nabla_run -Xfrontend -entry-point-function-name -Xfrontend nabla_swift_main \
 	    -c $< -o $@
 
-$(TENDER_OBJ)/%.o: tender/% $(TENDER_HDRS) $(SECCOMP_LIB)
+$(TENDER_OBJ)/%.o: tender/% $(TENDER_HDRS) | $(MUSL_CC)
 	@mkdir -p $(@D)
 	$(TENDER_CC) -c $< -o $@
 

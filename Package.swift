@@ -24,7 +24,7 @@ let package = Package(
         .target(
             name: "CNablaTender",
             path: "tender",
-            exclude: ["gen-syscall-names.sh", "gen-error-texts.sh", "embedded"],
+            exclude: ["gen-syscall-names.sh", "gen-error-texts.sh", "offset-table.awk", "embedded"],
             publicHeadersPath: "include"
         ),
         // Debian's libseccomp, found with pkg-config.
