@@ -115,7 +115,6 @@ public enum Tender {
         try Diagnostics.install(configuration.guards)
         AuditManifest.write(policy: policy)
         closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
-        nabla_release_free_heap()
         try HostState.seal()
         if let milliseconds = configuration.guards.timeoutMilliseconds { try armTimeout(milliseconds: milliseconds) }
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)

@@ -177,8 +177,9 @@ int nabla_set_no_new_privs(void);
 /* memfd_create(name, MFD_CLOEXEC): returns the fd or -errno. */
 int nabla_memfd(const char *name);
 
-/* malloc_trim(0): gives the heap's free pages back to the kernel, so that
- * what start-up allocated and freed is not kept for the guest's lifetime. */
+/* malloc_trim(0) on glibc: gives the heap's free pages back to the kernel,
+ * so that what start-up allocated and freed is not kept for the guest's
+ * lifetime. Nothing on musl, whose allocator gives them back itself. */
 void nabla_release_free_heap(void);
 
 /* fcntl(fd, F_DUPFD_CLOEXEC, min): returns the new fd or -errno. */

@@ -247,10 +247,13 @@ public struct SeccompFilter: Sendable {
     /// The BPF instructions.
     public let program: [sock_filter]
 
-    /// Sets no_new_privs, loads the filter and calls the guest entry on its
-    /// stack. Does not return: the guest's status goes to exit_group. Throws
-    /// only if the filter cannot be loaded, before anything of the guest ran.
+    /// Gives the heap's free pages back, sets no_new_privs, loads the
+    /// filter and calls the guest entry on its stack (for nabla and Solo5
+    /// images alike). Does not return: the guest's status goes to
+    /// exit_group. Throws only if the filter cannot be loaded, before
+    /// anything of the guest ran.
     func enter(entry: GuestAddress, bootInfo: GuestAddress, stackTop: GuestAddress) throws(TenderError) -> Never {
+        nabla_release_free_heap()
         let noNewPrivs = nabla_set_no_new_privs()
         guard noNewPrivs == 0 else { throw .seccompUnavailable("prctl(PR_SET_NO_NEW_PRIVS)", Errno(rawValue: -noNewPrivs)) }
         let result = program.withUnsafeBufferPointer { instructions in
