@@ -144,6 +144,36 @@ public enum Tender {
         return SeccompPolicy(for: .current(pollfdCount: nics), devices: devices, core: configuration.guards.core)
     }
 
+    /// Checks `configuration` as a run does before it loads the guest: the
+    /// image is read and validated, it and the guest's arguments must fit in
+    /// guest memory, and the devices are opened (and closed again). Throws
+    /// the run's own error, so `--gdb` and `--audit` fail as a plain run
+    /// would instead of starting a debugger or a tracer on a run that cannot
+    /// start; nothing is run.
+    public static func check(_ configuration: TenderConfiguration) throws(TenderError) {
+        let path = configuration.imagePath
+        let file = try ImageFile(path: path)
+        defer { file.close() }
+        let image: ELFImage
+        do {
+            image = try ELFImage(bytes: file.bytes)
+        } catch {
+            throw .invalidImage(path: path, error)
+        }
+        if case .solo5SPT = image.abi {
+            do throws(TenderError) {
+                _ = try Solo5SPT.Layout(image: image, memorySize: configuration.memorySize)
+                _ = try Solo5SPT.commandLine(configuration.guestArguments)
+            } catch {
+                throw .solo5Run(error)
+            }
+        } else {
+            _ = try GuestLayout(image: image, memorySize: configuration.memorySize ?? GuestLayout.defaultMemory)
+            _ = try CommandLineArea([path] + configuration.guestArguments)
+        }
+        _ = try policy(for: configuration)
+    }
+
     /// Closes every descriptor but `keep` (sorted), so that the guest phase
     /// starts with only the descriptors the policy names.
     static func closeDescriptors(keeping keep: [UInt32]) {

@@ -41,7 +41,7 @@ struct NablaRun: ParsableCommand {
         version: "0.1.0"
     )
 
-    @Option(name: .long, help: ArgumentHelp("Guest memory size; K, M and G suffixes are powers of 1024 (default 64M, at most 64G).", valueName: "size"),
+    @Option(name: .long, help: ArgumentHelp("Guest memory: a bare number is MiB; K, M and G suffixes are powers of 1024 (default 64M for a nabla image, 512M for a Solo5 image; at most 64G).", valueName: "size"),
             transform: NablaRun.parseSize)
     var mem: ByteCount?
 
@@ -184,7 +184,7 @@ struct NablaRun: ParsableCommand {
     }
 
     static func parseSize(_ text: String) throws -> ByteCount {
-        try validated(ByteCount(parsingMemory: text), "'\(text)' is not a size: give bytes with an optional K, M or G suffix, such as 64M")
+        try validated(ByteCount(parsingMemory: text), "'\(text)' is not a size: a bare number is MiB; K, M and G suffixes are powers of 1024 (such as 64M or 1G)")
     }
 
     /// The configuration this command line asks for.
@@ -235,9 +235,11 @@ struct NablaRun: ParsableCommand {
             try Auditor.checkOutput(options)
             Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options)
         } else if gdb {
+            try Tender.check(configuration)
             try Debugger.run(configuration)
         } else if audit || auditKernel || json || auditOut != nil {
             try Auditor.checkOutput(options)
+            try Tender.check(configuration)
             Self.finish(try Auditor.audit(configuration, options: options), options)
         } else {
             Self.launch(configuration)

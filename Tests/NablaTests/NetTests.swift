@@ -251,6 +251,33 @@ struct NetTests {
         #expect(guest.stdout.contains("echo-swift: echoed \(text.utf8.count) bytes"), "\(guest.stdout)")
     }
 
+    @Test("nabla_net_flush: a C guest that sends 1 MiB to a slow reader and returns delivers every byte and its FIN",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func flushBeforeReturn() throws {
+        let tap = try Tap(subnet: 64)
+        let nc = try NetHost.tool("nc", package: "netcat-openbsd")
+        // A small receive window and a reader that starts late: the guest's
+        // last send returns with segments still queued in lwIP, which only
+        // the flush sends (without it they are lost: checked by hand).
+        let window = try tap.namespace.run("/bin/sh", ["-c", "echo '4096 16384 16384' > /proc/sys/net/ipv4/tcp_rmem"])
+        #expect(window.status == 0, "\(window)")
+        let size = 1 << 20
+        let expected = (0..<size).map { UInt8($0 % 251) }
+        try withTemporaryDirectory { dir in
+            let guest = try RunningGuest(["--net", tap.name, "--net-mac", tap.guestMAC, try Paths.guest("blast"),
+                                          "--ipv4=\(tap.guestAddress)/24", "--bytes=\(size)"], in: tap.namespace)
+            try guest.waitFor("blast: ready")
+            let received = dir + "/received"
+            let client = try tap.namespace.run("/bin/sh", ["-c", "\"$0\" -d -w 5 \"$1\" 9000 | (sleep 1; cat > \"$2\")",
+                                                           nc, tap.guestAddress, received], timeout: 30)
+            #expect(client.status == 0, "\(client)")
+            #expect(try guest.finish() == 0, "\(guest.stdout)\(guest.stderr)")
+            #expect(guest.stdout.contains("blast: sent \(size) bytes, flush 0"), "\(guest.stdout)")
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: received)))
+            #expect(bytes == expected, "received \(bytes.count) of \(size) bytes")
+        }
+    }
+
     @Test("bad network arguments are refused before the guest touches the network")
     func badArguments() throws {
         let cases: [([String], String)] = [

@@ -72,6 +72,38 @@ struct NewUserTests {
         expectOneLineError(outcome, status: ExitStatus.osError, containing: "cannot run '/nonexistent/tool': no such executable file")
     }
 
+    @Test("--gdb and --audit on an image that cannot run fail as a plain run does: one line, its status, no gdb, no report",
+          arguments: ["--gdb", "--audit"])
+    func modesCheckFirst(_ mode: String) throws {
+        try withTemporaryDirectory { dir in
+            let notELF = dir + "/bad.nabla"
+            try "not an image\n".write(toFile: notELF, atomically: true, encoding: .utf8)
+            let cases: [([String], Int32, String)] = [
+                ([dir + "/missing.nabla"], ExitStatus.noInput, "cannot open \(dir)/missing.nabla"),
+                ([notELF], ExitStatus.badImage, "not an ELF file"),
+                (["--mem", "1M", try Paths.guest("hello")], ExitStatus.badImage, "--mem 1M is too small"),
+                (["--disk", dir + "/nodisk.img", try Paths.guest("hello")], ExitStatus.noInput, "nodisk.img"),
+            ]
+            for (arguments, status, message) in cases {
+                let outcome = try nablaRun([mode] + arguments, timeout: 10)
+                expectOneLineError(outcome, status: status, containing: message)
+                #expect(!outcome.stderr.contains("gdb -q") && !outcome.stderr.contains("verdict"), "\(outcome)")
+            }
+        }
+    }
+
+    @Test("an audit whose tender stopped before its filter says that nothing ran")
+    func auditNothingRan() {
+        var report = AuditReport(subject: ["app.nabla"], isGuest: true)
+        report.exit = .status(65)
+        #expect(report.text.contains("guest phase: none (the guest never ran)"), "\(report.text)")
+        #expect(!report.text.contains("hypercalls"), "\(report.text)")
+        #expect(report.verdict.hasPrefix("nothing ran"))
+        #expect(report.json.contains("\"guest_ran\":false"))
+        report.guestRan = true
+        #expect(report.verdict == "the guest exited with status 65 (no trap, no timeout)")
+    }
+
     @Test("a negative --mem or --timeout is a bad value, not a missing one",
           arguments: [(["--mem", "-5M"], "'-5M' is not a size"), (["--timeout", "-1"], "'-1' is not a timeout"),
                       (["--timeout", "-0.5"], "'-0.5' is not a timeout")])
@@ -87,7 +119,7 @@ struct NewUserTests {
             .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         for fragment in ["64 for a bad command line", "124 when --timeout expires", "128+N when the guest faults",
                          "159 when the guest makes a forbidden system call", "69 also when a TAP interface",
-                         "default 64M, at most 64G"] {
+                         "a bare number is MiB", "default 64M for a nabla image, 512M for a Solo5 image; at most 64G"] {
             #expect(help.contains(fragment), "--help lacks '\(fragment)'")
         }
     }

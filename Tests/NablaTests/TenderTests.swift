@@ -78,7 +78,10 @@ struct TenderTests {
             expectOneLineError(try nablaRun(["--mem", "65G", image]), status: ExitStatus.usage,
                                containing: "--mem 65G is larger than the limit of 64G")
             expectOneLineError(try nablaRun(["--mem", "lots", image]), status: ExitStatus.usage,
-                               containing: "'lots' is not a size")
+                               containing: "'lots' is not a size: a bare number is MiB")
+            // A user who reads "a size" as bytes learns that a bare number is MiB.
+            expectOneLineError(try nablaRun(["--mem", "67108864", image]), status: ExitStatus.usage,
+                               containing: "--mem 64T is larger than the limit of 64G (a number without a suffix is MiB)")
             #expect(try nablaRun(["--mem", "\(needed)K", image]).status == 3)
             #expect(try nablaRun(["--mem", "\(needed - 4)K", image]).status == ExitStatus.badImage)
             #expect(try nablaRun(["--mem=2G", image]).status == 3)

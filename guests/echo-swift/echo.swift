@@ -23,7 +23,7 @@ public func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointe
             echoed += bytes.count
         }
         connection.close()
-        Network.run(milliseconds: 300)  // the last segments and the FIN go out
+        Network.flush(milliseconds: 2000)  // the last segments and the FIN go out
         print("echo-swift: echoed \(echoed) bytes")
         return 0
     } catch {

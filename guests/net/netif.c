@@ -21,7 +21,9 @@
 #include "lwip/snmp.h"
 #include "lwip/stats.h"
 #include "lwip/sys.h"
+#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "lwip/priv/tcp_priv.h"
 
 #define DRAIN_MAX 256               /* frames per NIC per round: fairness */
 #define ETH_MIN_FRAME 60            /* without FCS */
@@ -209,6 +211,32 @@ int nabla_net_run(const char *program, volatile int *stop)
             printf("%s: network hypercall failed: %lld\n", program, (long long)r);
             return 1;
         }
+    }
+    return 0;
+}
+
+/* True while some TCP connection still has data to send or acknowledge, or
+ * is between its FIN and the peer's answer. */
+static int tcp_busy(void)
+{
+    for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb->unsent != NULL || pcb->unacked != NULL)
+            return 1;
+        if (pcb->state == FIN_WAIT_1 || pcb->state == CLOSING || pcb->state == LAST_ACK)
+            return 1;
+    }
+    return 0;
+}
+
+int nabla_net_flush(uint64_t timeout_ms)
+{
+    uint64_t deadline = nabla_clock_monotonic() + timeout_ms * 1000000u;
+    while (tcp_busy()) {
+        if (nabla_clock_monotonic() >= deadline)
+            return 1;
+        int64_t r = nabla_net_wait(deadline);
+        if (r < 0)
+            return (int)r;
     }
     return 0;
 }

@@ -57,6 +57,7 @@ extension AuditReport {
                 }
             }
             if isGuest {
+                json.field("guest_ran") { json.bool(guestRan) }
                 json.field("verdict") { json.string(verdict) }
                 json.field("trapped") { json.array(trapped) { json.number($0) } }
                 json.field("violation_count") { json.number(violationCount) }

@@ -10,7 +10,10 @@ extension AuditReport {
             lines.append("\(title): \(calls.total) system calls, \(histogram.count) distinct")
             for entry in histogram { lines.append("  \(padded(entry.name, 20)) \(entry.count)") }
         }
-        if isGuest {
+        if isGuest && !guestRan {
+            phase("setup phase (nabla-run, before the filter)", setup)
+            lines.append("guest phase: none (the guest never ran)")
+        } else if isGuest {
             phase("setup phase (nabla-run, before the filter)", setup)
             phase("guest phase (under the filter)", guest)
             if violationCount == 0 {

@@ -99,6 +99,9 @@ public struct AuditReport: Sendable {
     public var violationCount = 0
     /// System calls the filter trapped (from the kernel's SIGSYS siginfo).
     public var trapped: [Int] = []
+    /// True once the tender loaded its filter: the guest phase began. A
+    /// guest whose tender stopped before that never ran.
+    public var guestRan = false
     /// True if the kernel delivered SIGALRM (`--timeout` expired).
     public var timedOut = false
     /// The first fault signal the kernel delivered in the guest phase.
@@ -127,6 +130,9 @@ public struct AuditReport: Sendable {
     /// What the tracer, not the guest, saw end the run: the tender's own
     /// lines on stderr can be forged by the guest, this cannot.
     public var verdict: String {
+        if isGuest && !guestRan {
+            return "nothing ran: the tender stopped before it loaded the filter (its message is above), status \(exit.shellStatus)"
+        }
         if let number = trapped.first {
             let name = nabla_syscall_name(number).map { String(cString: $0) } ?? "unknown"
             return "the filter trapped \(name) (\(number)) (SIGSYS from seccomp, seen by the tracer)"

@@ -134,6 +134,7 @@ public enum Auditor {
                               entry.arguments[0] == 1, entry.arguments[2] != 0, stop.rval == 0 {
                         // seccomp(SECCOMP_SET_MODE_FILTER, ..., prog) succeeded: the guest phase begins.
                         guestPhase = true
+                        report.guestRan = manifest != nil
                         if let manifest {
                             manifestText += drain(manifest.read)
                             guard let decoded = AuditManifest(decoding: manifestText) else {

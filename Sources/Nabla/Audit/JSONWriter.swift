@@ -45,6 +45,11 @@ final class JSONWriter {
         text += Self.quoted(value)
     }
 
+    func bool(_ value: Bool) {
+        separate()
+        text += value ? "true" : "false"
+    }
+
     func number<T: BinaryInteger>(_ value: T) {
         separate()
         text += String(value)

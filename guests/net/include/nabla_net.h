@@ -23,7 +23,8 @@
  *     for each argument: nabla_net_arg(arg)   1 taken, 0 not ours, -1 bad
  *     nabla_net_start()                       addresses onto the NICs
  *     ... sockets, or lwIP's raw API ...
- *     nabla_net_run(&stop) or nabla_net_wait(deadline) in the guest's loop
+ *     nabla_net_run(program, &stop) or nabla_net_wait(deadline) in the guest's loop
+ *     nabla_net_flush(ms) before returning from main
  */
 #ifndef NABLA_NET_H
 #define NABLA_NET_H
@@ -68,6 +69,15 @@ int64_t nabla_net_wait(uint64_t deadline_ns);
 /* Runs the loop until *stop is set (by a callback). Returns 0, or 1 after
  * printing a line naming `program` if a network hypercall failed. */
 int nabla_net_run(const char *program, volatile int *stop);
+
+/* Runs the loop until every TCP connection has sent its data and had it
+ * acknowledged, and every close has been answered, or `timeout_ms` passes.
+ * The stack runs only while the guest does: a guest calls this after its
+ * last send or close and before it returns from main, or what lwIP still
+ * holds (unsent or unacknowledged segments, the FIN) is lost with it.
+ * Returns 0 when everything went out, 1 if the time ran out first, or a
+ * negative NABLA_E* code if a hypercall failed. */
+int nabla_net_flush(uint64_t timeout_ms);
 
 /* lwIP's counters (lwip_stats) summed over the NICs, as one line without a
  * newline:

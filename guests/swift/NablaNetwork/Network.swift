@@ -34,6 +34,16 @@ public enum Network {
         return rest
     }
 
+    /// Runs the network loop until every TCP connection has sent its data,
+    /// had it acknowledged and had its close answered, or `milliseconds`
+    /// pass (`nabla_net_flush`). True when everything went out. A guest
+    /// about to return from `main` calls it after its last send or close:
+    /// the stack runs only while the guest does.
+    @discardableResult
+    public static func flush(milliseconds: UInt64) -> Bool {
+        nabla_net_flush(milliseconds) == 0
+    }
+
     /// Runs the network loop for `milliseconds`: what is still queued goes
     /// out, closing handshakes finish. A guest that is about to return from
     /// `main` calls it after its last send, since the stack runs only while
