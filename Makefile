@@ -41,10 +41,14 @@ SECCOMP_DIR   := $(TENDER_OBJ)/libseccomp-$(SECCOMP_VERSION)
 SECCOMP_LIB   := $(SECCOMP_DIR)/install/lib/libseccomp.a
 MUSL_FLAGS    := -nostdinc -isystem $(MUSL_INCLUDE) -isystem $(shell $(TOOLCHAIN)/clang -print-resource-dir 2>/dev/null)/include \
                  -isystem $(KERNEL_INCLUDE) -I $(SECCOMP_DIR)/install/include
+# Swift finds musl through a sysroot whose usr/include is musl's: with
+# -nostdinc and -isystem instead, it warns "libc not found" at every compile.
+MUSL_SYSROOT  := $(TENDER_OBJ)/musl-sysroot
 TENDER_SWIFT  := $(TOOLCHAIN)/swiftc -enable-experimental-feature Embedded -wmo -O -g -D NABLA_MUSL \
                  -Xfrontend -function-sections -Xfrontend -no-clang-module-breadcrumbs -I tender/embedded \
                  -Xcc -fmodule-map-file=tender/embedded/CNablaTender.modulemap \
-                 -I Sources/CSeccomp -I $(TENDER_OBJ) $(addprefix -Xcc ,$(MUSL_FLAGS))
+                 -I Sources/CSeccomp -I $(TENDER_OBJ) -sdk $(MUSL_SYSROOT) \
+                 -Xcc -isystem -Xcc $(KERNEL_INCLUDE) -Xcc -I -Xcc $(SECCOMP_DIR)/install/include
 TENDER_CC     := $(MUSL_CC) -O2 -g -fPIE -ffunction-sections -fdata-sections -Wall -Werror \
                  -I tender/include -I tender/embedded
 TENDER_C      := tender/shims.c tender/syscall_names.c tender/error_texts.c tender/embedded/runtime.c \
@@ -61,8 +65,18 @@ UNICODE_LIB   := $(TOOLCHAIN)/../lib/swift/embedded/x86_64-unknown-linux-gnu/lib
 
 all: tender runtime test-runner guests
 
+# SwiftPM's build folder names the checkout's path in its module caches and
+# fails in a copy or a moved checkout; the guests' and the tender's own
+# builds do not. .build/.checkout records where .build was made.
 deps:
 	@tools/install-deps
+	@mkdir -p $(BUILD)
+	@if [ -f $(BUILD)/.checkout ] && [ "$$(cat $(BUILD)/.checkout)" != "$(CURDIR)" ]; then \
+	    echo "nabla: .build was made in $$(cat $(BUILD)/.checkout), not here: removing SwiftPM's part of it (the rest is kept)" >&2; \
+	    rm -rf $(BUILD)/x86_64-unknown-linux-gnu $(BUILD)/debug $(BUILD)/release $(BUILD)/*.yaml $(BUILD)/build.db \
+	           $(BUILD)/plugins $(CURDIR)/.build-fuzz; \
+	fi
+	@echo "$(CURDIR)" > $(BUILD)/.checkout
 
 # nabla-run and, beside it, nabla-run-cli (its full command line).
 tender: deps
@@ -75,6 +89,10 @@ $(KERNEL_INCLUDE):
 	ln -sfn /usr/include/asm-generic $@/asm-generic
 	ln -sfn /usr/include/x86_64-linux-gnu/asm $@/asm
 
+$(MUSL_SYSROOT):
+	@mkdir -p $@/usr
+	ln -sfn $(MUSL_INCLUDE) $@/usr/include
+
 # clang with musl's and the kernel's headers, not glibc's.
 $(MUSL_CC): | $(KERNEL_INCLUDE)
 	printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(TOOLCHAIN)/clang' '$(MUSL_FLAGS)' > $@
@@ -83,7 +101,7 @@ $(MUSL_CC): | $(KERNEL_INCLUDE)
 $(SECCOMP_LIB): tender/embedded/build-libseccomp.sh tools/fetch-debian-source.sh | $(MUSL_CC)
 	sh tender/embedded/build-libseccomp.sh $(SECCOMP_DIR) $(SECCOMP_VERSION) $(MUSL_CC)
 
-$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift) | $(KERNEL_INCLUDE)
+$(TENDER_OBJ)/JSONText.o: $(wildcard Sources/JSONText/*.swift) | $(KERNEL_INCLUDE) $(MUSL_SYSROOT)
 	@mkdir -p $(@D)
 	$(TENDER_SWIFT) -parse-as-library -module-name JSONText -emit-module \
 	    -emit-module-path $(TENDER_OBJ)/JSONText.swiftmodule -c $^ -o $@
