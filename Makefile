@@ -183,7 +183,7 @@ PREFIX ?= /usr/local
 DEST   := $(DESTDIR)$(PREFIX)
 
 SDK_BIN      := nabla-run nabla-run-cli nabla-test nabla-cc nabla-swiftc
-SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h))) module.modulemap nabla_abi.h
+SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h %/nabla_attack.h,$(wildcard guests/libos/include/*.h))) module.modulemap nabla_abi.h
 SDK_LIBS     := libnabla.a start.o nabla.ld libnablanet.a libNablaGuest.a libNablaNetwork.a libswiftUnicodeDataTables.a \
                 libc.a libm.a swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc \
                 swift/NablaNetwork.swiftmodule swift/NablaNetwork.swiftdoc
@@ -199,7 +199,7 @@ install: tender test-runner guests
 install-files:
 	install -d $(DEST)/bin $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/share/nabla
 	install -m 755 $(TENDER) $(TENDER)-cli $(TEST_RUNNER) sdk/nabla-cc sdk/nabla-swiftc $(DEST)/bin/
-	install -m 644 $(filter-out %/nabla_check.h,$(wildcard guests/libos/include/*.h)) \
+	install -m 644 $(filter-out %/nabla_check.h %/nabla_attack.h,$(wildcard guests/libos/include/*.h)) \
 	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
 	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
 	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libNablaNetwork.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/

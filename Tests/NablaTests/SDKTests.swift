@@ -7,7 +7,7 @@ import Foundation
 import Testing
 
 /// An SDK installed into a fresh temporary prefix for one test.
-private struct InstalledSDK {
+struct InstalledSDK {
     let prefix: String
     var bin: String { prefix + "/bin" }
 
@@ -126,6 +126,42 @@ private let swiftTests = """
 
 @Suite("The installed SDK", .serialized)
 struct SDKTests {
+    @Test("guests.md's install table names every file make install puts in each folder, and only those; no test-only header is installed")
+    func installTable() throws {
+        let page = try String(contentsOfFile: Paths.packageRoot.path + "/docs/guests.md", encoding: .utf8)
+        // Rows "| `FOLDER/` | ... `name` ... |" of the table under "path under `DIR`".
+        var rows: [String: Set<String>] = [:]
+        var wholeFolders: Set<String> = []  // rows that name no file, or end their list with "..."
+        for line in page.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 2, cells[0].hasSuffix("/`") else { continue }
+            let folder = String(cells[0].dropFirst().dropLast(2))
+            rows[folder] = Set(cells[1].matches(of: /`([^`]+)`/).map { String($0.1) })
+            if cells[1].contains("...") || !rows[folder]!.contains(where: { $0.contains(".") }) { wholeFolders.insert(folder) }
+        }
+        #expect(rows.keys.contains("bin") && rows.keys.contains("lib/nabla/swift"), "no install table found: \(rows.keys)")
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let installed = files(under: sdk.prefix)
+            for file in installed {
+                let folder = (file as NSString).deletingLastPathComponent, name = (file as NSString).lastPathComponent
+                if let names = rows[folder] {
+                    #expect(wholeFolders.contains(folder) || names.contains(name), "\(file) is installed but not in guests.md's row for \(folder)/")
+                } else {
+                    #expect(rows.keys.contains { folder.hasPrefix($0 + "/") }, "\(file) is in no folder of guests.md's install table")
+                }
+            }
+            for (folder, names) in rows {
+                let inFolder = Set(installed.filter { ($0 as NSString).deletingLastPathComponent == folder }.map { ($0 as NSString).lastPathComponent })
+                if wholeFolders.contains(folder) { continue }
+                for name in names where name.wholeMatch(of: /[A-Za-z0-9_+]+[A-Za-z0-9_.+-]*/) != nil && (name.contains(".") || folder == "bin") {
+                    #expect(inFolder.contains(name), "guests.md lists \(folder)/\(name), which make install does not put there")
+                }
+            }
+            #expect(!installed.contains("include/nabla/nabla_attack.h") && !installed.contains("include/nabla/nabla_check.h"))
+        }
+    }
+
     @Test("make install puts the documented files under PREFIX, none naming the source tree")
     func layout() throws {
         try withTemporaryDirectory { dir in
