@@ -85,17 +85,14 @@ struct SpawnedProcess {
     }
 }
 
-/// Reads what is available on `fd` into `buffer`, keeping at most `limit`
-/// bytes. Returns false at end of file (or on an error, which ends the
-/// stream the same way).
-func drain(_ fd: Int32, into buffer: inout [UInt8], limit: Int) -> Bool {
+/// Reads what is waiting on `fd` (at most 16 KiB): the bytes (none when
+/// interrupted), or nil at the end of the stream or on an error.
+func readAvailable(_ fd: Int32) -> ArraySlice<UInt8>? {
     var chunk = [UInt8](repeating: 0, count: 16384)
     let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    if count < 0 { return errno == EINTR || errno == EAGAIN }
-    if count == 0 { return false }
-    let room = max(0, limit - buffer.count)
-    buffer += chunk[0..<min(count, room)]
-    return true
+    if count < 0 { return errno == EINTR || errno == EAGAIN ? [] : nil }
+    if count == 0 { return nil }
+    return chunk[0..<count]
 }
 
 /// Writes all of `text` to `fd`.

@@ -50,6 +50,24 @@ enum ConsoleReport {
         }
     }
 
+    /// `text` as it may go to a terminal: every control character but
+    /// newline and tab (C0, DEL, C1) shown as `\x1B`, so that a guest's
+    /// output cannot move the cursor or redraw a line printed before it.
+    static func terminalSafe(_ text: String) -> String {
+        var out = ""
+        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if (value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(value) {
+                let hex = String(value, radix: 16, uppercase: true)
+                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     private static func quoted(_ result: GuestResult) -> String {
         outputLines(result).map { "      | \($0)\n" }.joined()
     }

@@ -16,38 +16,94 @@ struct TestCase {
     var diagnostics: [String]
 }
 
-/// The TAP a guest printed on its standard output.
+/// The TAP a guest printed on its standard output, parsed as it arrives:
+/// every line counts, however much the guest prints; only what is kept
+/// for the report is bounded (`caseLimit` cases, `diagnosticLimit`
+/// diagnostic lines each, `lineLimit` bytes of a line).
 struct TAPReport {
-    var cases: [TestCase] = []
+    /// The first `caseLimit` test cases, for the JUnit file.
+    private(set) var cases: [TestCase] = []
+    /// Every result line, counted: `ok`, `not ok` and `Bail out!`.
+    private(set) var caseCount = 0
+    private(set) var failedCount = 0
+    /// The name of the first case that failed.
+    private(set) var firstFailure: String?
+    /// The reason of the first skipped case.
+    private(set) var firstSkipReason: String?
     /// The plan (`1..N`), if the guest printed one.
-    var planned: Int?
+    private(set) var planned: Int?
     /// The reason of `1..0 # SKIP reason`.
-    var skipAllReason: String?
+    private(set) var skipAllReason: String?
 
-    /// Parses TAP 13/14 result lines, plans and `Bail out!`; other lines
-    /// are ignored, and indented lines (subtests) too.
-    init(_ output: String) {
-        var diagnostics: [String] = []
-        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("#") {
-                diagnostics.append(String(line.dropFirst().drop { $0 == " " }))
-            } else if line.hasPrefix("Bail out!") {
-                // The guest gave up: a failure whatever its status.
-                let reason = line.dropFirst("Bail out!".count).drop { $0 == " " }
-                cases.append(TestCase(name: "bail out", verdict: .failed(reason.isEmpty ? "bail out" : String(reason)),
-                                      diagnostics: diagnostics))
-                diagnostics = []
-            } else if line.hasPrefix("1..") {
-                let (plan, directive) = Self.splitDirective(line.dropFirst(3))
-                planned = Int(plan.trimmingSpaces())
-                if planned == 0, let directive, directive.lowercased().hasPrefix("skip") {
-                    skipAllReason = String(directive.dropFirst(4).drop { $0 == " " })
-                }
-            } else if let result = Self.result(line, diagnostics) {
-                cases.append(result)
-                diagnostics = []
+    static let caseLimit = 10_000
+    static let diagnosticLimit = 100
+    static let lineLimit = 4096
+
+    private var diagnostics: [String] = []
+    /// The line being read; `overlong` once it passed `lineLimit`.
+    private var line: [UInt8] = []
+    private var overlong = false
+
+    /// Parses the complete lines of `bytes`; keeps a partial last line for
+    /// the next call.
+    mutating func consume(_ bytes: some Sequence<UInt8>) {
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                endLine()
+            } else if line.count < Self.lineLimit {
+                line.append(byte)
+            } else {
+                overlong = true
             }
         }
+    }
+
+    /// Parses a last line without a newline.
+    mutating func finish() {
+        if !line.isEmpty || overlong { endLine() }
+    }
+
+    private mutating func endLine() {
+        parse(Substring(String(decoding: line, as: UTF8.self)))
+        line.removeAll(keepingCapacity: true)
+        overlong = false
+    }
+
+    /// Parses one TAP 13/14 result line, plan or `Bail out!`; other lines
+    /// are ignored, and indented lines (subtests) too.
+    private mutating func parse(_ line: Substring) {
+        if line.hasPrefix("#") {
+            if diagnostics.count < Self.diagnosticLimit {
+                diagnostics.append(String(line.dropFirst().drop { $0 == " " }))
+            }
+        } else if line.hasPrefix("Bail out!") {
+            // The guest gave up: a failure whatever its status.
+            let reason = line.dropFirst("Bail out!".count).drop { $0 == " " }
+            add(TestCase(name: "bail out", verdict: .failed(reason.isEmpty ? "bail out" : String(reason)),
+                         diagnostics: diagnostics))
+        } else if line.hasPrefix("1..") {
+            let (plan, directive) = Self.splitDirective(line.dropFirst(3))
+            planned = Int(plan.trimmingSpaces())
+            if planned == 0, let directive, directive.lowercased().hasPrefix("skip") {
+                skipAllReason = String(directive.dropFirst(4).drop { $0 == " " })
+            }
+        } else if let result = Self.result(line, diagnostics) {
+            add(result)
+        }
+    }
+
+    private mutating func add(_ testCase: TestCase) {
+        caseCount += 1
+        switch testCase.verdict {
+        case .passed: break
+        case .failed:
+            failedCount += 1
+            if firstFailure == nil { firstFailure = testCase.name }
+        case .skipped(let reason):
+            if firstSkipReason == nil { firstSkipReason = reason }
+        }
+        if cases.count < Self.caseLimit { cases.append(testCase) }
+        diagnostics = []
     }
 
     /// `ok N - description # directive` or `not ok ...`.
@@ -112,9 +168,13 @@ struct GuestResult {
 
     /// The status a guest exits with to say "skipped" (automake's, 77).
     static let skipStatus: Int32 = 77
+    /// nabla-run's status when its --timeout stopped the guest.
+    static let timeoutStatus: Int32 = 124
 
+    /// `stdout` and `stderr` are what is shown of the output; `tap` was
+    /// parsed from all of it.
     init(name: String, path: String, status: Int32, killed: Bool, seconds: Double, timeout: Double,
-         stdout: String, stderr: String) {
+         stdout: String, stderr: String, tap: TAPReport) {
         self.name = name
         self.path = path
         self.status = status
@@ -122,29 +182,32 @@ struct GuestResult {
         self.seconds = seconds
         self.stdout = stdout
         self.stderr = stderr
-        tap = TAPReport(stdout)
-        verdict = Self.verdict(status: status, killed: killed, timeout: timeout, stderr: stderr, tap: tap)
+        self.tap = tap
+        verdict = Self.verdict(status: status, killed: killed, seconds: seconds, timeout: timeout, stderr: stderr, tap: tap)
     }
 
-    private static func verdict(status: Int32, killed: Bool, timeout: Double, stderr: String, tap: TAPReport) -> Verdict {
+    private static func verdict(status: Int32, killed: Bool, seconds: Double, timeout: Double, stderr: String,
+                                tap: TAPReport) -> Verdict {
         // The tender's own line about the guest, if it printed one.
         let tenderLine = stderr.split(separator: "\n").first { $0.hasPrefix("nabla-run: ") }
             .map { ": " + $0.dropFirst("nabla-run: ".count) } ?? ""
-        if killed || status == 124 { return .failed("timed out after \(formatSeconds(timeout))") }
+        // Timed out: nabla-test killed it at its deadline, or nabla-run's
+        // --timeout did (status 124) and the time has indeed run out. A
+        // guest that returns 124 at once failed with that status.
+        if killed || (status == timeoutStatus && seconds >= timeout) {
+            return .failed("timed out after \(formatSeconds(timeout))")
+        }
         switch status {
         case 0:
-            let failed = tap.cases.filter { if case .failed = $0.verdict { true } else { false } }
-            if !failed.isEmpty {
-                return .failed("exit status 0, but \(failed.count) test case\(failed.count == 1 ? "" : "s") failed: \(failed[0].name)")
+            if let first = tap.firstFailure {
+                return .failed("exit status 0, but \(tap.failedCount) test case\(tap.failedCount == 1 ? "" : "s") failed: \(first)")
             }
-            if let planned = tap.planned, planned != tap.cases.count, tap.skipAllReason == nil {
-                return .failed("planned \(planned) test cases, reported \(tap.cases.count)")
+            if let planned = tap.planned, planned != tap.caseCount, tap.skipAllReason == nil {
+                return .failed("planned \(planned) test cases, reported \(tap.caseCount)")
             }
             return .passed
         case skipStatus:
-            let reason = tap.skipAllReason
-                ?? tap.cases.lazy.compactMap { if case .skipped(let r) = $0.verdict { r } else { nil } }.first
-                ?? "exit status 77"
+            let reason = tap.skipAllReason ?? tap.firstSkipReason ?? "exit status 77"
             return .skipped(reason)
         case 159: return .failed("forbidden system call\(tenderLine)")
         case 129...158: return .failed("faulted (status \(status))\(tenderLine)")

@@ -10,7 +10,8 @@ struct Runner {
     let options: Options
     /// nabla-run's path (unused with --native).
     let nablaRun: String
-    /// At most this much of each stream is kept.
+    /// At most this much of each stream is kept for the report; the TAP
+    /// on standard output is parsed from all of it.
     static let outputLimit = 1 << 20
     /// With nabla-run, its own --timeout stops the guest (status 124);
     /// nabla-test kills it only if it is still there this much later.
@@ -24,6 +25,7 @@ struct Runner {
         var killed = false
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
+        var tap = TAPReport()
         var diskCopies: [String]
     }
 
@@ -112,14 +114,16 @@ struct Runner {
         if ready > 0 {
             for (slot, pollFD) in fds.enumerated() where pollFD.revents != 0 {
                 let (index, isStdout) = owners[slot]
-                if isStdout {
-                    if !drain(pollFD.fd, into: &running[index].stdout, limit: Self.outputLimit) {
-                        close(pollFD.fd)
-                        running[index].process.stdoutFD = -1
-                    }
-                } else if !drain(pollFD.fd, into: &running[index].stderr, limit: Self.outputLimit) {
+                guard let bytes = readAvailable(pollFD.fd) else {
                     close(pollFD.fd)
-                    running[index].process.stderrFD = -1
+                    if isStdout { running[index].process.stdoutFD = -1 } else { running[index].process.stderrFD = -1 }
+                    continue
+                }
+                if isStdout {
+                    running[index].tap.consume(bytes)
+                    Self.keep(bytes, in: &running[index].stdout)
+                } else {
+                    Self.keep(bytes, in: &running[index].stderr)
                 }
             }
         }
@@ -130,14 +134,21 @@ struct Runner {
         }
     }
 
+    /// Appends what fits of `bytes` under `outputLimit`.
+    private static func keep(_ bytes: ArraySlice<UInt8>, in buffer: inout [UInt8]) {
+        buffer += bytes.prefix(max(0, outputLimit - buffer.count))
+    }
+
     private func result(of child: Running) -> GuestResult {
         let status = child.process.waitForExit()
         let seconds = Double(monotonicNanoseconds() - child.started) / 1e9
         let path = options.guests[child.index]
+        var tap = child.tap
+        tap.finish()
         return GuestResult(name: Self.name(of: path), path: path, status: status, killed: child.killed,
                            seconds: seconds, timeout: options.timeout,
                            stdout: String(decoding: child.stdout, as: UTF8.self),
-                           stderr: String(decoding: child.stderr, as: UTF8.self))
+                           stderr: String(decoding: child.stderr, as: UTF8.self), tap: tap)
     }
 
     /// "dir/app.nabla" is "app".

@@ -49,6 +49,11 @@ if options.native {
          ExitStatus.unavailable)
 }
 
+// On a terminal, what a guest printed is shown with its control
+// characters escaped (ConsoleReport.terminalSafe); into a pipe or a file
+// it is passed on as printed.
+let onTerminal = isatty(1) == 1
+
 Interruption.install()
 let started = monotonicNanoseconds()
 var results: [GuestResult] = []
@@ -58,7 +63,8 @@ do throws(HostError) {
     let interrupted = try Runner(options: options, nablaRun: nablaRun).run { result in
         results.append(result)
         tally.add(result.verdict)
-        _ = writeAll(1, options.tap ? ConsoleReport.tap(result, number: results.count) : ConsoleReport.plain(result))
+        let report = options.tap ? ConsoleReport.tap(result, number: results.count) : ConsoleReport.plain(result)
+        _ = writeAll(1, onTerminal ? ConsoleReport.terminalSafe(report) : report)
     }
     if let signal = interrupted {
         fail("interrupted by signal \(signal) after \(results.count) of \(options.guests.count) guests: \(tally.summary)", 128 + signal)

@@ -321,6 +321,49 @@ struct HTTPTests {
         }
     }
 
+    @Test("after a second of 20,000 spoofed SYNs/s (sources no host answers ARP for), a client is served within 1 s",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func synFlood() throws {
+        try withTemporaryDirectory { dir in
+            let site = try Site.make(in: dir)
+            let server = try HTTPServer(archive: site.archive, subnet: 26)
+            let raw = try RawEthernetSocket(server.tap)
+            let guestMAC = try parseMAC(server.tap.guestMAC)
+            let guestIP = try ipv4Bytes(server.tap.guestAddress)
+            // From .100-.199 of the TAP's subnet and a MAC no interface has,
+            // each from a port of its own: 20,000 half-open connections.
+            let floodMAC: [UInt8] = [0x02, 0, 0, 0x5f, 0x10, 0x0d]
+            let frames: [[UInt8]] = (0..<20_000).map { (i: Int) -> [UInt8] in
+                let source: [UInt8] = [10, 211, 26, UInt8(100 + i % 100)]
+                let syn = Frame.tcpSYN(src: source, dst: guestIP, sport: UInt16(1024 + i / 100), dport: 80,
+                                       seq: UInt32(i) &* 2654435761)
+                let packet = Frame.ipv4(src: source, dst: guestIP, proto: 6, syn)
+                return Frame.ethernet(dst: guestMAC, src: floodMAC, type: 0x0800, packet)
+            }
+            let start = Date()
+            var sent = 0
+            for (i, frame) in frames.enumerated() {
+                // Paced at 20 a millisecond.
+                if i % 20 == 0 { usleep(UInt32(max(0, start.addingTimeInterval(Double(i) / 20_000).timeIntervalSinceNow * 1e6))) }
+                if raw.send(frame) == 0 { sent += 1 }
+            }
+            #expect(sent > 19_000, "only \(sent) SYNs were sent")
+            let flooded = Date()
+            let client: TCPClient
+            do {
+                client = try TCPClient(to: server.tap.guestAddress, port: 80, in: server.namespace, timeout: 1)
+            } catch {
+                Issue.record("no connection within 1 s after the flood: \(error)")
+                return
+            }
+            client.send("GET /index.html HTTP/1.0\r\n\r\n")
+            let (status, body) = try client.response()
+            let served = Date().timeIntervalSince(flooded)
+            #expect(status.hasSuffix(" 200 OK") && body == site.files["index.html"], "\(status)")
+            #expect(served < 1, "served \(served) s after the flood (it took \(flooded.timeIntervalSince(start)) s)")
+        }
+    }
+
     @Test("bad clients: half a request, a 100 KB request line, trickling, resets mid-response; the guest stays up and leaks nothing", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func badClients() throws {
         try withTemporaryDirectory { dir in

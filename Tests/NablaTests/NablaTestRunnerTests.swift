@@ -68,6 +68,40 @@ struct NablaTestRunnerTests {
         #expect(bail.stdout.contains("but 1 test case failed: bail out"), "\(bail)")
     }
 
+    @Test("TAP after the first MiB still counts: a 'not ok' or a plan behind 2 MiB of output fails the guest",
+          arguments: [("late-failure", "exit status 0, but 1 test case failed: after"),
+                      ("late-plan", "planned 3 test cases, reported 1")])
+    func lateTAP(_ mode: String, _ reason: String) throws {
+        let outcome = try nablaTest([try Paths.guest("test-misreport"), "--", mode])
+        #expect(outcome.status == 1, "\(outcome.stdout.prefix(300))")
+        #expect(outcome.stdout.hasPrefix("FAIL  test-misreport  (\(reason), "), "\(outcome.stdout.prefix(300))")
+        // What is shown of the output stays bounded.
+        #expect(outcome.stdout.utf8.count < 2 << 20, "\(outcome.stdout.utf8.count) bytes")
+    }
+
+    @Test("a guest that returns 124 at once fails with that status, not as timed out")
+    func status124() throws {
+        let outcome = try nablaTest(["--timeout", "30", try Paths.guest("test-misreport"), "--", "status-124"])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stdout.hasPrefix("FAIL  test-misreport  (exit status 124, "), "\(outcome)")
+    }
+
+    @Test("on a terminal a guest's escape sequences are shown escaped and cannot redraw its FAIL line as PASS; into a pipe they pass as printed")
+    func escapesOnTerminal() throws {
+        let guest = try Paths.guest("test-misreport")
+        // script(1) (util-linux's bsdutils, essential in Debian) runs nabla-test on a pseudo-terminal.
+        let command = [Paths.testRunner, "--nabla-run", Paths.tender, guest, "--", "redraw"]
+            .map { "'" + $0 + "'" }.joined(separator: " ")
+        let terminal = try run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.status == 1, "\(terminal)")
+        #expect(!terminal.stdout.contains("\u{1B}"), "an escape character reached the terminal: \(terminal.stdout.debugDescription)")
+        #expect(terminal.stdout.contains("      | \\x1B[2A\\x0D\\x1B[2KPASS  test-misreport  (0.1 ms)\\x1B[K"),
+                "\(terminal.stdout.debugDescription)")
+        #expect(terminal.stdout.contains("FAIL  test-misreport  (exit status 1, "), "\(terminal.stdout.debugDescription)")
+        let piped = try nablaTest([guest, "--", "redraw"])
+        #expect(piped.stdout.contains("      | \u{1B}[2A\r\u{1B}[2KPASS"), "\(piped.stdout.debugDescription)")
+    }
+
     @Test("-j runs guests at the same time")
     func parallel() throws {
         let spin = try Paths.guest("attack-spin")

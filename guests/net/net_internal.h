@@ -30,4 +30,14 @@ err_t nl_netif_init(struct netif *netif);
  * unicast to another MAC (a NIC filters these in hardware, lwIP does not). */
 extern uint64_t nl_othermac;
 
+/* Half-open connections under a SYN flood (halfopen.c): the listener's
+ * bound and expiry, set up by listen(); a connection leaving the half-open
+ * state at accept; every received frame, for the SYNs' Ethernet sources;
+ * and the netif output that sends SYN-ACKs back to them. */
+struct tcp_pcb;
+void nl_halfopen_listen(struct tcp_pcb *lpcb);
+void nl_halfopen_accepted(struct tcp_pcb *pcb);
+void nl_halfopen_saw_frame(const uint8_t *frame, size_t len);
+err_t nl_halfopen_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *next_hop);
+
 #endif /* NABLA_NET_INTERNAL_H */

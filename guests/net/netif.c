@@ -79,7 +79,7 @@ err_t nl_netif_init(struct netif *netif)
     memcpy(netif->hwaddr, d->u.net.mac, ETH_HWADDR_LEN);
     netif->mtu = (u16_t)d->u.net.mtu;
     netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-    netif->output = etharp_output;
+    netif->output = nl_halfopen_output;     /* etharp_output but for SYN-ACKs */
     netif->linkoutput = link_output;
     MIB2_INIT_NETIF(netif, snmp_ifType_ethernet_csmacd, 0);
     return ERR_OK;
@@ -154,6 +154,7 @@ static int64_t drain(struct nl_nic *nic)
             pbuf_free(p);
             continue;
         }
+        nl_halfopen_saw_frame(p->payload, (size_t)got);
         pbuf_realloc(p, (u16_t)got);
         if (nic->netif.input(p, &nic->netif) != ERR_OK)
             pbuf_free(p);

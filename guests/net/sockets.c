@@ -282,6 +282,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
         tcp_abort(newpcb);
         return ERR_ABRT;
     }
+    nl_halfopen_accepted(newpcb);
     attach_tcp(s, newpcb);
     s->connected = 1;
     int slot = (listener->queue_head + listener->queue_len) % listener->queue_cap;
@@ -376,7 +377,10 @@ int listen(int fd, int backlog)
     if (s->queue == NULL)
         return set_errno(ENOBUFS);
     err_t err;
-    struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &err);
+    /* lwIP's backlog counts half-open connections and refuses new SYNs
+     * when full; halfopen.c bounds them lower and drops the oldest
+     * instead. backlog bounds the accept queue (on_accept). */
+    struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, TCP_DEFAULT_LISTEN_BACKLOG, &err);
     if (lpcb == NULL) {
         free(s->queue);
         s->queue = NULL;
@@ -385,6 +389,7 @@ int listen(int fd, int backlog)
     s->pcb.tcp = lpcb;              /* tcp_listen freed the original pcb */
     s->listening = 1;
     s->queue_cap = backlog;
+    nl_halfopen_listen(lpcb);
     tcp_arg(lpcb, s);
     tcp_accept(lpcb, on_accept);
     return 0;

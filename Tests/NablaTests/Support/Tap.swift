@@ -459,6 +459,19 @@ enum Frame {
         return datagram
     }
 
+    /// A TCP SYN (20-byte header, no options) with a correct checksum.
+    static func tcpSYN(src: [UInt8], dst: [UInt8], sport: UInt16, dport: UInt16, seq: UInt32) -> [UInt8] {
+        var segment: [UInt8] = be16(sport) + be16(dport)
+        segment += be16(UInt16(seq >> 16)) + be16(UInt16(seq & 0xffff))
+        segment += [0, 0, 0, 0, 0x50, 0x02] as [UInt8]     // ack, header length, SYN
+        segment += be16(64240) + ([0, 0, 0, 0] as [UInt8])  // window, checksum, urgent
+        let pseudo: [UInt8] = src + dst + [0, 6] + be16(UInt16(segment.count))
+        let sum = checksum(pseudo + segment)
+        segment[16] = UInt8(sum >> 8)
+        segment[17] = UInt8(sum & 0xff)
+        return segment
+    }
+
     /// An ICMP echo request (or, with `badChecksum`, one with a wrong checksum).
     static func echoRequest(id: UInt16, seq: UInt16, _ data: [UInt8], badChecksum: Bool = false) -> [UInt8] {
         var message: [UInt8] = [8, 0, 0, 0] + be16(id) + be16(seq) + data

@@ -31,7 +31,7 @@
 #define MEMP_NUM_UDP_PCB        8
 #define MEMP_NUM_TCP_SEG        8192    /* queued segments, all connections */
 #define MEMP_NUM_PBUF           256     /* pbufs referring to memory we own */
-#define MEMP_NUM_SYS_TIMEOUT    (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+#define MEMP_NUM_SYS_TIMEOUT    (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)    /* halfopen.c's timer among them */
 /* Received frames: one pool buffer holds a whole frame (netread wants room
  * for 1514 bytes), so the driver reads straight into it. Pools are linked
  * at start-up, touching every page: their size is start-up time. */
@@ -84,6 +84,7 @@
 #define LWIP_TCP_KEEPALIVE      0
 #define SO_REUSE                1       /* SO_REUSEADDR */
 #define LWIP_CALLBACK_API       1
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 1     /* halfopen.c's listener callback */
 
 /* ---- Checksums: all in software (the TAP offloads nothing) ------------------- */
 #define CHECKSUM_GEN_IP         1
