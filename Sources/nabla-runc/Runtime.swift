@@ -263,7 +263,7 @@ struct Runtime {
     private func delete(id: String, force: Bool) throws(RuncError) {
         // As runc: --force on a container that does not exist is no error
         // (engines delete --force after a create that failed).
-        if force && !FileSystem.exists(store.directory(id)) { return }
+        if force, try !store.hasEntry(id) { return }
         _ = try store.load(id)   // "does not exist" before anything else
         guard let folder = try store.lock(id) else { throw .state("container \(id) is locked") }
         defer { folder.close() }

@@ -143,6 +143,16 @@ struct StateStore {
         return folder
     }
 
+    /// Whether ROOT has an entry named `id` (a folder, or anything planted
+    /// there); throws if --root itself is not safe to use.
+    func hasEntry(_ id: String) throws(RuncError) -> Bool {
+        try Self.check(id: id)
+        guard let root = try rootDirectory(create: false) else { return false }
+        defer { root.close() }
+        var st = stat()
+        return fstatat(root.fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0
+    }
+
     /// Makes the container's folder, or fails if the id is taken.
     func makeDirectory(_ id: String) throws(RuncError) {
         guard let root = try rootDirectory(create: true) else { throw .system("cannot create --root \(self.root)", errno: ENOENT) }
