@@ -7,6 +7,10 @@
 // The folder is locked (flock) by create, start and delete for as long as
 // they run, so a second command waits instead of racing, and a crashed
 // create is recognisable: a record with no pid and no lock holder.
+//
+// ROOT must be nabla-runc's user's own and writable by no one else, and
+// ROOT/ID is opened with O_NOFOLLOW and used by descriptor (Directory), so
+// a symlink planted there is refused rather than read, written or emptied.
 
 import Glibc
 
