@@ -289,13 +289,13 @@ func runTool(_ path: String, _ arguments: [String], input: String? = nil) throws
     return (status, String(decoding: output, as: UTF8.self))
 }
 
-/// `name` in the usual system directories; `purpose` says in the error
-/// what nabla-runc needs it for.
-func findTool(_ name: String, package: String, purpose: String = "networking") throws(RuncError) -> String {
+/// `name` in the usual system directories (nabla-runc runs `tc` for the
+/// network wiring).
+func findTool(_ name: String, package: String) throws(RuncError) -> String {
     for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where access(dir + "/" + name, X_OK) == 0 {
         return dir + "/" + name
     }
-    throw RuncError(.unsupported, "'\(name)' is missing: nabla-runc needs it for \(purpose) (apt-get install \(package))")
+    throw RuncError(.unsupported, "'\(name)' is missing: nabla-runc needs it for networking (apt-get install \(package))")
 }
 
 /// Now as RFC 3339 with nanoseconds, UTC, as runc writes "created".
