@@ -63,6 +63,11 @@ int nrc_cloexec_from(unsigned first)
     return close_range(first, ~0u, CLOSE_RANGE_CLOEXEC);
 }
 
+int nrc_close_from(unsigned first)
+{
+    return close_range(first, ~0u, 0);
+}
+
 int nrc_open_in_root(int dirfd, const char *path)
 {
     struct open_how how;

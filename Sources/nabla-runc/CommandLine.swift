@@ -10,9 +10,6 @@ struct GlobalOptions {
     var logPath: String?
     var logFormat = LogFormat.text
     var systemdCgroup = false
-    /// The command and its arguments as given, for handing a pod's sandbox
-    /// container to runc unchanged (Delegation.swift).
-    var rawCommand: [String] = []
 }
 
 /// How --log lines are written.
@@ -36,7 +33,8 @@ enum Command {
     case run(CreateOptions)
     case start(id: String)
     case state(id: String)
-    case kill(id: String, signal: Int32)
+    /// `all`: no error if the container is not running (runc's --all).
+    case kill(id: String, signal: Int32, all: Bool)
     /// The container's processes: the tender alone.
     case ps(id: String, json: Bool)
     case delete(id: String, force: Bool)
@@ -110,7 +108,6 @@ struct RuncCommandLine {
             }
         }
         guard let command = arguments.first else { throw .usage("no command given\n" + Self.usage) }
-        options.rawCommand = arguments
         arguments.removeFirst()
         switch command {
         case "create": return .create(try parseCreate())
@@ -192,12 +189,13 @@ struct RuncCommandLine {
 
     private mutating func parseKill() throws(RuncError) -> Command {
         var positional: [String] = []
+        var all = false
         while let argument = arguments.first {
             arguments.removeFirst()
             if argument.hasPrefix("-") && argument.count > 1 && !argument.dropFirst().allSatisfy(\.isNumber) {
                 let (name, inline) = split(argument)
                 guard name == "all" || name == "a" else { throw .usage("kill: unknown option '\(argument)'") }
-                _ = try flag(name, inline)
+                all = try flag(name, inline)
             } else {
                 positional.append(argument)
             }
@@ -205,7 +203,7 @@ struct RuncCommandLine {
         guard positional.count == 1 || positional.count == 2 else { throw .usage("usage: nabla-runc kill [--all] ID [SIGNAL]") }
         try StateStore.check(id: positional[0])
         let signal = try positional.count == 2 ? Signals.parse(positional[1]) : SIGTERM
-        return .kill(id: positional[0], signal: signal)
+        return .kill(id: positional[0], signal: signal, all: all)
     }
 
     private mutating func parseDelete() throws(RuncError) -> Command {

@@ -28,34 +28,18 @@ enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to `path` all or nothing: a temporary file in the same
-    /// directory, fsync, rename over the old one.
+    /// Writes `bytes` to `path` all or nothing (Directory.writeAtomically
+    /// in `path`'s directory): a symlink at `path` is replaced, never followed.
     static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(RuncError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw RuncError.system("cannot create \(temporary)") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw RuncError.system("cannot write \(temporary)", errno: code)
-            }
-            written += n
-        }
-        guard fsync(fd) == 0, close(fd) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw RuncError.system("cannot write \(temporary)", errno: code)
-        }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw RuncError.system("cannot rename \(temporary) to \(path)", errno: code)
-        }
+        let slash = path.lastIndex(of: "/")
+        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else { throw RuncError(.usage, "\(path) names a directory, not a file") }
+        let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RuncError(.noInput, "cannot open directory \(parent) to write \(name) in it: \(String(cString: strerror(errno)))") }
+        let directory = Directory(fd: fd, path: parent)
+        defer { directory.close() }
+        try directory.writeAtomically(name, bytes, mode: mode)
     }
 
     /// Creates `path` and any missing parents.
@@ -67,20 +51,6 @@ enum FileSystem {
                 throw RuncError.system("cannot create directory \(prefix)")
             }
         }
-    }
-
-    /// Removes a directory and everything in it (no symlinks followed).
-    static func removeTree(_ path: String) {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name == "." || name == ".." { continue }
-                let child = path + "/" + name
-                if entry.pointee.d_type == UInt8(DT_DIR) { removeTree(child) } else { unlink(child) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
     }
 
     static func exists(_ path: String) -> Bool {
@@ -117,6 +87,109 @@ enum FileSystem {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// A directory held by descriptor, in which nabla-runc creates, reads and
+/// removes files relative to that descriptor (openat, renameat, unlinkat)
+/// and never follows a symlink at a name, as runc does in its state
+/// directory: a link planted there (`ROOT/ID -> /etc`, `pidfile.tmp ->
+/// /etc/shadow`) is refused or replaced, never written through.
+struct Directory {
+    let fd: Int32
+    /// For messages.
+    let path: String
+
+    /// Opens the directory `path`; its last component must not be a symlink.
+    /// Nil with errno set (ELOOP or ENOTDIR for a symlink) if it cannot be.
+    static func open(_ path: String) -> Directory? {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return fd < 0 ? nil : Directory(fd: fd, path: path)
+    }
+
+    /// The subdirectory `name`, not through a symlink; nil with errno set.
+    func child(_ name: String) -> Directory? {
+        let fd = openat(self.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return fd < 0 ? nil : Directory(fd: fd, path: path + "/" + name)
+    }
+
+    func close() { _ = Glibc.close(fd) }
+
+    /// The file `name` (not a symlink), or nil if there is none.
+    func read(_ name: String, limit: Int = 4 << 20) throws(RuncError) -> [UInt8]? {
+        let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if file < 0 {
+            if errno == ENOENT { return nil }
+            throw RuncError(.noInput, "cannot open \(path)/\(name): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(file) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RuncError(.noInput, "cannot read \(path)/\(name): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return data }
+            data += buffer[0..<n]
+            guard data.count <= limit else { throw RuncError(.badBundle, "\(path)/\(name) is larger than \(limit >> 20) MiB") }
+        }
+    }
+
+    /// Writes `bytes` as `name` all or nothing: a new temporary file of an
+    /// unpredictable name made with O_EXCL (so it is never an existing file
+    /// or a symlink), fsync, renamed over `name` (which replaces a symlink
+    /// there instead of following it).
+    func writeAtomically(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(RuncError) {
+        var temporary = "", file: Int32 = -1
+        for _ in 0..<8 {
+            temporary = ".\(name).tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if file >= 0 || errno != EEXIST { break }
+        }
+        guard file >= 0 else { throw RuncError.system("cannot create \(path)/\(temporary)") }
+        var written = 0
+        var failure: Int32 = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(file, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            written += n
+        }
+        if failure == 0 && fsync(file) != 0 { failure = errno }
+        if Glibc.close(file) != 0 && failure == 0 { failure = errno }
+        if failure == 0 && renameat(fd, temporary, fd, name) != 0 { failure = errno }
+        guard failure == 0 else {
+            unlinkat(fd, temporary, 0)
+            throw RuncError.system("cannot write \(path)/\(name)", errno: failure)
+        }
+    }
+
+    /// Removes `name` and, if it is a directory (not a symlink to one),
+    /// everything in it. What is gone already is no error.
+    func removeTree(_ name: String) {
+        if unlinkat(fd, name, 0) == 0 || errno == ENOENT { return }
+        if let inner = child(name) {
+            // fdopendir takes over a descriptor of its own.
+            let copy = fcntl(inner.fd, F_DUPFD_CLOEXEC, 0)
+            if copy >= 0, let stream = fdopendir(copy) {
+                var names: [String] = []
+                while let entry = readdir(stream) {
+                    let entryName = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    if entryName != "." && entryName != ".." { names.append(entryName) }
+                }
+                closedir(stream)
+                for entryName in names { inner.removeTree(entryName) }
+            } else if copy >= 0 {
+                Glibc.close(copy)
+            }
+            inner.close()
+        }
+        unlinkat(fd, name, AT_REMOVEDIR)
     }
 }
 
@@ -216,13 +289,13 @@ func runTool(_ path: String, _ arguments: [String], input: String? = nil) throws
     return (status, String(decoding: output, as: UTF8.self))
 }
 
-/// `name` in the usual system directories; `purpose` says in the error
-/// what nabla-runc needs it for.
-func findTool(_ name: String, package: String, purpose: String = "networking") throws(RuncError) -> String {
+/// `name` in the usual system directories (nabla-runc runs `tc` for the
+/// network wiring).
+func findTool(_ name: String, package: String) throws(RuncError) -> String {
     for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where access(dir + "/" + name, X_OK) == 0 {
         return dir + "/" + name
     }
-    throw RuncError(.unsupported, "'\(name)' is missing: nabla-runc needs it for \(purpose) (apt-get install \(package))")
+    throw RuncError(.unsupported, "'\(name)' is missing: nabla-runc needs it for networking (apt-get install \(package))")
 }
 
 /// Now as RFC 3339 with nanoseconds, UTC, as runc writes "created".

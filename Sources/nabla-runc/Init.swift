@@ -5,7 +5,8 @@
 // for, applies rlimits, the user, capabilities and no_new_privs, answers
 // "ok" (or the error), then blocks opening the exec fifo for writing. When
 // start opens the read end, init writes a byte and execs the tender from
-// the descriptor create opened, so the tender keeps init's pid.
+// the descriptor create opened, so the tender keeps init's pid; for a pod's
+// sandbox it becomes the pause instead (PodSandbox.swift).
 
 import CNablaRunc
 import Glibc
@@ -13,44 +14,73 @@ import Glibc
 /// What create tells init.
 struct InitPlan {
     let bundle: String
+    /// The exec fifo, opened O_PATH.
+    let fifoFD: Int32
+    /// What runs after start: the tender, or (nil) a pod sandbox's pause.
+    let tender: TenderLaunch?
+    /// Lines for the container's stderr once it is started (MountNotices).
+    let notices: [String]
+
+    var json: JSON {
+        .object([
+            ("bundle", .string(bundle)),
+            ("fifoFD", .number(Double(fifoFD))),
+            ("tender", tender?.json ?? .null),
+            ("notices", .array(notices.map { .string($0) })),
+        ])
+    }
+
+    init(bundle: String, fifoFD: Int32, tender: TenderLaunch?, notices: [String]) {
+        self.bundle = bundle
+        self.fifoFD = fifoFD
+        self.tender = tender
+        self.notices = notices
+    }
+
+    init?(_ json: JSON) {
+        guard let bundle = json["bundle"]?.stringValue, let fifo = json["fifoFD"]?.integerValue,
+              let notices = json["notices"]?.arrayValue?.compactMap(\.stringValue) else { return nil }
+        var tender: TenderLaunch?
+        if let launch = json["tender"], launch != .null {
+            guard let parsed = TenderLaunch(launch) else { return nil }
+            tender = parsed
+        }
+        self.init(bundle: bundle, fifoFD: Int32(truncatingIfNeeded: fifo), tender: tender, notices: notices)
+    }
+}
+
+/// How init becomes the tender.
+struct TenderLaunch {
     /// The tender's argv, argv[0] first.
     let arguments: [String]
     let environment: [String]
     /// nabla-run, opened O_PATH.
     let tenderFD: Int32
-    /// The exec fifo, opened O_PATH.
-    let fifoFD: Int32
     /// The image and disks: left open across exec for /proc/self/fd/N.
     let keepFDs: [Int32]
 
     var json: JSON {
         .object([
-            ("bundle", .string(bundle)),
             ("arguments", .array(arguments.map { .string($0) })),
             ("environment", .array(environment.map { .string($0) })),
             ("tenderFD", .number(Double(tenderFD))),
-            ("fifoFD", .number(Double(fifoFD))),
             ("keepFDs", .array(keepFDs.map { .number(Double($0)) })),
         ])
     }
 
-    init(bundle: String, arguments: [String], environment: [String], tenderFD: Int32, fifoFD: Int32, keepFDs: [Int32]) {
-        self.bundle = bundle
+    init(arguments: [String], environment: [String], tenderFD: Int32, keepFDs: [Int32]) {
         self.arguments = arguments
         self.environment = environment
         self.tenderFD = tenderFD
-        self.fifoFD = fifoFD
         self.keepFDs = keepFDs
     }
 
     init?(_ json: JSON) {
-        guard let bundle = json["bundle"]?.stringValue,
-              let arguments = json["arguments"]?.arrayValue?.compactMap(\.stringValue),
+        guard let arguments = json["arguments"]?.arrayValue?.compactMap(\.stringValue),
               let environment = json["environment"]?.arrayValue?.compactMap(\.stringValue),
-              let tender = json["tenderFD"]?.integerValue, let fifo = json["fifoFD"]?.integerValue,
+              let tender = json["tenderFD"]?.integerValue,
               let keep = json["keepFDs"]?.arrayValue?.compactMap(\.integerValue) else { return nil }
-        self.init(bundle: bundle, arguments: arguments, environment: environment,
-                  tenderFD: Int32(truncatingIfNeeded: tender), fifoFD: Int32(truncatingIfNeeded: fifo),
+        self.init(arguments: arguments, environment: environment, tenderFD: Int32(truncatingIfNeeded: tender),
                   keepFDs: keep.map { Int32(truncatingIfNeeded: $0) })
     }
 }
@@ -132,12 +162,18 @@ struct ContainerInit {
         close(fifo)
         close(plan.fifoFD)
 
+        for line in plan.notices {
+            let text = "nabla-runc: " + line + "\n"
+            _ = text.withCString { write(2, $0, strlen($0)) }
+        }
+        guard let tender = plan.tender else { PodSandbox.pause() }
+
         // Only stdio and the guest's files cross into the tender.
         _ = nrc_cloexec_from(3)
-        for fd in plan.keepFDs { _ = fcntl(fd, F_SETFD, 0) }
-        let argv = plan.arguments.map { strdup($0) } + [nil]
-        let envp = plan.environment.map { strdup($0) } + [nil]
-        _ = nrc_execveat(plan.tenderFD, argv, envp)
+        for fd in tender.keepFDs { _ = fcntl(fd, F_SETFD, 0) }
+        let argv = tender.arguments.map { strdup($0) } + [nil]
+        let envp = tender.environment.map { strdup($0) } + [nil]
+        _ = nrc_execveat(tender.tenderFD, argv, envp)
         fail("cannot exec the tender nabla-run", status: 126)
     }
 

@@ -23,6 +23,10 @@ enum ExitStatus: Int32 {
     case unsupported = 69
     /// A system call failed while setting the container up or tearing it down.
     case system = 71
+    /// Refused for safety: the bundle asks for what the engine did not
+    /// grant (a block device as a disk without the device's grant), or the
+    /// state directory is one others could have planted files in.
+    case notPermitted = 77
 }
 
 /// A failure of a nabla-runc command: one line for the user and a status.
@@ -44,4 +48,5 @@ struct RuncError: Error, CustomStringConvertible {
     static func bundle(_ text: String) -> RuncError { RuncError(.badBundle, text) }
     static func unsupported(_ text: String) -> RuncError { RuncError(.unsupported, text) }
     static func state(_ text: String) -> RuncError { RuncError(.wrongState, text) }
+    static func notPermitted(_ text: String) -> RuncError { RuncError(.notPermitted, text) }
 }

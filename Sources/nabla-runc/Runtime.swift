@@ -17,15 +17,6 @@ struct Runtime {
     var store: StateStore { StateStore(root: options.root) }
 
     func run(_ command: Command) throws(RuncError) {
-        let delegation = Delegation(options: options)
-        switch command {
-        case .create(let request), .run(let request):
-            if try Delegation.isPodSandbox(bundle: request.bundle) { try delegation.handOver() }
-        case .start(let id), .state(let id), .kill(let id, _), .delete(let id, _), .ps(let id, _):
-            if !FileSystem.exists(store.directory(id)) && delegation.owns(id) { try delegation.handOver() }
-        default:
-            break
-        }
         switch command {
         case .create(let request):
             try create(request)
@@ -33,7 +24,7 @@ struct Runtime {
             exit(try run(request))
         case .start(let id): try start(id: id)
         case .state(let id): try state(id: id)
-        case let .kill(id, signal): try kill(id: id, signal: signal)
+        case let .kill(id, signal, all): try kill(id: id, signal: signal, all: all)
         case let .ps(id, json): try processes(id: id, json: json)
         case let .delete(id, force): try delete(id: id, force: force)
         case .spec(let bundle): try writeTemplate(bundle: bundle)
@@ -61,12 +52,21 @@ struct Runtime {
             throw .usage("process.terminal is true but no --console-socket was given")
         }
         let cgroup = try spec.cgroupsPath.map { path throws(RuncError) in try ContainerCgroup(cgroupsPath: path) }
-        let files = try GuestFiles.open(spec)
-        defer { files.close() }
+        let files: GuestFiles?, guestArguments: [String]
+        switch spec.workload {
+        case let .guest(image, arguments):
+            files = try GuestFiles.open(spec, image: image)
+            guestArguments = arguments
+        case .podSandbox:
+            files = nil
+            guestArguments = []
+        }
+        defer { files?.close() }
+        let notices = files.map { MountNotices.lines(for: spec, disks: $0.disks.map(\.0)) } ?? []
 
         try store.makeDirectory(id)
-        guard let lockFD = try store.lock(id) else { throw .state("container \(id) is locked by another command") }
-        defer { close(lockFD) }
+        guard let folder = try store.lock(id) else { throw .state("container \(id) is locked by another command") }
+        defer { folder.close() }
         var record = ContainerRecord(id: id, bundle: bundle, rootfs: spec.rootfs,
                                      annotations: Dictionary(spec.annotations, uniquingKeysWith: { $1 }))
         var child: pid_t = 0
@@ -74,7 +74,8 @@ struct Runtime {
             try store.save(record)
             // Owned by the container's user: init opens it after setuid
             // (through its O_PATH descriptor; the folder stays 0700).
-            guard mkfifo(store.fifo(id), 0o600) == 0, chown(store.fifo(id), spec.uid, spec.gid) == 0 else {
+            guard mkfifoat(folder.fd, "exec.fifo", 0o600) == 0,
+                  fchownat(folder.fd, "exec.fifo", spec.uid, spec.gid, AT_SYMLINK_NOFOLLOW) == 0 else {
                 throw .system("cannot create \(store.fifo(id))")
             }
 
@@ -87,7 +88,8 @@ struct Runtime {
                 } else if nrc_unshare(CLONE_NEWNET) != 0 {
                     throw .system("cannot create a network namespace")
                 }
-                if spec.wantsNetwork, let found = Uplink.discover() {
+                // A sandbox's namespace is wired by the nabla container that joins it.
+                if spec.wantsNetwork, files != nil, let found = Uplink.discover() {
                     uplink = found
                     record.joinedNetworkNamespace = namespace.path
                     record.tap = NetworkWiring.tapName
@@ -118,8 +120,11 @@ struct Runtime {
             let fifoFD = nrc_open_path(store.fifo(id), 0)
             guard fifoFD >= 0 else { throw .system("cannot open \(store.fifo(id))") }
             defer { Glibc.close(fifoFD) }
-            let plan = InitPlan(bundle: bundle, arguments: files.tenderArguments(spec, uplink: uplink),
-                                environment: spec.environment, tenderFD: files.tender, fifoFD: fifoFD, keepFDs: files.guestFDs)
+            let tender = files.map {
+                TenderLaunch(arguments: $0.tenderArguments(spec, guestArguments: guestArguments, uplink: uplink),
+                             environment: spec.environment, tenderFD: $0.tender, keepFDs: $0.guestFDs)
+            }
+            let plan = InitPlan(bundle: bundle, fifoFD: fifoFD, tender: tender, notices: notices)
 
             var pair: [Int32] = [0, 0]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
@@ -130,7 +135,7 @@ struct Runtime {
             defer { if let terminal { Glibc.close(terminal) } }
             do {
                 defer { Glibc.close(pair[1]) }
-                child = try spawnInit(syncFD: pair[1], inherit: [fifoFD, files.tender] + files.guestFDs, terminal: terminal)
+                child = try spawnInit(syncFD: pair[1], inherit: [fifoFD] + (files.map { [$0.tender] + $0.guestFDs } ?? []), terminal: terminal)
             }
             guard let identity = ProcessIdentity.of(child) else { throw .system("the init process \(child) vanished", errno: ESRCH) }
             record.process = identity
@@ -199,17 +204,17 @@ struct Runtime {
 
     private func start(id: String) throws(RuncError) {
         _ = try store.load(id)   // "does not exist" before anything else
-        guard let lockFD = try store.lock(id) else { throw .state("container \(id) is locked") }
-        defer { close(lockFD) }
+        guard let folder = try store.lock(id) else { throw .state("container \(id) is locked") }
+        defer { folder.close() }
         let record = try store.load(id)
         let status = store.status(of: record, holdingLock: true)
         guard status == .created, let process = record.process else {
             throw .state("cannot start container \(id): it is \(status.rawValue) (start works once, on a created container)")
         }
-        let fd = open(store.fifo(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let fd = openat(folder.fd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw .system("cannot open \(store.fifo(id))") }
         defer { close(fd) }
-        unlink(store.fifo(id))
+        unlinkat(folder.fd, "exec.fifo", 0)
         // The init process is blocked opening the fifo for writing; now that
         // it has a reader it writes one byte and execs the tender.
         var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -230,11 +235,15 @@ struct Runtime {
         print(store.ociState(of: record).serialized)
     }
 
-    private func kill(id: String, signal: Int32) throws(RuncError) {
+    /// As runc: a container that is not running answers "container not
+    /// running" (containerd's shim reads that as "process already
+    /// finished"), except with --all, which is then no error.
+    private func kill(id: String, signal: Int32, all: Bool) throws(RuncError) {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .created || status == .running, let process = record.process else {
-            throw .state("cannot signal container \(id): it is \(status.rawValue), not running")
+            if all { return }
+            throw .state("container not running: cannot signal container \(id), it is \(status.rawValue)")
         }
         guard Glibc.kill(process.pid, signal) == 0 else { throw .system("kill \(process.pid)") }
     }
@@ -254,10 +263,10 @@ struct Runtime {
     private func delete(id: String, force: Bool) throws(RuncError) {
         // As runc: --force on a container that does not exist is no error
         // (engines delete --force after a create that failed).
-        if force && !FileSystem.exists(store.directory(id)) { return }
+        if force, try !store.hasEntry(id) { return }
         _ = try store.load(id)   // "does not exist" before anything else
-        guard let lockFD = try store.lock(id) else { throw .state("container \(id) is locked") }
-        defer { close(lockFD) }
+        guard let folder = try store.lock(id) else { throw .state("container \(id) is locked") }
+        defer { folder.close() }
         let record = try store.load(id)
         let status = store.status(of: record, holdingLock: true)
         if status != .stopped {
@@ -293,7 +302,7 @@ struct Runtime {
             // Otherwise the namespace was the runtime's own and died with the process.
         }
         ContainerCgroup.remove(record.cgroups)
-        FileSystem.removeTree(store.directory(record.id))
+        store.remove(record.id)
     }
 
     // MARK: spec, features
@@ -363,7 +372,7 @@ struct GuestFiles {
     let disks: [(DiskSpec, Int32)]
     var guestFDs: [Int32] { [image] + disks.map(\.1) }
 
-    static func open(_ spec: ContainerSpec) throws(RuncError) -> GuestFiles {
+    static func open(_ spec: ContainerSpec, image imagePath: String) throws(RuncError) -> GuestFiles {
         let tenderPath = Self.tenderPath()
         let tender = nrc_open_path(tenderPath, 0)
         guard tender >= 0 else {
@@ -378,15 +387,16 @@ struct GuestFiles {
         defer { Glibc.close(root) }
         var opened: [Int32] = [tender]
         do throws(RuncError) {
-            let image = try openInContainer(spec.image, root: root, mounts: spec.mounts, what: "the image", rootfs: spec.rootfs, blockOK: false)
-            opened.append(image)
+            let found = try openInContainer(imagePath, root: root, spec: spec, what: "the image")
+            opened.append(found.fd)
+            guard found.type == S_IFREG else { throw RuncError(.noInput, "the image \(found.shown) is not a regular file") }
             var disks: [(DiskSpec, Int32)] = []
             for disk in spec.disks {
-                let fd = try openInContainer(disk.path, root: root, mounts: spec.mounts, what: "disk \(disk.name)", rootfs: spec.rootfs, blockOK: true)
+                let fd = try openDisk(disk, root: root, spec: spec)
                 opened.append(fd)
                 disks.append((disk, fd))
             }
-            return GuestFiles(tender: tender, image: image, disks: disks)
+            return GuestFiles(tender: tender, image: found.fd, disks: disks)
         } catch {
             for fd in opened { Glibc.close(fd) }
             throw error
@@ -406,12 +416,25 @@ struct GuestFiles {
         return String(own[..<(own.lastIndex(of: "/") ?? own.startIndex)]) + "/nabla-run"
     }
 
-    /// Opens `path` as the container sees it: through a bind mount that
-    /// covers it, else inside the rootfs with RESOLVE_IN_ROOT.
-    private static func openInContainer(_ path: String, root: Int32, mounts: [MountSpec], what: String, rootfs: String, blockOK: Bool) throws(RuncError) -> Int32 {
+    /// A file opened as the container sees it, and what it is.
+    private struct Found {
+        let fd: Int32
+        /// The path, with where it was found, for messages.
+        let shown: String
+        /// The bind mount it was reached through, nil for the rootfs.
+        let mount: MountSpec?
+        /// S_IFREG, S_IFBLK, ...
+        let type: mode_t
+        let device: DeviceNumber
+    }
+
+    /// Opens `path` (O_PATH) as the container sees it: through a bind
+    /// mount that covers it, else inside the rootfs with RESOLVE_IN_ROOT.
+    private static func openInContainer(_ path: String, root: Int32, spec: ContainerSpec, what: String) throws(RuncError) -> Found {
         let fd: Int32
         let shown: String
-        if let mount = mounts.filter({ $0.isBind && $0.covers(path) }).max(by: { $0.destination.count < $1.destination.count }) {
+        let mount = spec.bindMount(covering: path)
+        if let mount {
             let rest = String(path.dropFirst(mount.destination.count).drop { $0 == "/" })
             shown = "\(path) (bind mount of \(mount.source))"
             if rest.isEmpty {
@@ -422,24 +445,65 @@ struct GuestFiles {
                 if base >= 0 { let code = errno; Glibc.close(base); errno = code }
             }
         } else {
-            shown = "\(path) in the container's root file system \(rootfs)"
+            shown = "\(path) in the container's root file system \(spec.rootfs)"
             fd = nrc_open_in_root(root, path)
         }
         guard fd >= 0 else {
             throw RuncError(.noInput, "cannot open \(what) \(shown): \(String(cString: strerror(errno)))")
         }
         var st = stat()
-        fstat(fd, &st)
-        let type = st.st_mode & S_IFMT
-        guard type == S_IFREG || (blockOK && type == S_IFBLK) else {
+        guard fstat(fd, &st) == 0 else {
+            let code = errno
             Glibc.close(fd)
-            throw RuncError(.noInput, "\(what) \(shown) is not a regular file\(blockOK ? " or block device" : "")")
+            throw RuncError.system("cannot inspect \(what) \(shown)", errno: code)
         }
-        return fd
+        return Found(fd: fd, shown: shown, mount: mount, type: st.st_mode & S_IFMT, device: DeviceNumber(st.st_rdev))
+    }
+
+    /// A disk: the host's node for a block device the engine granted in
+    /// linux.devices, else the file through a bind mount or in the rootfs.
+    /// A block device is a disk only when the engine granted it and the
+    /// device rules allow the access the disk needs (Devices.swift).
+    private static func openDisk(_ disk: DiskSpec, root: Int32, spec: ContainerSpec) throws(RuncError) -> Int32 {
+        let what = "disk \(disk.name)"
+        let access = disk.readOnly ? "r" : "rw"
+        let grantHint = "podman run --device HOST-DEVICE:\(disk.path) grants one"
+        func refused(_ number: DeviceNumber) -> String {
+            let readOnlyHint = !disk.readOnly && spec.deviceRules.allowBlock(major: number.major, minor: number.minor, access: "r")
+                ? "; it may be read: org.nabla.disk-readonly.\(disk.name)=true" : ""
+            return "linux.resources.devices does not allow block device \(number) '\(access)'\(readOnlyHint)"
+        }
+        if let node = spec.devices.last(where: { $0.path == disk.path }) {
+            guard node.type == "b" else {
+                throw .bundle("\(what): \(disk.path) is not a block device in linux.devices (type \(node.type)): a disk is a regular file or a block device")
+            }
+            let number = DeviceNumber(major: node.major, minor: node.minor)
+            guard spec.deviceRules.allowBlock(major: number.major, minor: number.minor, access: access) else {
+                throw .notPermitted("\(what): \(disk.path) (linux.devices): \(refused(number))")
+            }
+            return try number.openHostNode()
+        }
+        let found = try openInContainer(disk.path, root: root, spec: spec, what: what)
+        switch found.type {
+        case S_IFREG:
+            return found.fd
+        case S_IFBLK where found.mount == nil:
+            Glibc.close(found.fd)
+            throw .notPermitted("\(what): \(found.shown) is a block device (\(found.device)) from the image; a disk from the image must be a regular file, and a host block device is a disk only when the engine grants it (\(grantHint))")
+        case S_IFBLK:
+            guard spec.deviceRules.allowBlock(major: found.device.major, minor: found.device.minor, access: access) else {
+                Glibc.close(found.fd)
+                throw .notPermitted("\(what): \(found.shown): \(refused(found.device)) (\(grantHint))")
+            }
+            return found.fd
+        default:
+            Glibc.close(found.fd)
+            throw RuncError(.noInput, "\(what) \(found.shown) is not a regular file or block device")
+        }
     }
 
     /// The tender's command line (README.md, "Using nabla-run").
-    func tenderArguments(_ spec: ContainerSpec, uplink: Uplink?) -> [String] {
+    func tenderArguments(_ spec: ContainerSpec, guestArguments: [String], uplink: Uplink?) -> [String] {
         var arguments = ["nabla-run", "--mem", "\(spec.guestMemory >> 20)M"]
         if let uplink {
             arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac]
@@ -449,7 +513,7 @@ struct GuestFiles {
         }
         arguments.append("/proc/self/fd/\(image)")
         if let uplink { arguments += uplink.guestArguments }
-        return arguments + spec.guestArguments
+        return arguments + guestArguments
     }
 }
 

@@ -38,6 +38,16 @@ struct DiskSpec: Equatable {
     let readOnly: Bool
 }
 
+/// What the container's process is.
+enum Workload: Equatable {
+    /// A nabla guest: the image path inside the container, as written in
+    /// process.args[0] (made absolute against cwd), and the guest's arguments.
+    case guest(image: String, arguments: [String])
+    /// A pod's sandbox container (PodSandbox.swift): nabla-runc's own
+    /// pause holds the namespaces; process.args and the rootfs are unused.
+    case podSandbox
+}
+
 /// What nabla-runc takes from config.json.
 struct ContainerSpec {
     static let annotationPrefix = "org.nabla."
@@ -49,9 +59,7 @@ struct ContainerSpec {
     static let minimumMemoryLimit: UInt64 = 16 << 20
 
     var ociVersion: String
-    /// The image path inside the container, as written in process.args[0].
-    var image: String
-    var guestArguments: [String]
+    var workload: Workload
     var environment: [String]
     var cwd: String
     var terminal: Bool
@@ -71,6 +79,10 @@ struct ContainerSpec {
     var pidsLimit: Int64?
     var annotations: [(String, String)]
     var mounts: [MountSpec]
+    /// linux.devices: the device nodes the engine grants the container.
+    var devices: [DeviceNode]
+    /// linux.resources.devices: the device cgroup's rules.
+    var deviceRules: DeviceRules
     var disks: [DiskSpec]
     /// False when the annotation org.nabla.network is "none".
     var wantsNetwork: Bool
@@ -115,15 +127,23 @@ extension ContainerSpec {
         ociVersion = try reader.string(document["ociVersion"], "ociVersion")
         guard let process = document["process"] else { throw .bundle("config.json: process is missing") }
         let args = try reader.strings(process["args"], "process.args")
-        guard let first = args.first, !first.isEmpty else {
-            throw .bundle("config.json: process.args is empty: its first element must be the guest image, for example /app.nabla")
-        }
-        guard first.hasSuffix(".nabla") || first.hasSuffix(".spt") else {
-            throw .bundle("config.json: process.args[0] '\(first)' is not a nabla image: nabla-runc runs unikernels, and the first argument must be a .nabla file in the image (CMD [\"/app.nabla\"])")
+        let annotationsObject = document["annotations"]?.objectValue ?? []
+        let isPodSandbox = PodSandbox.annotations.contains { (key, value) in
+            annotationsObject.last { $0.0 == key }?.1.stringValue == value
         }
         cwd = try reader.optionalString(process["cwd"], "process.cwd") ?? "/"
-        image = first.hasPrefix("/") ? first : (cwd.hasSuffix("/") ? cwd : cwd + "/") + first
-        guestArguments = Array(args.dropFirst())
+        if isPodSandbox {
+            workload = .podSandbox
+        } else {
+            guard let first = args.first, !first.isEmpty else {
+                throw .bundle("config.json: process.args is empty: its first element must be the guest image, for example /app.nabla")
+            }
+            guard first.hasSuffix(".nabla") || first.hasSuffix(".spt") else {
+                throw .bundle("config.json: process.args[0] '\(first)' is not a nabla image: nabla-runc runs unikernels, and the first argument must be a .nabla file in the image (CMD [\"/app.nabla\"])")
+            }
+            let image = first.hasPrefix("/") ? first : (cwd.hasSuffix("/") ? cwd : cwd + "/") + first
+            workload = .guest(image: image, arguments: Array(args.dropFirst()))
+        }
         environment = try process["env"].map { value throws(RuncError) in try reader.strings(value, "process.env") } ?? []
         terminal = try reader.optionalBool(process["terminal"], "process.terminal") ?? false
         if let user = process["user"] {
@@ -163,7 +183,8 @@ extension ContainerSpec {
         if let limit = resources?["memory"]?["limit"], limit != .null {
             guard let bytes = limit.integerValue else { throw .bundle("config.json: linux.resources.memory.limit must be an integer") }
             if bytes > 0 {
-                guard UInt64(bytes) >= Self.minimumMemoryLimit else {
+                // The minimum is the tender's; the pause needs no such room.
+                guard UInt64(bytes) >= Self.minimumMemoryLimit || isPodSandbox else {
                     throw .bundle("config.json: memory limit \(bytes) bytes is below the minimum of \(Self.minimumMemoryLimit >> 20) MiB (\(Self.tenderReserve >> 20) MiB of it is the tender's own)")
                 }
                 memoryLimit = UInt64(bytes)
@@ -174,10 +195,15 @@ extension ContainerSpec {
             pidsLimit = value > 0 ? value : nil
         }
 
+        devices = try (linux?["devices"].map { value throws(RuncError) in try reader.array(value, "linux.devices") } ?? [])
+            .enumerated().map { (i, value) throws(RuncError) in try reader.deviceNode(value, "linux.devices[\(i)]") }
+        deviceRules = DeviceRules(try (resources?["devices"].map { value throws(RuncError) in try reader.array(value, "linux.resources.devices") } ?? [])
+            .enumerated().map { (i, value) throws(RuncError) in try reader.deviceRule(value, "linux.resources.devices[\(i)]") })
+
         mounts = try (document["mounts"].map { value throws(RuncError) in try reader.array(value, "mounts") } ?? [])
             .enumerated().map { (i, value) throws(RuncError) in try reader.mount(value, "mounts[\(i)]") }
 
-        annotations = try (document["annotations"]?.objectValue ?? []).map { (key, value) throws(RuncError) in
+        annotations = try annotationsObject.map { (key, value) throws(RuncError) in
             guard let text = value.stringValue else { throw .bundle("config.json: annotation \(key) must be a string") }
             return (key, text)
         }
@@ -195,7 +221,7 @@ extension ContainerSpec {
                 guard flag == nil || flag == "true" || flag == "false" else {
                     throw .bundle("annotation \(Self.annotationPrefix)disk-readonly.\(name): '\(flag!)' must be true or false")
                 }
-                let mountReadOnly = mounts.first { $0.covers(value) }?.isReadOnly ?? false
+                let mountReadOnly = Self.bindMount(covering: value, in: mounts)?.isReadOnly ?? false
                 disks.append(DiskSpec(name: name, path: value, readOnly: flag == "true" || mountReadOnly))
             } else if rest.hasPrefix("disk-readonly.") {
                 let name = String(rest.dropFirst("disk-readonly.".count))
@@ -211,6 +237,16 @@ extension ContainerSpec {
         }
         self.disks = disks
         self.wantsNetwork = wantsNetwork
+    }
+}
+
+extension ContainerSpec {
+    /// The bind mount through which the container sees `path`: the deepest
+    /// one that covers it; nil if `path` is in the rootfs.
+    func bindMount(covering path: String) -> MountSpec? { Self.bindMount(covering: path, in: mounts) }
+
+    static func bindMount(covering path: String, in mounts: [MountSpec]) -> MountSpec? {
+        mounts.filter { $0.isBind && $0.covers(path) }.max { $0.destination.count < $1.destination.count }
     }
 }
 
@@ -303,6 +339,33 @@ private struct SpecReader {
                   source: try optionalString(value["source"], field + ".source") ?? "",
                   type: try optionalString(value["type"], field + ".type") ?? "",
                   options: try value["options"].map { v throws(RuncError) in try strings(v, field + ".options") } ?? [])
+    }
+
+    func deviceNode(_ value: JSON, _ field: String) throws(RuncError) -> DeviceNode {
+        let path = try string(value["path"], field + ".path")
+        let type = try string(value["type"], field + ".type")
+        guard ["b", "c", "u", "p"].contains(type) else { throw .bundle("config.json: \(field).type '\(type)' must be b, c, u or p") }
+        let major = value["major"]?.integerValue, minor = value["minor"]?.integerValue
+        guard type == "p" || (major != nil && minor != nil) else {
+            throw .bundle("config.json: \(field) needs integer major and minor numbers")
+        }
+        return DeviceNode(path: path, type: type, major: major ?? 0, minor: minor ?? 0)
+    }
+
+    func deviceRule(_ value: JSON, _ field: String) throws(RuncError) -> DeviceRule {
+        guard let allow = value["allow"]?.boolValue else { throw .bundle("config.json: \(field).allow must be true or false") }
+        let type = try optionalString(value["type"], field + ".type") ?? "a"
+        guard ["a", "b", "c"].contains(type) else { throw .bundle("config.json: \(field).type '\(type)' must be a, b or c") }
+        func number(_ key: String) throws(RuncError) -> Int64? {
+            guard let item = value[key], item != .null else { return nil }
+            guard let number = item.integerValue else { throw .bundle("config.json: \(field).\(key) must be an integer") }
+            return number < 0 ? nil : number   // -1: any, as runc writes it
+        }
+        let access = try optionalString(value["access"], field + ".access") ?? "rwm"
+        guard !access.isEmpty, access.allSatisfy({ "rwm".contains($0) }) else {
+            throw .bundle("config.json: \(field).access '\(access)' must be letters from r, w and m")
+        }
+        return DeviceRule(allow: allow, type: type, major: try number("major"), minor: try number("minor"), access: access)
     }
 
     static let capabilityNames = [

@@ -7,6 +7,10 @@
 // The folder is locked (flock) by create, start and delete for as long as
 // they run, so a second command waits instead of racing, and a crashed
 // create is recognisable: a record with no pid and no lock holder.
+//
+// ROOT must be nabla-runc's user's own and writable by no one else, and
+// ROOT/ID is opened with O_NOFOLLOW and used by descriptor (Directory), so
+// a symlink planted there is refused rather than read, written or emptied.
 
 import Glibc
 
@@ -97,26 +101,83 @@ struct StateStore {
     func directory(_ id: String) -> String { root + "/" + id }
     func fifo(_ id: String) -> String { directory(id) + "/exec.fifo" }
 
+    /// The --root directory (made, 0700, when `create` and missing; nil
+    /// when missing otherwise). It must be a real directory of this user's
+    /// that no one else can write: whoever can write it can plant folders
+    /// and records that delete would act on.
+    func rootDirectory(create: Bool) throws(RuncError) -> Directory? {
+        if create { try FileSystem.makeDirectories(root, mode: 0o700) }
+        guard let directory = Directory.open(root) else {
+            if errno == ENOENT && !create { return nil }
+            if errno == ELOOP || errno == ENOTDIR {
+                throw RuncError(.notPermitted, "--root \(root) is a symlink or not a directory: nabla-runc keeps its state only in a real directory")
+            }
+            throw .system("cannot open --root \(root)")
+        }
+        var st = stat()
+        guard fstat(directory.fd, &st) == 0 else {
+            directory.close()
+            throw .system("cannot inspect --root \(root)")
+        }
+        guard st.st_uid == geteuid(), st.st_mode & 0o022 == 0 else {
+            directory.close()
+            throw RuncError(.notPermitted, "--root \(root) is owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8)): nabla-runc keeps its state only in a directory of its own that no one else can write (chmod go-w \(root), or another --root)")
+        }
+        return directory
+    }
+
+    /// The folder of container `id`, opened without following a symlink;
+    /// an error if there is no such container or the name is not a folder.
+    func container(_ id: String) throws(RuncError) -> Directory {
+        try Self.check(id: id)
+        guard let root = try rootDirectory(create: false) else {
+            throw .state("container does not exist: there is no container \(id) (\(self.root) does not exist)")
+        }
+        defer { root.close() }
+        guard let folder = root.child(id) else {
+            switch errno {
+            case ENOENT:
+                throw .state("container does not exist: there is no container \(id) in \(self.root)")
+            case ELOOP, ENOTDIR:
+                throw RuncError(.notPermitted, "\(directory(id)) is a symlink or a file, not a container's folder: nabla-runc does not follow it (remove it by hand)")
+            default:
+                throw .system("cannot open \(directory(id))")
+            }
+        }
+        return folder
+    }
+
+    /// Whether ROOT has an entry named `id` (a folder, or anything planted
+    /// there); throws if --root itself is not safe to use.
+    func hasEntry(_ id: String) throws(RuncError) -> Bool {
+        try Self.check(id: id)
+        guard let root = try rootDirectory(create: false) else { return false }
+        defer { root.close() }
+        var st = stat()
+        return fstatat(root.fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0
+    }
+
     /// Makes the container's folder, or fails if the id is taken.
     func makeDirectory(_ id: String) throws(RuncError) {
-        try FileSystem.makeDirectories(root, mode: 0o700)
-        guard mkdir(directory(id), 0o700) == 0 else {
+        guard let root = try rootDirectory(create: true) else { throw .system("cannot create --root \(self.root)", errno: ENOENT) }
+        defer { root.close() }
+        guard mkdirat(root.fd, id, 0o700) == 0 else {
             if errno == EEXIST { throw .state("container \(id) already exists (delete it with: nabla-runc delete --force \(id))") }
             throw .system("cannot create \(directory(id))")
         }
     }
 
     func save(_ record: ContainerRecord) throws(RuncError) {
-        try FileSystem.writeAtomically(directory(record.id) + "/state.json", Array((record.json.serialized + "\n").utf8))
+        let folder = try container(record.id)
+        defer { folder.close() }
+        try folder.writeAtomically("state.json", Array((record.json.serialized + "\n").utf8))
     }
 
     /// The record of container `id`; an error if there is no such container.
     func load(_ id: String) throws(RuncError) -> ContainerRecord {
-        try Self.check(id: id)
-        guard FileSystem.exists(directory(id)) else {
-            throw .state("container \(id) does not exist (\(root) has no folder for it)")
-        }
-        guard let bytes = try FileSystem.read(directory(id) + "/state.json") else {
+        let folder = try container(id)
+        defer { folder.close() }
+        guard let bytes = try folder.read("state.json") else {
             // A create that crashed before its first write: only the folder.
             return ContainerRecord(id: id, bundle: "", rootfs: "", annotations: [:])
         }
@@ -126,21 +187,25 @@ struct StateStore {
         return record
     }
 
-    /// Locks the container's folder for the life of the returned descriptor
+    /// Removes the container's folder and what is in it, following no symlink.
+    func remove(_ id: String) {
+        guard let root = try? rootDirectory(create: false) else { return }
+        root.removeTree(id)
+        root.close()
+    }
+
+    /// Locks the container's folder for the life of the returned directory
     /// (closed on exec). `wait: false` returns nil if another holds it.
-    func lock(_ id: String, wait: Bool = true) throws(RuncError) -> Int32? {
-        let fd = open(directory(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw .state("container \(id) does not exist") }
-            throw .system("cannot open \(directory(id))")
-        }
-        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+    func lock(_ id: String, wait: Bool = true) throws(RuncError) -> Directory? {
+        let folder = try container(id)
+        while flock(folder.fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
             if errno == EINTR { continue }
-            close(fd)
-            if errno == EWOULDBLOCK { return nil }
-            throw .system("cannot lock \(directory(id))")
+            let code = errno
+            folder.close()
+            if code == EWOULDBLOCK { return nil }
+            throw .system("cannot lock \(directory(id))", errno: code)
         }
-        return fd
+        return folder
     }
 
     /// The status, derived from the process and the exec fifo.
@@ -149,8 +214,8 @@ struct StateStore {
         guard let process = record.process else {
             // No process yet: a create in progress holds the lock; otherwise it crashed.
             if holdingLock { return .stopped }
-            if let fd = try? lock(record.id, wait: false) {
-                close(fd)
+            if let folder = try? lock(record.id, wait: false) {
+                folder.close()
                 return .stopped
             }
             return .creating

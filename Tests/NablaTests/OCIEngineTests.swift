@@ -29,8 +29,11 @@ final class Podman {
 
     /// Builds an image from docs/examples/Containerfile's pattern, holding
     /// `guests` at /NAME.nabla and each of `files` (name → host path) at
-    /// /NAME, with /hello.nabla (the example's /app.nabla) as its command.
-    init(guests: [String], files: [String: String] = [:]) throws {
+    /// /NAME, with `command` (/hello.nabla, the example's /app.nabla) as its
+    /// command, `annotations` as the image's own (podman build
+    /// --annotation), on top of `base` (scratch).
+    init(guests: [String], files: [String: String] = [:], annotations: [String: String] = [:],
+         command: String = "/hello.nabla", base: String = "scratch") throws {
         let tag = OCIHost.tag()
         image = "localhost/no-test-" + tag + ":latest"
         try withTemporaryDirectory { context in
@@ -38,7 +41,7 @@ final class Podman {
             // would otherwise share layers, and one test's rmi could remove
             // a layer another's build is using ("layer not known").
             try tag.write(toFile: context + "/no-test-tag", atomically: true, encoding: .utf8)
-            var lines = ["FROM scratch", "COPY no-test-tag /.no-test-tag"]
+            var lines = ["FROM \(base)", "COPY no-test-tag /.no-test-tag"]
             for guest in Set(guests + ["hello"]) {
                 try FileManager.default.copyItem(atPath: try Paths.guest(guest), toPath: context + "/" + guest + ".nabla")
                 lines.append("COPY \(guest).nabla /\(guest).nabla")
@@ -47,9 +50,10 @@ final class Podman {
                 try FileManager.default.copyItem(atPath: path, toPath: context + "/" + name)
                 lines.append("COPY \(name) /\(name)")
             }
-            lines.append(#"CMD ["/hello.nabla"]"#)
+            lines.append(#"CMD [""# + command + #""]"#)
             try lines.joined(separator: "\n").write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
-            let build = try podman(["build", "-q", "-t", image, context], timeout: 120)
+            let labels = annotations.sorted { $0.key < $1.key }.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
+            let build = try podman(["build", "-q", "-t", image] + labels + [context], timeout: 120)
             guard build.status == 0 else { throw HarnessError("podman build failed: \(build)") }
         }
     }
@@ -269,6 +273,77 @@ struct OCIPodmanTests {
         let outcome = try podman.runImage(["--name", name, "--network", "none"], ["/bin/sh"])
         #expect(outcome.status != 0 && outcome.stderr.contains("is not a nabla image"), "\(outcome)")
         #expect(Podman.runtimeStateGone(try podman.inspect(name, "{{.Id}}")))
+    }
+
+    @Test("an image annotated as a pod sandbox whose /app.nabla is a static Linux program: nabla-runc's pause runs, never the program",
+          .enabled(if: OCIHost.hasPodman && NativeMarker.canBuild, "needs root, podman and gcc"),
+          arguments: sandboxAnnotations)
+    func sandboxImage(annotation: String) throws {
+        try withTemporaryDirectory { work in
+            try NativeMarker.build(to: work + "/app.nabla")
+            let podman = try Podman(guests: [], files: ["app.nabla": work + "/app.nabla"], annotations: [annotation: "sandbox"], command: "/app.nabla")
+            try FileManager.default.createDirectory(atPath: work + "/out", withIntermediateDirectories: false)
+            let name = podman.name()
+            let started = try podman.runImage(["-d", "--name", name, "--network", "none", "-v", work + "/out:/out"])
+            #expect(started.status == 0, "\(started)")
+            usleep(500_000)   // the program, had it run, would have written /out/marker at once
+            #expect(!FileManager.default.fileExists(atPath: work + "/out/marker"), "the image's program ran natively")
+            #expect(try podman.inspect(name, "{{.State.Status}}") == "running", "the pause waits")
+            let pid = try podman.inspect(name, "{{.State.Pid}}")
+            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+            #expect(executable == OCISandboxTests.runtimeExecutable, "the container's process is nabla-runc's pause: \(executable)")
+            let stop = try podman.podman(["stop", "-t", "10", name])
+            #expect(stop.status == 0, "\(stop)")
+            #expect(try podman.inspect(name, "{{.State.Status}}") == "exited")
+            #expect(!FileManager.default.fileExists(atPath: work + "/out/marker"))
+        }
+    }
+
+    @Test("podman run -v and --tmpfs: one line each on stderr saying the mount is not mounted; none for podman's own mounts",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func mountNotices() throws {
+        let podman = try Podman(guests: ["hello"])
+        try withTemporaryDirectory { volume in
+            let outcome = try podman.runImage(["--rm", "--network", "none", "-v", volume + ":/data", "--tmpfs", "/scratch"])
+            #expect(outcome.status == 0 && outcome.stdout == "Hello from a nabla guest!\n", "\(outcome)")
+            let lines = outcome.stderr.split(separator: "\n").filter { $0.contains("nabla-runc: mount ") }
+            #expect(lines.count == 2, "\(outcome.stderr)")
+            #expect(lines.filter { $0.contains("mount /data (bind mount of \(volume)) is not mounted and is ignored") }.count == 1, "\(outcome.stderr)")
+            #expect(lines.filter { $0.contains("mount /scratch (tmpfs) is not mounted and is ignored") }.count == 1, "\(outcome.stderr)")
+        }
+    }
+
+    @Test("a block device node in an image layer, named by the image's own disk annotation, is refused; podman run --device grants one",
+          .enabled(if: OCIHost.hasPodman && LoopDevice.available, "needs root, podman and a free loop device"))
+    func deviceDisks() throws {
+        let loop = try LoopDevice()
+        try withTemporaryDirectory { work in
+            // A base layer holding a node for the loop device, as an image can carry one for any host disk.
+            try FileManager.default.createDirectory(atPath: work + "/layer", withIntermediateDirectories: false)
+            #expect(try run(OCIHost.tool("mknod") ?? "mknod", [work + "/layer/disk.img", "b", String(loop.major), String(loop.minor)]).status == 0)
+            #expect(try run("/bin/tar", ["-C", work + "/layer", "-cf", work + "/layer.tar", "."]).status == 0)
+            let base = "localhost/no-test-base-" + OCIHost.tag()
+            let imported = try run(OCIHost.tool("podman") ?? "podman", ["import", "-q", work + "/layer.tar", base], timeout: 60)
+            #expect(imported.status == 0, "\(imported)")
+            // The derived image goes first (its Podman is dropped at the end of the do), then the base.
+            do {
+                let podman = try Podman(guests: ["kvlog"], annotations: ["org.nabla.disk.disk": "/disk.img"], command: "/kvlog.nabla", base: base)
+                let fromImage = try podman.runImage(["--rm", "--network", "none"], ["/kvlog.nabla", "put", "colour", "blue"])
+                #expect(fromImage.status != 0 && fromImage.stderr.contains("disk disk: /disk.img") && fromImage.stderr.contains("must be a regular file"), "\(fromImage)")
+                #expect(loop.content == Data(count: 1 << 20), "the host's device was written")
+
+                let granted = ["--device", loop.device + ":/dev/vdb", "--annotation", "org.nabla.disk.disk=/dev/vdb"]
+                let put = try podman.runImage(["--rm", "--network", "none"] + granted, ["/kvlog.nabla", "put", "colour", "blue"])
+                #expect(put.status == 0 && put.stdout.contains("ok 1"), "\(put)")
+                let get = try podman.runImage(["--rm", "--network", "none"] + granted, ["/kvlog.nabla", "get", "colour"])
+                #expect(get.status == 0 && get.stdout == "blue\n", "\(get)")
+                // A volume of the device without --device: its device rules deny it, as runc's device cgroup would.
+                let volume = try podman.runImage(["--rm", "--network", "none", "-v", loop.device + ":/dev/vdb", "--annotation", "org.nabla.disk.disk=/dev/vdb"],
+                                                 ["/kvlog.nabla", "get", "colour"])
+                #expect(volume.status != 0 && volume.stderr.contains("does not allow block device"), "\(volume)")
+            }
+            Podman.removeImage(base)
+        }
     }
 }
 

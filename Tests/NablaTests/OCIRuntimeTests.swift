@@ -200,40 +200,6 @@ struct OCIRuntimeTests {
     }
 }
 
-@Suite("OCI runtime: pod sandbox")
-struct OCISandboxTests {
-    @Test("a pod's sandbox container (CRI annotation) is handed to runc: create, state, start, delete",
-          .enabled(if: OCIHost.isRoot && OCIHost.tool("runc") != nil, "needs root and runc (tools/install-deps)"))
-    func sandboxGoesToRunc() throws {
-        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: [])
-        // A static Linux program stands in for the pause container: the
-        // tender's command line, nabla-run-cli, which answers --version by
-        // itself. Copied by cp: a writable descriptor in this (threaded) process
-        // could leak into another test's child and make exec fail with ETXTBSY.
-        let copy = try run("/bin/cp", [Paths.tender + "-cli", bundle.rootfs + "/pause"])
-        #expect(copy.status == 0, "\(copy)")
-        try bundle.write(OCIBundle.config(args: ["/pause", "--version"], annotations: ["io.kubernetes.cri.container-type": "sandbox"],
-                                          top: ["mounts": [["destination": "/proc", "type": "proc", "source": "proc"]]]))
-        let container = try CreatedContainer(root: root, bundle: bundle)
-        #expect(container.createStatus == 0, "\(container.stderr)")
-        #expect(FileManager.default.fileExists(atPath: root.path + "/runc/" + container.id), "runc's state is under ROOT/runc")
-        #expect(try root.state(container.id)["status"] as? String == "created")
-        #expect(try root.runc(["start", container.id]).status == 0)
-        try root.waitForStatus(container.id, "stopped")
-        #expect(container.stdout == "0.1.0\n", "runc ran the program: \(container.stdout)\(container.stderr)")
-        #expect(try root.runc(["delete", container.id]).status == 0)
-        #expect(!FileManager.default.fileExists(atPath: root.path + "/runc/" + container.id))
-    }
-
-    @Test("a container that is not the sandbox and has no .nabla image is still refused, runc or not")
-    func onlyTheSandbox() throws {
-        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: [])
-        try bundle.write(OCIBundle.config(args: ["/pause"], annotations: ["io.kubernetes.cri.container-type": "container"]))
-        let outcome = try root.runc(["create", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
-        #expect(outcome.status == 65 && outcome.stderr.contains("is not a nabla image"), "\(outcome)")
-    }
-}
-
 /// The state letter of a process from /proc, or nil if it is gone.
 struct ProcessStatus {
     let state: Character

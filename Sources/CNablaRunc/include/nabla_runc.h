@@ -30,6 +30,9 @@ int nrc_pipe_cloexec(int fds[2]);
 /* Marks every descriptor from `first` up close-on-exec (close_range). */
 int nrc_cloexec_from(unsigned first);
 
+/* Closes every descriptor from `first` up (close_range). */
+int nrc_close_from(unsigned first);
+
 /* openat2(dirfd, path, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS):
  * opens path as if dirfd were "/", so ".." and absolute symlinks cannot
  * leave it. */

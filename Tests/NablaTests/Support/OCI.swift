@@ -213,3 +213,84 @@ func cgroupDirectories(_ cgroupsPath: String) -> [String] {
     let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 } + ["/sys/fs/cgroup"]
     return hierarchies.filter { FileManager.default.fileExists(atPath: $0 + "/cgroup.procs") }.map { $0 + cgroupsPath }
 }
+
+/// A static Linux program, not a nabla guest, that writes "native" to
+/// /marker and /out/marker and exits: if anything ever runs it, a marker
+/// shows it. Built with the system's gcc (tools/install-deps installs it).
+enum NativeMarker {
+    static var canBuild: Bool { OCIHost.tool("gcc") != nil }
+
+    static let source = """
+        #include <fcntl.h>
+        #include <unistd.h>
+        int main(void) {
+            const char *paths[] = {"/marker", "/out/marker"};
+            for (int i = 0; i < 2; i++) {
+                int fd = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                if (fd >= 0) { write(fd, "native\\n", 7); close(fd); }
+            }
+            return 0;
+        }
+        """
+
+    /// Compiles the program to `path`.
+    static func build(to path: String) throws {
+        try withTemporaryDirectory { directory in
+            try source.write(toFile: directory + "/marker.c", atomically: true, encoding: .utf8)
+            let gcc = try run(OCIHost.tool("gcc") ?? "gcc", ["-static", "-O", "-o", path, directory + "/marker.c"], timeout: 60)
+            guard gcc.status == 0 else { throw HarnessError("cannot build the native marker program: \(gcc)") }
+        }
+    }
+}
+
+/// A loop device over a 1 MiB file of zeros in a temporary directory,
+/// detached and removed on deinit.
+final class LoopDevice {
+    let directory: String
+    let file: String
+    let device: String
+    /// The device's numbers, from /sys/class/block/NAME/dev.
+    let major: Int
+    let minor: Int
+
+    /// Whether one can be made here: root, losetup, and a free loop device.
+    static let available: Bool = {
+        guard OCIHost.isRoot, let losetup = OCIHost.tool("losetup") else { return false }
+        return (try? run(losetup, ["-f"]))?.status == 0
+    }()
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "no-loop-" + OCIHost.tag()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        file = directory + "/backing.img"
+        guard FileManager.default.createFile(atPath: file, contents: Data(count: 1 << 20)) else { throw HarnessError("cannot create \(file)") }
+        let attach = try run(OCIHost.tool("losetup") ?? "losetup", ["-f", "--show", file])
+        guard attach.status == 0 else {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw HarnessError("losetup -f --show \(file) failed: \(attach)")
+        }
+        device = attach.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = URL(fileURLWithPath: device).lastPathComponent
+        let numbers = try String(contentsOfFile: "/sys/class/block/\(name)/dev", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").compactMap { Int($0) }
+        guard numbers.count == 2 else { throw HarnessError("no device numbers for \(device)") }
+        major = numbers[0]
+        minor = numbers[1]
+    }
+
+    deinit {
+        _ = try? run(OCIHost.tool("losetup") ?? "losetup", ["-d", device])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The backing file's bytes, read through the file (not the device).
+    var content: Data { (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data() }
+
+    /// linux.devices and linux.resources.devices as podman writes them for
+    /// `--device DEVICE:path` with `access`.
+    func grant(at path: String, access: String) -> [String: Any] {
+        ["devices": [["path": path, "type": "b", "major": major, "minor": minor, "fileMode": 0o600, "uid": 0, "gid": 0]],
+         "resources": ["devices": [["allow": false, "access": "rwm"],
+                                   ["allow": true, "type": "b", "major": major, "minor": minor, "access": access]]]]
+    }
+}
