@@ -77,6 +77,16 @@ uint64_t nabla_ucontext_pc(const void *ucontext) {
     return ucontext ? (uint64_t)((const ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP] : 0;
 }
 
+/* The first 64 bits of the saved mask are the kernel's sigset (signals 1 to
+ * 64), in glibc's and musl's ucontext_t alike; read as bits, with no libc
+ * call, since this runs in a signal handler under the filter. */
+int nabla_ucontext_blocks(const void *ucontext, int signal) {
+    if (!ucontext || signal < 1 || signal > 64) return 0;
+    uint64_t bits;
+    __builtin_memcpy(&bits, &((const ucontext_t *)ucontext)->uc_sigmask, sizeof bits);
+    return (int)((bits >> (signal - 1)) & 1);
+}
+
 int nabla_set_no_new_privs(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
@@ -255,9 +265,41 @@ NABLA_NO_SSP void nabla_signal_sigsys(int signal, siginfo_t *info, void *context
     nabla_on_forbidden_syscall(signal, info, context);
 }
 
+/* --core: makes the same fault again, here in the handler. The handler was
+ * installed with SA_RESETHAND, so the default action is back in place and
+ * the kernel dumps core for the same signal, the guest's registers in the
+ * signal frame below this one (gdb unwinds through it). Returning to the
+ * faulting instruction instead would need rt_sigreturn in the filter, and
+ * with it a guest could set its own signal mask. A blocked signal does not
+ * matter: the kernel unblocks a synchronous fault's signal and applies the
+ * default action. */
+static NABLA_NO_SSP __attribute__((noreturn)) void fault_again(int signal) {
+    static char misaligned[8] __attribute__((aligned(8)));
+    switch (signal) {
+    case SIGSEGV: /* a read of address 0: nothing is ever mapped there */
+        __asm__ volatile("movb (%0), %%al" : : "r"((const char *)0) : "rax", "memory");
+        break;
+    case SIGBUS:  /* a misaligned read with the alignment check flag (AC) set */
+        __asm__ volatile("pushfq\n\torl $0x40000, (%%rsp)\n\tpopfq\n\tmovl (%0), %%eax"
+                         : : "r"(misaligned + 1) : "rax", "memory", "cc");
+        break;
+    case SIGILL:
+        __asm__ volatile("ud2");
+        break;
+    case SIGFPE:  /* an integer division by zero */
+        __asm__ volatile("xorl %%ecx, %%ecx\n\tdivl %%ecx" : : : "rax", "rcx", "rdx", "cc");
+        break;
+    case SIGTRAP:
+        __asm__ volatile("int3");
+        break;
+    }
+    nabla_sys_exit_group(128 + signal);
+}
+
 NABLA_NO_SSP void nabla_signal_fault(int signal, siginfo_t *info, void *context) {
     restore_tender_fs();
-    nabla_on_guest_fault(signal, info, context);
+    nabla_on_guest_fault(signal, info, context); /* returns only with --core */
+    fault_again(signal);
 }
 
 NABLA_NO_SSP void nabla_signal_alarm(int signal, siginfo_t *info, void *context) {

@@ -103,8 +103,7 @@ public enum Tender {
 
         let host = HostState(image: image, imagePath: path, layout: layout, devices: devices,
                              trace: configuration.trace, guards: configuration.guards)
-        let policy = SeccompPolicy(for: .current(pollfdCount: host.pollfdCount), devices: devices,
-                                   core: configuration.guards.core)
+        let policy = SeccompPolicy(for: .current(pollfdCount: host.pollfdCount), devices: devices)
         let filter = try policy.compile()
 
         try GuestMemory.boot(image: image, layout: layout, arguments: arguments, devices: devices,
@@ -141,7 +140,7 @@ public enum Tender {
                                          diskSync: configuration.diskSync)
         defer { for device in devices { Sys.close(device.fd) } }
         let nics = UInt32(devices.filter { $0.kind == .net }.count)
-        return SeccompPolicy(for: .current(pollfdCount: nics), devices: devices, core: configuration.guards.core)
+        return SeccompPolicy(for: .current(pollfdCount: nics), devices: devices)
     }
 
     /// Checks `configuration` as a run does before it loads the guest: the

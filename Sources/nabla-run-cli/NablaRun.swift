@@ -80,7 +80,7 @@ struct NablaRun: ParsableCommand {
         valueName: "name=n"), transform: NablaRun.parseBlockSize)
     var blockSectorSize: [Solo5BlockSize] = []
 
-    @Flag(name: .long, help: "When the guest faults, dump core (adds rt_sigreturn to the policy; see docs/debugging.md).")
+    @Flag(name: .long, help: "When the guest faults, dump core after the fault line (see docs/debugging.md).")
     var core = false
 
     @Flag(name: .long, help: "Run the guest under gdb with its symbols loaded, stopped just before the guest's entry.")

@@ -102,6 +102,7 @@ private let faults: [FaultCase] = [
     FaultCase(mode: "ud2", status: 132, signal: "SIGILL (illegal instruction)"),
     FaultCase(mode: "div0", status: 136, signal: "SIGFPE (arithmetic error)"),
     FaultCase(mode: "int3", status: 133, signal: "SIGTRAP (breakpoint)"),
+    FaultCase(mode: "bus", status: 135, signal: "SIGBUS (bus error)"),
 ]
 
 /// Where the linker script puts every image (docs/abi.md).
@@ -380,7 +381,8 @@ struct AttackTests {
         var expected = "nabla-run: guest fault: \(fault.signal) at pc \(hexString(pc)) "
             + "(image offset \(hexString(pc &- imageBase)); addr2line -e \(image) \(hexString(pc)))"
         switch fault.mode {
-        case "null":
+        case "null", "bus":
+            // An alignment check has no faulting address: the kernel reports 0.
             expected += ", address 0x0"
         case "overflow":
             let address = try #require(hexNumber(after: ", address 0x", in: outcome.stderr), "\(outcome)")
@@ -409,19 +411,20 @@ struct AttackTests {
         #expect(elapsed >= 0.5 && elapsed < 5, "took \(elapsed) s")
     }
 
-    @Test("--core: a null fault prints its line and leaves a core file in the working directory")
-    func coreDump() throws {
+    @Test("--core: a fault prints its line and dumps core for its signal; gdb unwinds from the handler to the guest's pc",
+          arguments: faults)
+    func coreDump(_ fault: FaultCase) throws {
         let pattern = (try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
         try #require(pattern == "core",
                      "this test needs /proc/sys/kernel/core_pattern = core (it is '\(pattern)'): echo core > /proc/sys/kernel/core_pattern")
         let image = try Paths.guest("attack-fault")
         let dir = try CanaryDirectory()
-        let outcome = try dir.run(["--core", image, "null"], timeout: 60)
-        #expect(outcome.status == 139, "\(outcome)")
-        #expect(outcome.stderr.hasPrefix("nabla-run: guest fault: SIGSEGV (invalid memory access) at pc 0x"), "\(outcome)")
-        #expect(outcome.stderr.hasSuffix(", address 0x0\n"))
+        let outcome = try dir.run(["--core", image, fault.mode], timeout: 60)
+        #expect(outcome.status == fault.status, "\(outcome)")
+        #expect(outcome.stderr.hasPrefix("nabla-run: guest fault: \(fault.signal) at pc 0x"), "\(outcome)")
         #expect(outcome.stderr.split(separator: "\n").count == 1)
+        let pc = try #require(hexNumber(after: " at pc 0x", in: outcome.stderr), "\(outcome)")
         let isCore: (String) -> Bool = { $0 == "core" || ($0.hasPrefix("core.") && Int($0.dropFirst(5)) != nil) }
         dir.expectUntouched(allowing: isCore)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
@@ -435,5 +438,19 @@ struct AttackTests {
         // An ELF core file: magic, then e_type == ET_CORE (4) at offset 16.
         #expect(core.count > 18 && core.prefix(4) == Data([0x7f, 0x45, 0x4c, 0x46]) && core[16] == 4,
                 "\(name) is not an ELF core file")
+
+        // The handler dumped core from its own frame (it faulted again there,
+        // with no rt_sigreturn): gdb sees it on top of the signal frame and
+        // unwinds through that to the guest's registers at the fault.
+        let gdb = try run("/usr/bin/gdb", ["-batch", "-nx", "-ex", "add-symbol-file \(image)", "-ex", "bt",
+                                           "-ex", "python f = gdb.newest_frame()",
+                                           "-ex", "python exec('while f is not None and f.type() != gdb.SIGTRAMP_FRAME: f = f.older()')",
+                                           "-ex", "python print('guest pc %#x' % f.older().pc())",
+                                           Paths.tender, dir.path + "/" + name], timeout: 120)
+        let signalName = String(fault.signal.prefix { $0 != " " }), said = gdb.stdout + gdb.stderr
+        #expect(said.contains("Program terminated with signal \(signalName),"), "\(said)")
+        #expect(said.contains(" in nabla_signal_fault (") && said.contains("  <signal handler called>\n"), "\(said)")
+        #expect(said.contains("attack-fault.c:"), "the guest's frames have its source lines: \(said)")
+        #expect(said.contains("guest pc \(hexString(pc))\n"), "\(said)")
     }
 }

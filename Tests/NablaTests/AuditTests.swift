@@ -206,7 +206,7 @@ struct AuditManifestTests {
             AttachedDevice(name: "ro", kind: .block, path: "/d/ro.img", fd: 4, readOnly: true, capacity: 4096),
             AttachedDevice(name: "net", kind: .net, path: "tap0", fd: 5, mac: MACAddress(2, 0, 0, 0, 0, 1)),
         ]
-        let policy = SeccompPolicy(for: host, devices: devices, core: true)
+        let policy = SeccompPolicy(for: host, devices: devices)
         let manifest = AuditManifest(rules: policy.rules, countersAddress: 0x12b8000)
         let decoded = try #require(AuditManifest(decoding: manifest.encoded))
         #expect(decoded.countersAddress == 0x12b8000)

@@ -301,6 +301,24 @@ struct Solo5Tests {
         }
     }
 
+    @Test("a Solo5 image can have as many devices as its manifest declares, at most 63 (not nabla's 16); more are refused")
+    func deviceLimit() throws {
+        try withTemporaryDirectory { directory in
+            var disks: [String] = []
+            for index in 0..<64 {
+                let path = directory + "/storage\(index).img"
+                try Data(count: 4096).write(to: URL(fileURLWithPath: path))
+                disks.append("--block:storage\(index)=" + path)
+            }
+            let guest = try solo5Guest("maxdevices")
+            let most = try nablaRun(Array(disks.prefix(63)) + [guest])
+            #expect(most.status == 0 && most.stdout == "maxdevices ok: 63 disks attached\n", "\(most)")
+            let over = try nablaRun(disks + [guest])
+            #expect(over.status == 1 && over.stdout == "", "\(over)")
+            #expect(over.stderr == "nabla-run: 64 devices given; a guest can have at most 63\n", "\(over)")
+        }
+    }
+
     @Test("the manifest validator, entry by entry")
     func manifestUnits() throws {
         func manifest(_ entries: [(String, UInt32)], version: UInt32 = 1) -> [UInt8] {
@@ -362,7 +380,10 @@ struct Solo5PolicyTests {
         ("0 storage buf 512", "read (0)"),                   // read is for NICs only
         ("228 2 buf", "clock_gettime (228)"),                // CLOCK_PROCESS_CPUTIME_ID
         ("281 timer buf 1 0 0 8", "epoll_pwait (281)"),      // another fd
+        ("281 epoll buf 8 0x7fffffff ones 8", "epoll_pwait (281)"),  // a wait with every signal blocked
+        ("281 epoll buf 1 0 buf 8", "epoll_pwait (281)"),    // any signal mask, even an empty one
         ("286 epoll 0 buf 0", "timerfd_settime (286)"),
+        ("286 timer 1 buf buf", "timerfd_settime (286)"),    // an old value (Solo5 asks for none)
         ("158 0x1003 buf", "arch_prctl (158)"),              // ARCH_GET_FS
         ("158 0x1001 buf", "arch_prctl (158)"),              // ARCH_SET_GS
         ("17 storage buf 511 0", "pread64 (17)"),            // not one block
@@ -391,6 +412,42 @@ struct Solo5PolicyTests {
             #expect(outcome.status == 159 && outcome.stdout == "", "\(call): \(outcome)")
             #expect(outcome.stderr == "nabla-run: guest made a forbidden system call: \(name)\n", "\(call): \(outcome)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: disk)) == before, "\(call) changed the disk")
+        }
+    }
+
+    @Test("a wait with every signal blocked is stopped, so --timeout, SIGTERM and SIGINT keep their hold")
+    func signalMaskedWait() throws {
+        // epoll_pwait applies its mask for the wait: with SIGALRM, SIGTERM
+        // and SIGINT blocked for 24 days, only SIGKILL ended the guest.
+        try withDisk { disk in
+            let started = Date()
+            let outcome = try nablaRun(["--timeout", "1", "--block:storage=" + disk, try solo5Guest("attack"),
+                                        "281", "epoll", "buf", "8", "0x7fffffff", "ones", "8"], timeout: 10)
+            #expect(outcome.status == 159 && outcome.stdout == "", "\(outcome)")
+            #expect(outcome.stderr == "nabla-run: guest made a forbidden system call: epoll_pwait (281)\n", "\(outcome)")
+            #expect(Date().timeIntervalSince(started) < 5)
+        }
+    }
+
+    @Test("a NIC's write is pinned to one frame of its MTU: the limit passes, one byte more is stopped",
+          .enabled(if: geteuid() == 0, "needs root for a network namespace and TAP interfaces"))
+    func nicFrameLimit() throws {
+        let tap = try Tap.unaddressed()
+        let jumbo = try Tap(subnet: 251, in: tap.namespace, address: false)
+        try tap.namespace.ip(["link", "set", jumbo.name, "mtu", "9000"])
+        let guest = try solo5Guest("attack-net")
+        // MTU + the 14-byte Ethernet header; larger frames once reached the
+        // host through the TAP, whatever its MTU.
+        for (interface, limit) in [(tap.name, 1514), (jumbo.name, 9014)] {
+            let policy = try tap.namespace.run(Paths.tender, ["--policy", "--net:service=" + interface, guest])
+            #expect(policy.stdout.contains("&& count <= \(limit) [MTU + header]"), "\(policy)")
+            let sent = try tap.namespace.run(Paths.tender, ["--net:service=" + interface, guest, "1", "net", "buf", String(limit)])
+            #expect(sent.status == 0 && sent.stdout == "returned \(limit)\n", "\(interface): \(sent)")
+            for count in [limit + 1, 9015, 65000] {
+                let outcome = try tap.namespace.run(Paths.tender, ["--net:service=" + interface, guest, "1", "net", "buf", String(count)])
+                #expect(outcome.status == 159 && outcome.stdout == "", "\(interface), \(count) bytes: \(outcome)")
+                #expect(outcome.stderr == "nabla-run: guest made a forbidden system call: write (1)\n", "\(interface), \(count) bytes")
+            }
         }
     }
 

@@ -29,6 +29,16 @@ private func tenderSymbol(_ name: String, plus offset: UInt64 = 0) throws -> Str
     return address >= thunk ? "thunk+0x" + String(address - thunk, radix: 16) : "thunk-0x" + String(thunk - address, radix: 16)
 }
 
+/// The size in bytes of data symbol `name` in the tender binary (`nm -S`).
+private func tenderSymbolSize(_ name: String) throws -> UInt64 {
+    let outcome = try run("/usr/bin/nm", ["-S", Paths.tender])
+    for line in outcome.stdout.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        if fields.count == 4, fields[3] == name, let size = UInt64(fields[1], radix: 16) { return size }
+    }
+    throw HarnessError("no sized symbol \(name) in \(Paths.tender) (nm -S: \(outcome.stderr))")
+}
+
 /// The tender's diagnostic buffer (the address the write rule pins).
 private func diagnosticBuffer() throws -> String {
     try tenderSymbol("scratch", plus: UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.diag)!))
@@ -183,6 +193,41 @@ struct TenderPromiseTests {
             defer { close(reader); unlink(fifo) }
             let status = child.wait(timeout: 5)
             #expect(status == ExitStatus.timedOut, "status \(String(describing: status)) (nil: still running after 5 s)")
+        }
+    }
+
+    @Test("--timeout prints its line whatever the guest wrote over the tender's writable state", arguments: ["0xff", "0x01"])
+    func timeoutLineKept(byte: String) throws {
+        // The scratch state is all the handlers may write under the filter,
+        // so the guest can write it too: the SIGALRM handler must trust
+        // nothing in it (it once kept "line already written" there).
+        let guest = try Paths.guest("attack-tender")
+        let scratch = try tenderSymbol("scratch"), size = try tenderSymbolSize("scratch")
+        try withCanaryDirectory { dir in
+            let outcome = try dir.run(["--timeout", "0.3", guest, "fill", scratch, String(size), byte], timeout: 10)
+            #expect(outcome.status == ExitStatus.timedOut, "\(outcome)")
+            #expect(outcome.stdout == "filled\n", "\(outcome)")
+            #expect(outcome.stderr == "nabla-run: guest timed out after 0.300 s (--timeout)\n", "\(outcome)")
+        }
+    }
+
+    @Test("--core adds no rule: a forged signal frame that blocks every signal is stopped, and --timeout keeps its hold")
+    func coreKeepsSignalMask() throws {
+        let guest = try Paths.guest("attack-tender")
+        try withCanaryDirectory { dir in
+            for image in [guest, try solo5Guest("hello")] {
+                let policy = try dir.run(["--policy", "--core", image])
+                #expect(policy.status == 0 && policy.stdout.contains("allow exit_group"), "\(policy)")
+                #expect(!policy.stdout.contains("rt_sigreturn"), "\(policy.stdout)")
+            }
+            // With rt_sigreturn allowed, the frame blocked SIGALRM, SIGTERM and
+            // SIGINT and the guest spun until SIGKILL.
+            let started = Date()
+            let outcome = try dir.run(["--core", "--timeout", "0.5", guest, "sigreturn"], timeout: 10)
+            #expect(outcome.status == ExitStatus.forbiddenSyscall, "\(outcome)")
+            #expect(outcome.stdout == "forging a signal frame\n", "\(outcome)")
+            #expect(outcome.stderr == "\(forbiddenPrefix)rt_sigreturn (15)\n", "\(outcome)")
+            #expect(Date().timeIntervalSince(started) < 5)
         }
     }
 

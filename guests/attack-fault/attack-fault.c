@@ -8,6 +8,8 @@
  *   ud2       an undefined instruction                SIGILL
  *   div0      integer division by zero                SIGFPE
  *   int3      a breakpoint                            SIGTRAP
+ *   bus       a misaligned read with the alignment    SIGBUS
+ *             check flag (AC) set
  *
  * Reaching the line after the fault means it was not caught: the guest says
  * so and returns 0.
@@ -59,8 +61,14 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "int3") == 0) {
         __asm__ volatile("int3");
         printf("int3 returned\n");
+    } else if (strcmp(mode, "bus") == 0) {
+        static char bytes[8] __attribute__((aligned(8)));
+        int value;
+        __asm__ volatile("pushfq\n\torl $0x40000, (%%rsp)\n\tpopfq\n\tmovl (%1), %0"
+                         : "=r"(value) : "r"(launder((uintptr_t)bytes + 1)) : "memory", "cc");
+        printf("misaligned read returned %d\n", value);
     } else {
-        printf("usage: attack-fault null|overflow|ud2|div0|int3\n");
+        printf("usage: attack-fault null|overflow|ud2|div0|int3|bus\n");
         return 2;
     }
     return 0;

@@ -20,6 +20,14 @@
  *                           below the stack pointer: where the hypercall's
  *                           frames would be if it ran on the guest stack
  *   misaligned              calls puts with a misaligned stack pointer
+ *   fill ADDR SIZE BYTE     writes BYTE over SIZE bytes of tender memory at
+ *                           ADDR (the tender's writable scratch state), says
+ *                           "filled" and spins: --timeout must still print
+ *                           its line
+ *   sigreturn               makes rt_sigreturn with a forged signal frame that
+ *                           blocks every signal and disables the signal
+ *                           stack, resuming in a spin loop: only the filter
+ *                           keeps --timeout, SIGTERM and SIGINT working
  *
  * Each mode that survives prints a last line and returns 0.
  */
@@ -115,6 +123,47 @@ static int misaligned(void)
     return r == (int64_t)(sizeof text - 1) ? 0 : 1;
 }
 
+static void spin(void)
+{
+    for (;;)
+        __asm__ volatile("pause");
+}
+
+/* The kernel's struct ucontext on x86_64, where rt_sigreturn reads it: at
+ * the stack pointer of the syscall instruction (the handler's return has
+ * popped the frame's return address). */
+struct forged_ucontext {
+    uint64_t flags, link;
+    uint64_t ss_sp;
+    uint32_t ss_flags, ss_pad;
+    uint64_t ss_size;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+    uint64_t sigmask;
+};
+
+static struct forged_ucontext frame __attribute__((aligned(16)));
+static uint8_t spin_stack[16384] __attribute__((aligned(16)));
+
+static int forge_sigreturn(void)
+{
+    frame.ss_flags = 2;                     /* SS_DISABLE: no signal stack */
+    frame.rip = (uint64_t)(uintptr_t)spin;
+    frame.rsp = (uint64_t)(uintptr_t)(spin_stack + sizeof spin_stack - 8);
+    frame.eflags = 0x202;
+    frame.cs = 0x33;                        /* __USER_CS */
+    frame.ss = 0x2b;                        /* __USER_DS */
+    frame.sigmask = ~(uint64_t)0;           /* block every signal */
+    printf("forging a signal frame\n");
+    __asm__ volatile("mov %0, %%rsp\n\t"
+                     "mov $15, %%eax\n\t"  /* rt_sigreturn */
+                     "syscall"
+                     : : "r"(&frame) : "rax", "rcx", "r11", "memory");
+    printf("rt_sigreturn returned\n");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc >= 2 ? argv[1] : "";
@@ -142,6 +191,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "misaligned") == 0 && argc == 2)
         return misaligned();
-    printf("usage: attack-tender poke ADDR BYTE | stderr DIAG BYTES THEN | forge DIAG STATUS | flood N | hcstack | misaligned\n");
+    if (strcmp(mode, "fill") == 0 && argc == 5) {
+        memset((void *)(uintptr_t)attack_number(argv[2]), (int)attack_number(argv[4]), attack_number(argv[3]));
+        printf("filled\n");
+        spin();
+    }
+    if (strcmp(mode, "sigreturn") == 0 && argc == 2)
+        return forge_sigreturn();
+    printf("usage: attack-tender poke ADDR BYTE | stderr DIAG BYTES THEN | forge DIAG STATUS | flood N | hcstack | misaligned"
+           " | fill ADDR SIZE BYTE | sigreturn\n");
     return 2;
 }

@@ -1,5 +1,5 @@
 /*
- * nabla_abi.h: the guest interface of nabla, version 1.
+ * nabla_abi.h: the guest interface of nabla, version 2 (NABLA_ABI_VERSION).
  *
  * This header is shared by the tender (nabla-run) and by every guest. It
  * follows docs/abi.md, which is the single description of the interface:
@@ -97,17 +97,17 @@ struct nabla_abi_note {
 /* Device flags. */
 #define NABLA_DEVICE_READONLY  0x1u  /* block: blkwrite returns NABLA_EROFS */
 
-/* Block devices have 512-byte sectors in version 1. */
+/* Block devices have 512-byte sectors (ABI versions 1 and 2). */
 #define NABLA_SECTOR_SIZE   512u
 
 struct nabla_block_info {
-    uint64_t sector_size;   /* bytes; NABLA_SECTOR_SIZE in version 1 */
+    uint64_t sector_size;   /* bytes; NABLA_SECTOR_SIZE */
     uint64_t capacity;      /* in sectors */
 };
 
-/* Network devices: Ethernet with a 1500-byte MTU in version 1. A frame as
- * netread returns it and netwrite takes it is the Ethernet header and the
- * payload, without preamble or FCS: 14 to NABLA_NET_FRAME_MAX bytes. */
+/* Network devices: Ethernet with a 1500-byte MTU (ABI versions 1 and 2). A
+ * frame as netread returns it and netwrite takes it is the Ethernet header
+ * and the payload, without preamble or FCS: 14 to NABLA_NET_FRAME_MAX bytes. */
 #define NABLA_NET_MTU        1500u
 #define NABLA_ETHER_HEADER   14u
 #define NABLA_NET_FRAME_MAX  (NABLA_NET_MTU + NABLA_ETHER_HEADER)

@@ -58,9 +58,9 @@ struct nabla_host_range {
  * one of the seven system calls.
  *
  * struct nabla_host_scratch is what handlers write under the filter: the
- * ppoll array and timeout, the diagnostic buffer, counters, the timeout
- * flag. The guest can write it too, so a handler never trusts a value it
- * reads back from it; the filter pins addresses inside it.
+ * ppoll array and timeout, the diagnostic buffer, counters. The guest can
+ * write it too, so a handler never trusts a value it reads back from it;
+ * the filter pins addresses inside it.
  */
 struct nabla_host_config {
     uint64_t mem_start;
@@ -72,7 +72,7 @@ struct nabla_host_config {
     uint64_t tender_fs;         /* Solo5 images set FS themselves: the signal
                                    handlers put the tender's back (0: never) */
     uint32_t trace;             /* nonzero: log each hypercall on fd 2 */
-    uint32_t core_dump;         /* --core: fault handlers return to dump core */
+    uint32_t core_dump;         /* --core: fault handlers fault again to dump core */
     uint32_t device_count;
     uint32_t writable_count;
     uint32_t readable_count;
@@ -94,7 +94,6 @@ struct nabla_host_scratch {
      * the guest can change them, and the report says so. */
     uint64_t hypercall_calls[NABLA_HYPERCALL_COUNT];
     uint64_t hypercall_bytes[NABLA_HYPERCALL_COUNT];
-    uint32_t timeout_reported;  /* the SIGALRM handler has begun its line */
 };
 
 /* The sealed configuration (read-only once nabla_host_seal() succeeded). */
@@ -198,7 +197,9 @@ int nabla_interface_is_up(const char *name);
 
 /* The signal handlers as installed: each restores the tender's FS (TLS)
  * base from the sealed configuration when it is set (a Solo5 guest has its
- * own), then calls the Swift handler in Diagnostics.swift. */
+ * own), then calls the Swift handler in Diagnostics.swift. With --core the
+ * fault handler, once the Swift one returns, makes the same fault again
+ * under the default action, which dumps core. */
 void nabla_signal_sigsys(int signal, siginfo_t *info, void *context);
 void nabla_signal_fault(int signal, siginfo_t *info, void *context);
 void nabla_signal_alarm(int signal, siginfo_t *info, void *context);
@@ -237,6 +238,10 @@ long nabla_enter_guest(const struct sock_fprog *filter, uint64_t entry,
 
 /* The program counter saved in a signal handler's ucontext. */
 uint64_t nabla_ucontext_pc(const void *ucontext);
+
+/* 1 if `signal` was blocked in the context the handler interrupted (the
+ * mask the kernel saved in its ucontext), else 0. */
+int nabla_ucontext_blocks(const void *ucontext, int signal);
 
 /* siginfo_t fields that Swift cannot reach through the unions. */
 static inline int nabla_siginfo_syscall(const siginfo_t *si) { return si->si_syscall; }

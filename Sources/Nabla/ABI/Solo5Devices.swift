@@ -4,7 +4,8 @@
 // each device is bound to the manifest entry of its name, described in that
 // entry (block: capacity and block size; net: MAC and MTU; the host fd;
 // attached), and pinned by Solo5's rules (block: count == block size, pos <=
-// capacity - block size; net: read and write on the fd).
+// capacity - block size; net: read and write on the fd, a write at most one
+// frame of the interface's MTU).
 
 import CNablaTender
 import Glibc
@@ -39,6 +40,11 @@ struct Solo5Device {
     /// Net: the TAP interface's MTU.
     var mtu: UInt16 = 0
 
+    /// Net: the largest frame the guest may send, its MTU plus the 14-byte
+    /// Ethernet header (Solo5's bindings never write more; a TAP would
+    /// pass a longer one to the host).
+    var frameLimit: UInt64 { UInt64(mtu) + UInt64(NABLA_ETHER_HEADER) }
+
     /// Solo5's rules for the device.
     var rules: [SyscallRule] {
         let fd = UInt64(device.fd)
@@ -53,7 +59,7 @@ struct Solo5Device {
         case .net:
             let meaning = "net \(entry.name) (\(device.path))"
             return [SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning)]),
-                    SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning)])]
+                    SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, atMost: frameLimit, "MTU + header")])]
         case .reserved:
             return []
         }
@@ -121,10 +127,17 @@ public enum Solo5DeviceError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 enum Solo5Devices {
+    /// The most devices a Solo5 image can have: its manifest's entries but
+    /// the reserved first one (Solo5's own limit, not nabla's 16).
+    static let limit = Int(SOLO5_MFT_MAX_ENTRIES) - 1
+
     /// Attaches every device the configuration names to its manifest entry,
-    /// and refuses a name the manifest does not declare and a declared
-    /// device left unattached. On failure nothing stays open.
+    /// and refuses more than ``limit`` devices, a name the manifest does not
+    /// declare and a declared device left unattached. On failure nothing
+    /// stays open.
     static func attach(_ configuration: TenderConfiguration, manifest: Solo5Manifest) throws(TenderError) -> [Solo5Device] {
+        let count = configuration.disks.count + configuration.nics.count
+        guard count <= limit else { throw .tooManyDevices(count, limit: limit) }
         var attached: [Solo5Device] = []
         do throws(TenderError) {
             for disk in configuration.disks {

@@ -56,7 +56,7 @@ public enum Solo5SPT {
             file.close()
             let devices = try Solo5Devices.attach(configuration, manifest: manifest)
             let waitSet = try WaitSet(nics: devices.filter { $0.entry.type == .net })
-            let policy = Self.policy(devices: devices, waitSet: waitSet, core: configuration.guards.core)
+            let policy = Self.policy(devices: devices, waitSet: waitSet)
             let filter = try policy.compile()
 
             try boot(image: image, layout: layout, manifest: manifest, devices: devices, waitSet: waitSet,
@@ -95,7 +95,7 @@ public enum Solo5SPT {
             defer { for device in devices { Sys.close(device.device.fd) } }
             let waitSet = try WaitSet(nics: devices.filter { $0.entry.type == .net })
             defer { Sys.close(waitSet.epollfd); Sys.close(waitSet.timerfd) }
-            return policy(devices: devices, waitSet: waitSet, core: configuration.guards.core)
+            return policy(devices: devices, waitSet: waitSet)
         } catch {
             throw .solo5Run(error)
         }
@@ -103,8 +103,11 @@ public enum Solo5SPT {
 
     /// Solo5's spt policy, rule for rule, plus nabla's one diagnostic write:
     /// the console, exit_group, the wait set, the two clocks, the TLS base,
-    /// and each device's rules.
-    static func policy(devices: [Solo5Device], waitSet: WaitSet, core: Bool) -> SeccompPolicy {
+    /// and each device's rules. Tighter than solo5-spt's where Solo5's
+    /// bindings always pass the same value: no signal mask for epoll_pwait,
+    /// no old value for timerfd_settime, no NIC frame longer than its MTU
+    /// and header.
+    static func policy(devices: [Solo5Device], waitSet: WaitSet) -> SeccompPolicy {
         let host = HostAddresses.current(pollfdCount: 0)
         var rules = [
             SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
@@ -112,13 +115,16 @@ public enum Solo5SPT {
                                  ArgumentPin(1, equals: host.diagnosticBuffer, "tender diagnostic buffer"),
                                  ArgumentPin(2, atMost: UInt64(NABLA_DIAG_SIZE), "its size")]),
             SyscallRule(.exitGroup),
-            SyscallRule(.epollPwait, [ArgumentPin(0, equals: UInt64(waitSet.epollfd), "epoll set")]),
-            SyscallRule(.timerfdSettime, [ArgumentPin(0, equals: UInt64(waitSet.timerfd), "timerfd")]),
+            // A signal mask would hold off --timeout, SIGTERM and SIGINT
+            // for the whole wait: Solo5's bindings pass none.
+            SyscallRule(.epollPwait, [ArgumentPin(0, equals: UInt64(waitSet.epollfd), "epoll set"),
+                                      ArgumentPin(4, equals: 0, "no signal mask")]),
+            SyscallRule(.timerfdSettime, [ArgumentPin(0, equals: UInt64(waitSet.timerfd), "timerfd"),
+                                          ArgumentPin(3, equals: 0, "no old value")]),
             SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
             SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_REALTIME), "CLOCK_REALTIME")]),
             SyscallRule(.archPrctl, [ArgumentPin(0, equals: 0x1002, "ARCH_SET_FS")]),
         ]
-        if core { rules.append(SyscallRule(.rtSigreturn)) }
         for device in devices { rules += device.rules }
         return SeccompPolicy(rules: rules, abiName: "Solo5 spt", callSet: Syscall.solo5Set)
     }

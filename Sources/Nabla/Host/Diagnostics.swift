@@ -130,16 +130,27 @@ enum Diagnostics {
     /// by the next tick, which exits without writing.
     static let timeoutRepeatMicroseconds = 100_000
 
+    /// Blocked while the SIGALRM handler runs, and at no other time: a tick
+    /// whose interrupted context had it blocked interrupted the handler
+    /// itself. The kernel keeps that mark, not memory the guest can write,
+    /// and the guest cannot change its signal mask (no rule allows
+    /// rt_sigprocmask or rt_sigreturn, and every rule that takes a mask pins
+    /// it to NULL). SIGURG is ignored by default, so holding it back for
+    /// the line's write changes nothing.
+    static var timeoutMarker: Int32 { SIGURG }
+
     /// Installs the SIGSYS, fault and SIGALRM handlers on their own stack;
     /// ignores SIGPIPE and SIGXFSZ, so that a closed stdout or a file-size
     /// limit makes `puts` or `blkwrite` fail with `NABLA_EIO` instead of
     /// killing the tender silently; and limits core files to `--core` runs.
-    /// With `core`, fault handlers reset themselves and return, so the fault
-    /// repeats under the default action and dumps core.
+    /// With `core`, fault handlers reset themselves on delivery and, after
+    /// the line, fault again under the default action, which dumps core
+    /// (shims.c); they never return, so no `rt_sigreturn` is needed.
     ///
-    /// No handler blocks another signal while it runs (its own excepted):
-    /// SIGTERM, SIGINT and a repeated SIGALRM end the process even while a
-    /// handler waits in its write to stderr.
+    /// No handler blocks another signal while it runs (its own excepted,
+    /// and the SIGALRM handler's ``timeoutMarker``): SIGTERM, SIGINT and a
+    /// repeated SIGALRM end the process even while a handler waits in its
+    /// write to stderr.
     static func install(_ options: GuardOptions) throws(TenderError) {
         let stack: UnsafeMutableRawPointer
         switch Sys.mapAnonymous(signalStackSize) {
@@ -153,8 +164,9 @@ enum Diagnostics {
         for signal in faultSignals { try check(Sys.handle(signal, with: nabla_signal_fault, flags: faultFlags), "sigaction(\(signal))") }
         if options.timeoutMilliseconds != nil {
             // SA_NODEFER: the next tick runs the handler again on top of a
-            // blocked first one.
-            try check(Sys.handle(SIGALRM, with: nabla_signal_alarm, flags: SA_ONSTACK | Int32(SA_NODEFER)), "sigaction(SIGALRM)")
+            // blocked first one, and finds the marker blocked.
+            try check(Sys.handle(SIGALRM, with: nabla_signal_alarm, flags: SA_ONSTACK | Int32(SA_NODEFER),
+                                 blocking: [timeoutMarker]), "sigaction(SIGALRM)")
         }
 
         // Core files only with --core: a guest fault must not leave the
@@ -163,7 +175,7 @@ enum Diagnostics {
 
         // A parent may have started us with signals blocked (the mask is
         // inherited across exec): unblock the ones the guest phase relies on.
-        try check(Sys.unblock(faultSignals + [SIGSYS, SIGALRM]), "sigprocmask")
+        try check(Sys.unblock(faultSignals + [SIGSYS, SIGALRM, timeoutMarker]), "sigprocmask")
         for signal in [SIGPIPE, SIGXFSZ] { try check(Sys.ignore(signal), "sigaction(\(signal))") }
     }
 
@@ -184,13 +196,13 @@ func armTimeout(milliseconds: UInt64) throws(TenderError) {
 
 /// The SIGALRM handler: `--timeout` expired. Installed through
 /// `nabla_signal_alarm` (shims.c), which restores the tender's FS first.
-/// The first tick prints the line; any later one (the first is blocked in
-/// its write) exits at once without writing.
+/// The first tick prints the line; a later one that interrupted the first
+/// (blocked in its write) exits at once without writing. Which one this is
+/// comes from the signal mask the kernel saved for the interrupted context
+/// (``Diagnostics/timeoutMarker``), never from memory the guest can write.
 @_cdecl("nabla_on_timeout")
 func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
-    let scratch = nabla_scratch()
-    if scratch.pointee.timeout_reported != 0 { nabla_sys_exit_group(ExitStatus.timedOut) }
-    scratch.pointee.timeout_reported = 1
+    if nabla_ucontext_blocks(context, Diagnostics.timeoutMarker) != 0 { nabla_sys_exit_group(ExitStatus.timedOut) }
     var line = DiagnosticLine()
     let milliseconds = nabla_config().pointee.timeout_ms
     line.append("nabla-run: guest timed out after ")
@@ -210,8 +222,9 @@ func timedOut(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ conte
 /// The fault handler: SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGTRAP. Names the
 /// fault, the program counter (with the addr2line command that resolves it)
 /// and the faulting address, then exits with 128 + the signal. With `--core`
-/// the handler has reset itself and returns instead: the instruction faults
-/// again under the default action, which dumps core.
+/// the handler has reset itself and returns instead, to
+/// `nabla_signal_fault` (shims.c), which makes the same fault again under
+/// the default action: the kernel dumps core.
 @_cdecl("nabla_on_guest_fault")
 func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
     let config = nabla_config()
@@ -247,7 +260,7 @@ func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ con
         }
     }
     line.emit()
-    if config.pointee.core_dump != 0 && signal != SIGTRAP { return }
+    if config.pointee.core_dump != 0 { return }
     nabla_sys_exit_group(128 &+ signal)
 }
 

@@ -96,9 +96,10 @@ enum Sys {
     /// A signal handler taking siginfo, as sigaction(2) installs it.
     typealias SignalHandler = @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void
 
-    /// sigaction(2): `handler` for `signal`, with SA_SIGINFO, `flags` and an
-    /// empty mask (the handler blocks no other signal).
-    static func handle(_ signal: Int32, with handler: SignalHandler, flags: Int32) -> Result<Void, Errno> {
+    /// sigaction(2): `handler` for `signal`, with SA_SIGINFO, `flags` and a
+    /// mask of `blocking` (by default empty: the handler blocks no other
+    /// signal).
+    static func handle(_ signal: Int32, with handler: SignalHandler, flags: Int32, blocking: [Int32] = []) -> Result<Void, Errno> {
         var action = sigaction()
         #if NABLA_MUSL
         action.__sa_handler.sa_sigaction = handler
@@ -107,6 +108,7 @@ enum Sys {
         #endif
         action.sa_flags = SA_SIGINFO | flags
         sigemptyset(&action.sa_mask)
+        for other in blocking { sigaddset(&action.sa_mask, other) }
         return sigaction(signal, &action, nil) == 0 ? .success(()) : .failure(.current)
     }
 

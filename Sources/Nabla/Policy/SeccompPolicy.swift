@@ -26,8 +26,6 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible {
     public static let clockGettime = Syscall(name: "clock_gettime", number: 228, argumentNames: ["clockid", "tp"])
     public static let exitGroup = Syscall(name: "exit_group", number: 231, argumentNames: ["status"])
     public static let ppoll = Syscall(name: "ppoll", number: 271, argumentNames: ["fds", "nfds", "tmo", "sigmask", "sigsetsize"])
-    /// Only with `--core`: the fault handler returns so the fault repeats and dumps core.
-    public static let rtSigreturn = Syscall(name: "rt_sigreturn", number: 15, argumentNames: [])
 
     /// Solo5 spt only: yield waits on the tender's epoll set.
     public static let epollPwait = Syscall(name: "epoll_pwait", number: 281,
@@ -48,7 +46,7 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible {
     /// The system call numbered `number`: one a policy can name, with its
     /// argument names, or any other by its kernel name.
     public static func numbered(_ number: Int32) -> Syscall {
-        if let known = (solo5Set + [.ppoll, .rtSigreturn]).first(where: { $0.number == number }) { return known }
+        if let known = (solo5Set + [.ppoll]).first(where: { $0.number == number }) { return known }
         let name = nabla_syscall_name(Int(number)).map { String(cString: $0) } ?? "#\(number)"
         return Syscall(name: name, number: number, argumentNames: [])
     }
@@ -145,8 +143,8 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     /// buffer, the tender's pollfd array, two clocks, exit_group, and the
     /// rules each device adds (its driver's, in BlockDevice.swift and
     /// NetDevice.swift): its descriptor, with the sizes and offsets its
-    /// hypercalls use.
-    public init(for host: HostAddresses, devices: [AttachedDevice] = [], core: Bool = false) {
+    /// hypercalls use. `--core` adds nothing (Diagnostics.swift).
+    public init(for host: HostAddresses, devices: [AttachedDevice] = []) {
         rules = [
             SyscallRule(.write, [ArgumentPin(0, equals: 1, "console")]),
             SyscallRule(.write, [ArgumentPin(0, equals: 2, "stderr"),
@@ -160,7 +158,6 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
             SyscallRule(.exitGroup),
         ]
-        if core { rules.append(SyscallRule(.rtSigreturn)) }
         for device in devices { rules += device.rules }
     }
 
