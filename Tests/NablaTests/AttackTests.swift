@@ -288,26 +288,31 @@ struct AttackTests {
         let guest = try Paths.guest("attack-syscall")
         try withCanaryDirectory { dir in
             let disk = try dir.makeDisk()
-            let read = try dir.run(["--disk", disk, guest, "17", "3", "buf", "64", "0"])
+            // The rules allow exactly the transfer sizes the hypercalls make
+            // (powers of two from 512 B), ending inside the disk.
+            let read = try dir.run(["--disk", disk, guest, "17", "3", "buf", "512", "0"])
             #expect(read.status == 0, "\(read)")
-            #expect(read.stdout == "calling 17\nreturned 64\n")
+            #expect(read.stdout == "calling 17\nreturned 512\n")
             #expect(dir.damage().isEmpty, "pread64 changed the disk: \(dir.damage())")
+            let odd = try dir.run(["--disk", disk, guest, "17", "3", "buf", "64", "0"])
+            #expect(odd.status == ExitStatus.forbiddenSyscall, "a size the hypercalls never use: \(odd)")
 
-            let write = try dir.run(["--disk", disk, guest, "18", "3", "buf", "len", "0"])
+            let write = try dir.run(["--disk", disk, guest, "18", "3", "buf", "512", "0"])
             #expect(write.status == 0, "\(write)")
-            #expect(write.stdout == "calling 18\nreturned 7\n")
+            #expect(write.stdout == "calling 18\nreturned 512\n")
             let before = try #require(dir.original("disk.img"))
             let after = try Data(contentsOf: URL(fileURLWithPath: disk))
-            #expect(after == Data("attack\n".utf8) + before.dropFirst(7), "pwrite64 must change exactly the first 7 bytes")
+            #expect(after == Data("attack\n".utf8) + Data(count: 505) + before.dropFirst(512),
+                    "pwrite64 must change exactly the first 512 bytes")
             try dir.accept("disk.img")
 
             let readOnly = try dir.run(["--disk-readonly", disk, guest, "18", "3", "buf", "len", "0"])
             #expect(readOnly.status == ExitStatus.forbiddenSyscall, "\(readOnly)")
             #expect(readOnly.stderr == forbiddenLine("pwrite64", 18))
             #expect(readOnly.stdout == "calling 18\n")
-            let readOnlyRead = try dir.run(["--disk-readonly", disk, guest, "17", "3", "buf", "64", "0"])
+            let readOnlyRead = try dir.run(["--disk-readonly", disk, guest, "17", "3", "buf", "512", "0"])
             #expect(readOnlyRead.status == 0, "\(readOnlyRead)")
-            #expect(readOnlyRead.stdout == "calling 17\nreturned 64\n")
+            #expect(readOnlyRead.stdout == "calling 17\nreturned 512\n")
         }
     }
 

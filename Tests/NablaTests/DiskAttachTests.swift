@@ -110,16 +110,16 @@ struct DiskAttachTests {
             AttachedDevice(name: "ro", kind: .block, path: "/d/b.img", fd: 4, readOnly: true, capacity: 4096),
         ]
         let rules = SeccompPolicy(for: host, devices: devices).rules.map(\.description)
-        // One rule per transfer size that fits the 4096-byte disk (512 and
-        // 2048 bytes), each ending inside it.
-        #expect(Array(rules.suffix(6)) == [
-            "allow pread64 (17) if fd == 3 [disk disk (/d/a.img)] && count <= 512 && pos <= 3584 [capacity - 512]",
-            "allow pread64 (17) if fd == 3 [disk disk (/d/a.img)] && count <= 2048 && pos <= 2048 [capacity - 2048]",
-            "allow pwrite64 (18) if fd == 3 [disk disk (/d/a.img)] && count <= 512 && pos <= 3584 [capacity - 512]",
-            "allow pwrite64 (18) if fd == 3 [disk disk (/d/a.img)] && count <= 2048 && pos <= 2048 [capacity - 2048]",
-            "allow pread64 (17) if fd == 4 [disk ro (/d/b.img)] && count <= 512 && pos <= 3584 [capacity - 512]",
-            "allow pread64 (17) if fd == 4 [disk ro (/d/b.img)] && count <= 2048 && pos <= 2048 [capacity - 2048]",
-        ])
+        // One rule per transfer size that fits the 4096-byte disk (512 B to
+        // 4 KiB), each of exactly that size and ending inside it.
+        var expected: [String] = []
+        for (call, fd, name, path) in [("pread64 (17)", 3, "disk", "/d/a.img"), ("pwrite64 (18)", 3, "disk", "/d/a.img"),
+                                       ("pread64 (17)", 4, "ro", "/d/b.img")] {
+            for size in [512, 1024, 2048, 4096] {
+                expected.append("allow \(call) if fd == \(fd) [disk \(name) (\(path))] && count == \(size) && pos <= \(4096 - size) [capacity - \(size)]")
+            }
+        }
+        #expect(Array(rules.suffix(12)) == expected)
         #expect(!rules.contains { $0.contains("pwrite64") && $0.contains("fd == 4") })
     }
 

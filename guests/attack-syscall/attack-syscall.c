@@ -1,8 +1,8 @@
 /*
  * attack-syscall: `attack-syscall NR [A0 .. A5]` makes the raw system call
  * NR with up to six arguments, bypassing the hypercalls. An argument is a
- * number (decimal or 0x hex), `buf` (the address of a 64-byte guest buffer
- * holding "attack\n") or `len` (7, the length of that text).
+ * number (decimal or 0x hex), `buf` (the address of a 4 KiB guest buffer
+ * holding "attack\n", then zeros) or `len` (7, the length of that text).
  *
  * It prints `calling NR` first and `returned R` (R signed) if the call
  * returns. The attack suite (Tests/NablaTests/AttackTests.swift) uses it to
@@ -12,7 +12,7 @@
 #include <nabla.h>
 #include <nabla_attack.h>
 
-static char buffer[64] = "attack\n";
+static char buffer[4096] __attribute__((aligned(4096))) = "attack\n";
 
 /* Parses one argument; 0 on success. */
 static int parse_argument(const char *text, uint64_t *value)

@@ -38,14 +38,14 @@ struct nabla_host_range {
 #define NABLA_DIAG_SIZE         512u
 #define NABLA_IMAGE_PATH_SIZE   256u
 
-/* Block transfers: each pread64/pwrite64 moves at most one chunk, and the
- * filter allows a chunk of size S (count <= S) only at an offset where it
+/* Block transfers: each pread64/pwrite64 moves exactly one chunk, and the
+ * filter allows a chunk of size S (count == S) only at an offset where it
  * ends inside the disk (pos <= capacity - S). The chunk sizes are
  * NABLA_BLOCK_CHUNK_MIN << (NABLA_BLOCK_CHUNK_STEP * k), k < NABLA_BLOCK_CHUNKS:
- * 512 B, 2 KiB, ..., 512 KiB. docs/security.md, "Disks". */
+ * every power of two from 512 B to 512 KiB. docs/security.md, "Disks". */
 #define NABLA_BLOCK_CHUNK_MIN   512u
-#define NABLA_BLOCK_CHUNK_STEP  2u
-#define NABLA_BLOCK_CHUNKS      6u
+#define NABLA_BLOCK_CHUNK_STEP  1u
+#define NABLA_BLOCK_CHUNKS      11u
 
 /*
  * The host state, in two parts.

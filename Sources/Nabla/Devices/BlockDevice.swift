@@ -148,8 +148,13 @@ enum BlockDevice: DeviceDriver {
         let calls: [Syscall] = device.readOnly ? [.pread64] : [.pread64, .pwrite64]
         return calls.flatMap { call in
             BlockChunk.sizes(capacity: device.capacity).map { size in
+                // count == S, not count <= S: libseccomp 2.5 merges rules
+                // that share the fd pin into one tree in which a count <= S
+                // of one rule met the position bound of another, so a
+                // transfer could end up to 512 KiB past the disk (caught by
+                // FilterInterpretationTests). Exact sizes keep each rule whole.
                 SyscallRule(call, [ArgumentPin(0, equals: UInt64(device.fd), meaning),
-                                   ArgumentPin(2, atMost: size),
+                                   ArgumentPin(2, equals: size),
                                    ArgumentPin(3, atMost: device.capacity - size, "capacity - \(size)")])
             }
         }
@@ -172,10 +177,13 @@ enum BlockDevice: DeviceDriver {
 
 /// The sizes a single block transfer may have: `NABLA_BLOCK_CHUNK_MIN`
 /// shifted left by `NABLA_BLOCK_CHUNK_STEP` bits at a time, `NABLA_BLOCK_CHUNKS`
-/// of them (512 B to 512 KiB). A disk's seccomp rules allow a transfer of at
-/// most S bytes only at positions up to `capacity - S`, one rule per size
-/// (``BlockDevice/rules(for:)``), so the kernel itself refuses anything past
-/// the end; the `blkread` and `blkwrite` handlers split requests to match.
+/// of them (every power of two from 512 B to 512 KiB). A disk's seccomp
+/// rules allow a transfer of exactly S bytes only at positions up to
+/// `capacity - S`, one rule per size (``BlockDevice/rules(for:)``), so the
+/// kernel itself refuses anything past the end; the `blkread` and
+/// `blkwrite` handlers split requests into such sizes (a request of N
+/// sectors takes as many transfers as N has bits set, at most two for
+/// 1 MiB).
 /// Used under the filter: C constants only, no globals.
 public enum BlockChunk {
     /// The `index`th size.

@@ -209,7 +209,7 @@ private func blockRequest(_ handle: UInt32, _ offset: UInt64, _ address: UInt64,
         // Each transfer is one chunk the filter allows at this position
         // (BlockChunk): the filter, not only this check, keeps it inside the disk.
         let position = offset &+ done
-        let chunk = min(length &- done, BlockChunk.largest(fitting: capacity &- position))
+        let chunk = BlockChunk.largest(fitting: min(length &- done, capacity &- position))
         if chunk == 0 { return Int64(NABLA_EIO) }  // a short transfer left a sub-sector tail
         let buffer = UnsafeMutableRawPointer(bitPattern: UInt(address &+ done))
         let at = off_t(Int64(bitPattern: position))
