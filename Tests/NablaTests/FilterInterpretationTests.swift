@@ -46,6 +46,7 @@ struct FilterInterpretationTests {
         #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, UInt64(NABLA_DIAG_SIZE)]) == .allow)
         #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, UInt64(NABLA_DIAG_SIZE) + 1]) == .trap)
         #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer + 1, 1]) == .trap)
+        #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, frameMax]) == .trap, "the NIC's count bound on fd 2")
         #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_REALTIME)]) == .allow)
         #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_MONOTONIC)]) == .allow)
         #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_BOOTTIME)]) == .trap)
