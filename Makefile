@@ -69,7 +69,7 @@ all: tender runtime test-runner guests
 # fails in a copy or a moved checkout; the guests' and the tender's own
 # builds do not. .build/.checkout records where .build was made.
 deps:
-	@tools/install-deps
+	@tools/install-deps --build
 	@mkdir -p $(BUILD)
 	@if [ -f $(BUILD)/.checkout ] && [ "$$(cat $(BUILD)/.checkout)" != "$(CURDIR)" ]; then \
 	    echo "nabla: .build was made in $$(cat $(BUILD)/.checkout), not here: removing SwiftPM's part of it (the rest is kept)" >&2; \
@@ -153,6 +153,7 @@ run: tender guests
 # NABLA_GUESTS tell it where they are. The loader's fuzzer runs first (30 s),
 # so the suite's summary comes last.
 test: tender runtime test-runner guests
+	@tools/install-deps --test
 	@$(MAKE) --no-print-directory fuzz-smoke
 	NABLA_RUN=$(TENDER) NABLA_RUNC=$(RUNTIME) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 
