@@ -96,13 +96,14 @@ public enum Tender {
         // argv[0] is the image, as in C (ABI version 2).
         let arguments = try CommandLineArea([path] + configuration.guestArguments)
         try GuestMemory.load(image: image, from: file, layout: layout)
+        let symbols = ImageSymbols.map(file)
         file.close()
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
 
         let host = HostState(image: image, imagePath: path, layout: layout, devices: devices,
-                             trace: configuration.trace, guards: configuration.guards)
+                             trace: configuration.trace, guards: configuration.guards, symbols: symbols)
         let policy = SeccompPolicy(for: .current(pollfdCount: host.pollfdCount), devices: devices)
         let filter = try policy.compile()
 

@@ -188,6 +188,7 @@ struct AttackTests {
                 #expect(outcome.stdout == "calling 335\n")
                 let pc = try #require(hexNumber(after: " at pc 0x", in: outcome.stderr), "\(outcome)")
                 #expect(outcome.stderr == "nabla-run: guest fault: SIGILL (illegal instruction) at pc \(hexString(pc)) "
+                        + "in \(try functionSymbol(containing: pc, in: guest)) "
                         + "(image offset \(hexString(pc &- imageBase)); addr2line -e \(guest) \(hexString(pc)))\n")
             } else {
                 // uprobe outside a trampoline: -ENXIO, nothing else happens.
@@ -365,6 +366,7 @@ struct AttackTests {
         if mode == "text" {
             // The store faults in the image; the address is the function's.
             #expect(outcome.stderr == "nabla-run: guest fault: SIGSEGV (invalid memory access) at pc \(hexString(pc)) "
+                    + "in \(try functionSymbol(containing: pc, in: image)) "
                     + "(image offset \(hexString(pc - imageBase)); addr2line -e \(image) \(hexString(pc))), address \(hexString(target))\n")
         } else {
             // The call itself faults: the pc is the data's address.
@@ -383,7 +385,8 @@ struct AttackTests {
         #expect(outcome.status == fault.status, "\(outcome)")
         #expect(outcome.stdout == "fault \(fault.mode)\n", "the guest must not go on after the fault")
         let pc = try #require(hexNumber(after: " at pc 0x", in: outcome.stderr), "\(outcome)")
-        var expected = "nabla-run: guest fault: \(fault.signal) at pc \(hexString(pc)) "
+        let trapNote = fault.mode == "ud2" ? " (ud2: a failed runtime check in Swift, such as an overflow, an index out of range or nil unwrapped, or __builtin_trap in C)" : ""
+        var expected = "nabla-run: guest fault: \(fault.signal) at pc \(hexString(pc)) in \(try functionSymbol(containing: pc, in: image))\(trapNote) "
             + "(image offset \(hexString(pc &- imageBase)); addr2line -e \(image) \(hexString(pc)))"
         switch fault.mode {
         case "null", "bus":
@@ -458,4 +461,17 @@ struct AttackTests {
         #expect(said.contains("attack-fault.c:"), "the guest's frames have its source lines: \(said)")
         #expect(said.contains("guest pc \(hexString(pc))\n"), "\(said)")
     }
+}
+
+/// The function symbol of `image` whose range holds `pc`, from nm: what the
+/// fault line names.
+func functionSymbol(containing pc: UInt64, in image: String) throws -> String {
+    let listing = try run("/usr/bin/nm", ["-S", "--defined-only", image])
+    for line in listing.stdout.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        guard fields.count == 4, "tT".contains(fields[2]), let start = UInt64(fields[0], radix: 16),
+              let size = UInt64(fields[1], radix: 16), pc >= start, pc - start < size else { continue }
+        return String(fields[3])
+    }
+    throw HarnessError("no function symbol of \(image) holds \(hexString(pc))")
 }

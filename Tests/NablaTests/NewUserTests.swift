@@ -92,6 +92,15 @@ struct NewUserTests {
         }
     }
 
+    @Test("a Swift guest's failed runtime check is named as one, with the function it failed in",
+          arguments: [("index", "element"), ("overflow", "sum"), ("unwrap", "unwrapped")])
+    func swiftTrap(_ mode: String, _ function: String) throws {
+        let outcome = try nablaRun([try Paths.guest("trap-swift"), mode])
+        expectOneLineError(outcome, status: 132, containing: "guest fault: SIGILL (illegal instruction) at pc 0x")
+        #expect(outcome.stderr.contains(" in $e10trap_swift\(function.count)\(function)"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("(ud2: a failed runtime check in Swift"), "\(outcome.stderr)")
+    }
+
     @Test("an audit whose tender stopped before its filter says that nothing ran")
     func auditNothingRan() {
         var report = AuditReport(subject: ["app.nabla"], isGuest: true)

@@ -83,6 +83,12 @@ struct nabla_host_config {
     int32_t  pollfd_fd[NABLA_MAX_DEVICES];      /* the NICs' descriptors */
     uint32_t pollfd_handle[NABLA_MAX_DEVICES];  /* and their handles */
     char image_path[NABLA_IMAGE_PATH_SIZE];     /* for the addr2line hint */
+    /* The image's symbol table, mapped read-only (ImageSymbols.swift), for
+     * naming the function of a fault; 0 when the image has none. */
+    uint64_t symbols;                           /* Elf64_Sym array */
+    uint64_t symbol_count;
+    uint64_t symbol_names;                      /* its string table */
+    uint64_t symbol_names_size;
 };
 
 struct nabla_host_scratch {

@@ -52,7 +52,7 @@ private func within(_ address: UInt64, _ length: UInt64,
 /// all of it mapped readable guest memory (not the gaps, not the guard page),
 /// so a write to a disk, a tap or the console cannot stop half-way.
 @inline(__always)
-private func guestReadable(_ address: UInt64, _ length: UInt64) -> Bool {
+func guestReadable(_ address: UInt64, _ length: UInt64) -> Bool {
     within(address, length, nabla_host_readable)
 }
 
