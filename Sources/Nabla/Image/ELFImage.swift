@@ -365,7 +365,6 @@ enum ELF {
     static let solo5NoteName = Array(SOLO5_NOTE_NAME.utf8)
 }
 
-/// Little-endian reads from the image; callers check bounds first.
 /// Little-endian reads from an image's bytes. A read past the end throws
 /// `.truncated` instead of trapping: the callers check sizes first, and this
 /// makes a missed check an error message, not a crash.
