@@ -62,7 +62,7 @@ struct Runtime {
             guestArguments = []
         }
         defer { files?.close() }
-        let notices = files.map { MountNotices.lines(for: spec, disks: $0.disks.map(\.0)) } ?? []
+        var notices = files.map { MountNotices.lines(for: spec, disks: $0.disks.map(\.0)) } ?? []
 
         try store.makeDirectory(id)
         guard let folder = try store.lock(id) else { throw .state("container \(id) is locked by another command") }
@@ -95,7 +95,15 @@ struct Runtime {
                     record.tap = NetworkWiring.tapName
                     record.uplink = found.interface
                     try store.save(record)
-                    try NetworkWiring.wire(found, uid: spec.uid, gid: spec.gid)
+                    if try !NetworkWiring.wire(found, uid: spec.uid, gid: spec.gid) {
+                        // Another guest of the pod has it: this one runs without a NIC.
+                        uplink = nil
+                        record.joinedNetworkNamespace = nil
+                        record.tap = nil
+                        record.uplink = nil
+                        try store.save(record)
+                        notices.append(NetworkWiring.takenNotice)
+                    }
                 }
             }
 
@@ -112,7 +120,7 @@ struct Runtime {
 
             if let path = spec.namespace(.pid)?.path {
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw RuncError(.noInput, "cannot open pid namespace \(path): \(String(cString: strerror(errno)))") }
+                guard fd >= 0 else { throw RuncError(.noInput, "cannot open pid namespace \(path): \(RuncError.errnoText(errno))") }
                 defer { close(fd) }
                 guard nrc_setns(fd, CLONE_NEWPID) == 0 else { throw .system("cannot join pid namespace \(path)") }
             }
@@ -245,7 +253,11 @@ struct Runtime {
             if all { return }
             throw .state("container not running: cannot signal container \(id), it is \(status.rawValue)")
         }
-        guard Glibc.kill(process.pid, signal) == 0 else { throw .system("kill \(process.pid)") }
+        guard Glibc.kill(process.pid, signal) == 0 else {
+            // Ended between the status check and the signal: runc's words and status.
+            if errno == ESRCH { throw .state("container not running: cannot signal container \(id): no such process") }
+            throw .system("kill \(process.pid)")
+        }
     }
 
     /// `ps`: the one process, as runc prints it (a JSON array of pids, or a table).
@@ -376,18 +388,18 @@ struct GuestFiles {
         let tenderPath = Self.tenderPath()
         let tender = nrc_open_path(tenderPath, 0)
         guard tender >= 0 else {
-            throw RuncError(.noInput, "cannot open the tender \(tenderPath): \(String(cString: strerror(errno))) (nabla-runc runs the nabla-run installed next to it)")
+            throw RuncError(.noInput, "cannot open the tender \(tenderPath): \(RuncError.errnoText(errno)) (nabla-runc runs the nabla-run installed next to it)")
         }
         let root = nrc_open_path(spec.rootfs, 1)
         guard root >= 0 else {
-            let message = String(cString: strerror(errno))
+            let message = RuncError.errnoText(errno)
             Glibc.close(tender)
             throw RuncError(.noInput, "cannot open the container's root file system \(spec.rootfs): \(message)")
         }
         defer { Glibc.close(root) }
         var opened: [Int32] = [tender]
         do throws(RuncError) {
-            let found = try openInContainer(imagePath, root: root, spec: spec, what: "the image")
+            let found = try openInContainer(imagePath, root: root, spec: spec, what: "the image", isCommand: true)
             opened.append(found.fd)
             guard found.type == S_IFREG else { throw RuncError(.noInput, "the image \(found.shown) is not a regular file") }
             var disks: [(DiskSpec, Int32)] = []
@@ -430,7 +442,11 @@ struct GuestFiles {
 
     /// Opens `path` (O_PATH) as the container sees it: through a bind
     /// mount that covers it, else inside the rootfs with RESOLVE_IN_ROOT.
-    private static func openInContainer(_ path: String, root: Int32, spec: ContainerSpec, what: String) throws(RuncError) -> Found {
+    /// `isCommand`: the file is the container's command (the image), so a
+    /// missing one is said in runc's words for a missing executable, which
+    /// engines report as "command not found" (podman: status 127).
+    private static func openInContainer(_ path: String, root: Int32, spec: ContainerSpec, what: String,
+                                        isCommand: Bool = false) throws(RuncError) -> Found {
         let fd: Int32
         let shown: String
         let mount = spec.bindMount(covering: path)
@@ -449,7 +465,8 @@ struct GuestFiles {
             fd = nrc_open_in_root(root, path)
         }
         guard fd >= 0 else {
-            throw RuncError(.noInput, "cannot open \(what) \(shown): \(String(cString: strerror(errno)))")
+            let reason = isCommand && errno == ENOENT ? "no such file or directory" : RuncError.errnoText(errno)
+            throw RuncError(.noInput, "cannot open \(what) \(shown): \(reason)")
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else {

@@ -240,7 +240,7 @@ struct OCIBadInputTests {
 
     @Test("an image missing from the rootfs, or reached only by a symlink out of it: status 66")
     func missingImage() throws {
-        try refuseCreate(Self.config(args: #"["/missing.nabla"]"#), status: 66, mentions: "No such file")
+        try refuseCreate(Self.config(args: #"["/missing.nabla"]"#), status: 66, mentions: "no such file or directory")
         // An absolute symlink is resolved inside the rootfs, not on the host.
         try refuseCreate(Self.config(args: #"["/escape.nabla"]"#), status: 66, mentions: "escape.nabla") { bundle in
             try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/escape.nabla", withDestinationPath: try Paths.guest("hello"))
