@@ -51,27 +51,47 @@ def main():
             "logPath": "hello%d.log" % index}})
         client.call("StartContainer", {"containerId": created["containerId"]})
 
+    pods = []   # removed at the end, also after a failure
+
+    def run_pod(config, handler):
+        pod = client.call("RunPodSandbox", {"config": config, "runtimeHandler": handler})["podSandboxId"]
+        pods.append(pod)
+        return pod
+
+    def remove_pod(pod):
+        client.call("StopPodSandbox", {"podSandboxId": pod})
+        client.call("RemovePodSandbox", {"podSandboxId": pod})
+        pods.remove(pod)
+
     def cycle(handler):
         config = sandbox(handler)
         started = time.monotonic()
-        pod = client.call("RunPodSandbox", {"config": config, "runtimeHandler": handler})["podSandboxId"]
+        pod = run_pod(config, handler)
         container(pod, config, handler, 0)
         running = time.monotonic()
-        client.call("StopPodSandbox", {"podSandboxId": pod})
-        client.call("RemovePodSandbox", {"podSandboxId": pod})
+        remove_pod(pod)
         return running - started, time.monotonic() - running
 
     def rate(handler):
         config = sandbox(handler)
-        pod = client.call("RunPodSandbox", {"config": config, "runtimeHandler": handler})["podSandboxId"]
+        pod = run_pod(config, handler)
         started = time.monotonic()
         for index in range(runs):
             container(pod, config, handler, index)
         seconds = time.monotonic() - started
-        client.call("StopPodSandbox", {"podSandboxId": pod})
-        client.call("RemovePodSandbox", {"podSandboxId": pod})
+        remove_pod(pod)
         return runs / seconds
 
+    try:
+        measure(cycle, rate, runs)
+    finally:
+        for pod in list(pods):
+            remove_pod(pod)
+    return 0
+
+
+def measure(cycle, rate, runs):
+    """Prints the medians and ratios."""
     cycle("nabla"), cycle("runc")   # warm up: images unpacked, shims' binaries cached
     times = {"nabla": [], "runc": []}
     for _ in range(runs):
@@ -91,7 +111,6 @@ def main():
     for handler in ("nabla", "runc"):
         print("%-12s %6.1f containers/s" % (handler, rates[handler]))
     print("ratio        %.2fx (nabla / runc)" % (rates["nabla"] / rates["runc"]))
-    return 0
 
 
 if __name__ == "__main__":

@@ -36,13 +36,20 @@ mkdir -p "$work/guest/rootfs" "$work/native/rootfs" "$work/state"
 cri_netns=nabla-bench-cri-$$
 cleanup() {
     if [ -f "$work/cri/containerd.pid" ]; then
+        # cri-bench.py removes its pods; after a failure, what it left.
+        for id in $(ls "$work/cri/runc/k8s.io" 2>/dev/null); do
+            "$runtime" --root "$work/cri/runc/k8s.io" delete --force "$id" >/dev/null 2>&1 ||
+                runc --root "$work/cri/runc/k8s.io" delete --force "$id" >/dev/null 2>&1 || true
+        done
         kill "$(cat "$work/cri/containerd.pid")" 2>/dev/null || true
         sleep 1
+        for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $work/cri/containerd.sock"); do kill "$pid"; done
     fi
     ip netns del "$cri_netns" 2>/dev/null || true
     for hierarchy in /sys/fs/cgroup/*; do
         [ -d "$hierarchy/nabla-bench-cri" ] || continue
-        rmdir "$hierarchy"/nabla-bench-cri/* "$hierarchy/nabla-bench-cri" 2>/dev/null || true
+        for cgroup in "$hierarchy"/nabla-bench-cri/*/; do [ -d "$cgroup" ] && rmdir "$cgroup"; done
+        rmdir "$hierarchy/nabla-bench-cri" 2>/dev/null || true
     done
     podman rmi -f localhost/nabla-bench-guest localhost/nabla-bench-native localhost/nabla-bench-pause >/dev/null 2>&1 || true
     grep -o " $work/[^ ]*" /proc/self/mountinfo | sort -r | while read -r point; do umount -l "$point"; done
@@ -138,6 +145,7 @@ bench_cri() {
         echo '  sandbox_image = "localhost/nabla-bench-pause:latest"'
         echo '  stream_server_address = "127.0.0.1"'
         echo '  stream_server_port = "0"'
+        echo '  restrict_oom_score_adj = true'
         echo "  [$cri.cni]"
         echo '    bin_dir = "/usr/lib/cni"'
         echo "    conf_dir = \"$c/cni\""

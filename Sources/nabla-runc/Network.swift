@@ -142,12 +142,14 @@ enum NetworkWiring {
         return true
     }
 
-    /// Removes what `wire` made; what is already gone is not an error.
+    /// Removes what `wire` made; what is already gone is not an error. The
+    /// TAP goes last: while it exists the uplink is this guest's, so the
+    /// next container of a pod never finds eth0's filter still there.
     static func unwire(tap: String, uplink: String?) {
-        _ = nrc_tap_delete(tap)
         if let uplink, let tc = try? findTool("tc", package: "iproute2") {
             _ = try? runTool(tc, ["qdisc", "del", "dev", uplink, "ingress"])
         }
+        _ = nrc_tap_delete(tap)
     }
 }
 

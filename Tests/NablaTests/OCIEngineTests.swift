@@ -275,6 +275,17 @@ struct OCIPodmanTests {
         #expect(Podman.runtimeStateGone(try podman.inspect(name, "{{.Id}}")))
     }
 
+    @Test("nabla-runc's failures reach podman as runc's: a missing disk is a runtime error (126), not 'command not found' (127); a missing image is 127, as a missing command under runc",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func errorStatuses() throws {
+        let podman = try Podman(guests: ["kvlog"])
+        let disk = try podman.runImage(["--rm", "--network", "none", "--annotation", "org.nabla.disk.disk=/missing.img"], ["/kvlog.nabla", "get", "x"])
+        #expect(disk.status == 126 && disk.stderr.contains("cannot open disk") && disk.stderr.contains("missing (ENOENT)")
+                && !disk.stderr.contains("not found"), "\(disk)")
+        let image = try podman.runImage(["--rm", "--network", "none"], ["/missing.nabla"])
+        #expect(image.status == 127 && image.stderr.contains("no such file or directory"), "\(image)")
+    }
+
     @Test("an image annotated as a pod sandbox whose /app.nabla is a static Linux program: nabla-runc's pause runs, never the program",
           .enabled(if: OCIHost.hasPodman && NativeMarker.canBuild, "needs root, podman and gcc"),
           arguments: sandboxAnnotations)

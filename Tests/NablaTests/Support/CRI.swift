@@ -391,6 +391,7 @@ final class CRINode {
               sandbox_image = "\(pauseImage)"
               stream_server_address = "127.0.0.1"
               stream_server_port = "0"
+              restrict_oom_score_adj = true
               [\(cri).cni]
                 bin_dir = "/usr/lib/cni"
                 conf_dir = "\(directory)/cni"
