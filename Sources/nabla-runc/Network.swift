@@ -27,9 +27,10 @@ struct Uplink: Equatable {
     let gateway: String?
     let mtu: Int
 
-    /// The guest's network arguments in guests/NET.md's form.
-    var guestArguments: [String] {
-        ["--ipv4=\(address)/\(prefixLength)"] + (gateway.map { ["--gw=\($0)"] } ?? [])
+    /// The guest's network arguments: guests/NET.md's form for a nabla
+    /// guest, MirageOS's (`--ipv4-gateway=`) for a Solo5 image.
+    func guestArguments(solo5: Bool) -> [String] {
+        ["--ipv4=\(address)/\(prefixLength)"] + (gateway.map { [(solo5 ? "--ipv4-gateway=" : "--gw=") + $0] } ?? [])
     }
 
     /// The first interface of the current network namespace that is up,

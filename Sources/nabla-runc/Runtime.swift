@@ -89,7 +89,7 @@ struct Runtime {
                     throw .system("cannot create a network namespace")
                 }
                 // A sandbox's namespace is wired by the nabla container that joins it.
-                if spec.wantsNetwork, files != nil, let found = Uplink.discover() {
+                if spec.wantsNetwork, files?.wantsNetwork == true, let found = Uplink.discover() {
                     uplink = found
                     record.joinedNetworkNamespace = namespace.path
                     record.tap = NetworkWiring.tapName
@@ -382,7 +382,13 @@ struct GuestFiles {
     let tender: Int32
     let image: Int32
     let disks: [(DiskSpec, Int32)]
+    /// For a Solo5 image, the NICs its manifest declares (at most one);
+    /// nil for a nabla image.
+    let solo5Networks: [String]?
     var guestFDs: [Int32] { [image] + disks.map(\.1) }
+    /// Whether the guest takes the container's network: a nabla guest
+    /// always, a Solo5 image if its manifest declares a NIC.
+    var wantsNetwork: Bool { solo5Networks.map { !$0.isEmpty } ?? true }
 
     static func open(_ spec: ContainerSpec, image imagePath: String) throws(RuncError) -> GuestFiles {
         let tenderPath = Self.tenderPath()
@@ -408,7 +414,11 @@ struct GuestFiles {
                 opened.append(fd)
                 disks.append((disk, fd))
             }
-            return GuestFiles(tender: tender, image: found.fd, disks: disks)
+            let solo5Networks = Solo5Manifest.networkDevices(ofImage: found.fd)
+            if let names = solo5Networks, names.count > 1 {
+                throw RuncError.unsupported("the Solo5 image \(found.shown) declares \(names.count) network devices (\(names.joined(separator: ", "))): a container has one network interface for it")
+            }
+            return GuestFiles(tender: tender, image: found.fd, disks: disks, solo5Networks: solo5Networks)
         } catch {
             for fd in opened { Glibc.close(fd) }
             throw error
@@ -523,13 +533,17 @@ struct GuestFiles {
     func tenderArguments(_ spec: ContainerSpec, guestArguments: [String], uplink: Uplink?) -> [String] {
         var arguments = ["nabla-run", "--mem", "\(spec.guestMemory >> 20)M"]
         if let uplink {
-            arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac]
+            if let name = solo5Networks?.first {   // the manifest's name for it
+                arguments += ["--net:\(name)=\(NetworkWiring.tapName)", "--net-mac:\(name)=\(uplink.mac)"]
+            } else {
+                arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac]
+            }
         }
         for (disk, fd) in disks {
             arguments += [disk.readOnly ? "--disk-readonly" : "--disk", "\(disk.name)=/proc/self/fd/\(fd)"]
         }
         arguments.append("/proc/self/fd/\(image)")
-        if let uplink { arguments += uplink.guestArguments }
+        if let uplink { arguments += uplink.guestArguments(solo5: solo5Networks != nil) }
         return arguments + guestArguments
     }
 }

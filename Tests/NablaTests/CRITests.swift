@@ -37,6 +37,13 @@ struct CRITests {
         // The exit is processed: the runtime deleted the container, and with it the guest's TAP.
         try expectNoTAP(in: podNetwork)
 
+        // CRI's tty and stdin: the guest's output through the terminal, in the same log.
+        let tty = try node.createContainer(pod: pod, podName: "lifecycle", name: "tty", command: ["/hello.nabla"], tty: true, stdin: true)
+        try node.client.call("StartContainer", ["containerId": tty])
+        #expect(try node.waitFor(tty, "CONTAINER_EXITED")["exitCode"] as? Int == 0)
+        let ttyLog = node.containerLog("lifecycle", "tty", waitingFor: "Hello")
+        #expect(ttyLog.contains("stdout F Hello from a nabla guest!"), "\(ttyLog)")
+
         // A guest that fails: its status and "Error".
         let abort = try node.createContainer(pod: pod, podName: "lifecycle", name: "abort", command: ["/abort.nabla"])
         try node.client.call("StartContainer", ["containerId": abort])
@@ -74,7 +81,7 @@ struct CRITests {
         #expect(echoStatus["exitCode"] as? Int == 143 && echoStatus["reason"] as? String == "Error", "\(echoStatus)")
         try expectNoTAP(in: podNetwork)
 
-        for container in [hello, abort, echo] { try node.client.call("RemoveContainer", ["containerId": container]) }
+        for container in [hello, tty, abort, echo] { try node.client.call("RemoveContainer", ["containerId": container]) }
         try node.removePod(pod)
         #expect(node.leftovers().isEmpty, "\(node.leftovers())")
     }
@@ -154,6 +161,25 @@ struct CRITests {
             // As the kubelet on pod deletion: the pod stopped with its guest running (or exited), then removed.
             try node.removePod(pod)
         }
+        #expect(node.leftovers().isEmpty, "\(node.leftovers())")
+    }
+
+    @Test("a Solo5 image in a pod: its manifest's NIC gets the pod's network, and it answers pings at the pod's address")
+    func solo5Pod() throws {
+        // net.spt answers ARP and pings for 10.0.0.2, the first pod address of this subnet.
+        guard let node = try CRINode.start(subnet: "10.0.0.0/24") else { return }
+        let pod = try node.runPod("solo5")
+        #expect(try node.podIP(pod) == "10.0.0.2")
+        let net = try node.createContainer(pod: pod, podName: "solo5", name: "net", command: ["/net.spt"])
+        try node.client.call("StartContainer", ["containerId": net])
+        _ = node.containerLog("solo5", "net", waitingFor: "serving ping")
+        let ping = try node.network.run(OCIHost.tool("ping")!, ["-c", "3", "-i", "0.2", "-W", "2", "10.0.0.2"])
+        #expect(ping.status == 0, "\(ping)")
+        let status = try node.waitFor(net, "CONTAINER_EXITED")
+        #expect(status["exitCode"] as? Int == 0, "\(status)")
+        #expect(node.containerLog("solo5", "net", waitingFor: "net ok").contains("stdout F net ok"))
+        try node.client.call("RemoveContainer", ["containerId": net])
+        try node.removePod(pod)
         #expect(node.leftovers().isEmpty, "\(node.leftovers())")
     }
 

@@ -286,6 +286,17 @@ struct OCIPodmanTests {
         #expect(image.status == 127 && image.stderr.contains("no such file or directory"), "\(image)")
     }
 
+    @Test("a Solo5 image (.spt) runs under podman with its arguments, with and without podman's network (its manifest declares no NIC, so none is wired)",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func solo5Image() throws {
+        let podman = try Podman(guests: [], files: ["hello.spt": try solo5Guest("hello")], command: "/hello.spt")
+        for network in [["--network", "none"], []] {
+            let outcome = try podman.runImage(["--rm"] + network, ["/hello.spt", "one", "two"])
+            #expect(outcome.status == 0 && outcome.stdout == "Hello from a Solo5 spt guest!\ncmdline: one two\nclocks ok\nyield ok\n",
+                    "\(network): \(outcome)")
+        }
+    }
+
     @Test("an image annotated as a pod sandbox whose /app.nabla is a static Linux program: nabla-runc's pause runs, never the program",
           .enabled(if: OCIHost.hasPodman && NativeMarker.canBuild, "needs root, podman and gcc"),
           arguments: sandboxAnnotations)

@@ -122,8 +122,11 @@ final class CRINode {
     private var pods: [String] = []
     private var podNetworks: [String] = []
 
-    /// The guests in the nabla image, at /NAME.nabla.
+    /// The guests in the nabla image, at /NAME.nabla, and the Solo5 images, at /NAME.spt.
     static let guests = ["hello", "udp-echo", "abort"]
+    static let solo5Guests = ["net"]
+    /// The pods' subnet: the first pod gets its .2, the bridge has .1.
+    let subnet: String
 
     static var nsenter: String? { OCIHost.tool("nsenter") }
 
@@ -141,16 +144,17 @@ final class CRINode {
     }
 
     /// A node, or nil (having printed why) if containerd's CRI cannot run here.
-    static func start() throws -> CRINode? {
+    static func start(subnet: String = "10.89.77.0/24") throws -> CRINode? {
         do {
-            return try CRINode()
+            return try CRINode(subnet: subnet)
         } catch let error as CRIUnavailable {
             print("CRI test skipped: \(error)")
             return nil
         }
     }
 
-    private init() throws {
+    private init(subnet: String) throws {
+        self.subnet = subnet
         directory = "/tmp/no-cri-" + tag
         cgroupParent = "/no-cri-" + tag
         pauseImage = "localhost/no-cri-pause-\(tag):latest"
@@ -373,7 +377,7 @@ final class CRINode {
         let cni = """
             {"cniVersion": "1.0.0", "name": "no-cri-\(tag)", "plugins": [
               {"type": "bridge", "bridge": "nocri0", "isGateway": true, "ipMasq": false,
-               "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.89.77.0/24"}]],
+               "ipam": {"type": "host-local", "ranges": [[{"subnet": "\(subnet)"}]],
                         "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "\(directory)/ipam"}},
               {"type": "loopback"}]}
             """
@@ -423,6 +427,10 @@ final class CRINode {
         for guest in Self.guests {
             try FileManager.default.copyItem(atPath: try Paths.guest(guest), toPath: context + "/" + guest + ".nabla")
             nabla.append("COPY \(guest).nabla /\(guest).nabla")
+        }
+        for guest in Self.solo5Guests {
+            try FileManager.default.copyItem(atPath: try solo5Guest(guest), toPath: context + "/" + guest + ".spt")
+            nabla.append("COPY \(guest).spt /\(guest).spt")
         }
         nabla.append(#"CMD ["/hello.nabla"]"#)
         try "FROM scratch\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n".write(toFile: context + "/Pausefile", atomically: true, encoding: .utf8)
