@@ -34,18 +34,21 @@ work=$out/oci
 rm -rf "$work"
 mkdir -p "$work/guest/rootfs" "$work/native/rootfs" "$work/state"
 cri_netns=nabla-bench-cri-$$
+# The runtimes' state on tmpfs, as containerd's default /run/containerd/runc.
+cri_root=/run/nabla-bench-cri-$$
 cleanup() {
     if [ -f "$work/cri/containerd.pid" ]; then
         # cri-bench.py removes its pods; after a failure, what it left.
-        for id in $(ls "$work/cri/runc/k8s.io" 2>/dev/null); do
-            "$runtime" --root "$work/cri/runc/k8s.io" delete --force "$id" >/dev/null 2>&1 ||
-                runc --root "$work/cri/runc/k8s.io" delete --force "$id" >/dev/null 2>&1 || true
+        for id in $(ls "$cri_root/k8s.io" 2>/dev/null); do
+            "$runtime" --root "$cri_root/k8s.io" delete --force "$id" >/dev/null 2>&1 ||
+                runc --root "$cri_root/k8s.io" delete --force "$id" >/dev/null 2>&1 || true
         done
         kill "$(cat "$work/cri/containerd.pid")" 2>/dev/null || true
         sleep 1
         for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $work/cri/containerd.sock"); do kill "$pid"; done
     fi
     ip netns del "$cri_netns" 2>/dev/null || true
+    rm -rf "$cri_root"
     for hierarchy in /sys/fs/cgroup/*; do
         [ -d "$hierarchy/nabla-bench-cri" ] || continue
         for cgroup in "$hierarchy"/nabla-bench-cri/*/; do [ -d "$cgroup" ] && rmdir "$cgroup"; done
@@ -119,8 +122,8 @@ bench_cri() {
     done
     [ -x /usr/lib/cni/bridge ] || fail "Debian's CNI plugins are missing (tools/install-deps)"
     c=$work/cri
-    mkdir -p "$c/cni" "$c/runc" "$c/images"
-    chmod 700 "$c/runc"
+    mkdir -p "$c/cni" "$c/images" "$cri_root"
+    chmod 700 "$cri_root"
     gcc -static -O2 -o "$c/images/pause" "$root/tools/cri/pause.c"
     cp "$guests/hello.nabla" "$tender" "$c/images/"
     printf 'FROM scratch\nCOPY pause /pause\nENTRYPOINT ["/pause"]\n' > "$c/images/pause.file"
@@ -152,12 +155,12 @@ bench_cri() {
         echo "  [$cri.containerd.runtimes.runc]"
         echo '    runtime_type = "io.containerd.runc.v2"'
         echo "    [$cri.containerd.runtimes.runc.options]"
-        echo "      Root = \"$c/runc\""
+        echo "      Root = \"$cri_root\""
         echo "  [$cri.containerd.runtimes.nabla]"
         echo '    runtime_type = "io.containerd.runc.v2"'
         echo "    [$cri.containerd.runtimes.nabla.options]"
         echo "      BinaryName = \"$runtime\""
-        echo "      Root = \"$c/runc\""
+        echo "      Root = \"$cri_root\""
         echo '      SystemdCgroup = false'
     } > "$c/config.toml"
     nsenter --net="/run/netns/$cri_netns" containerd --config "$c/config.toml" > "$c/containerd.log" 2>&1 &

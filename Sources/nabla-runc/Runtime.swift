@@ -108,11 +108,11 @@ struct Runtime {
             }
 
             if let cgroup {
-                try cgroup.create(intend: { path throws(RuncError) in
-                    record.cgroups.append(path)
+                try cgroup.create(intend: { paths throws(RuncError) in
+                    record.cgroups += paths
                     try store.save(record)
-                }, abandon: { path throws(RuncError) in
-                    record.cgroups.removeAll { $0 == path }
+                }, abandon: { paths throws(RuncError) in
+                    record.cgroups.removeAll { paths.contains($0) }
                     try store.save(record)
                 })
                 try cgroup.apply(memoryLimit: spec.memoryLimit, pidsLimit: spec.pidsLimit)
