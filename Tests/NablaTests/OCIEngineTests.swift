@@ -240,12 +240,21 @@ struct OCIPodmanTests {
         #expect(wait.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(wait)")
     }
 
-    @Test("podman run -t hands the guest a terminal through the console socket",
+    @Test("podman run -t hands the guest a terminal through the console socket; -i and -it run it too; podman logs has a detached guest's output",
           .enabled(if: OCIHost.hasPodman, "needs root and podman"))
     func terminal() throws {
         let podman = try Podman(guests: ["hello"])
         let outcome = try podman.runImage(["--rm", "-t", "--network", "none"])
         #expect(outcome.status == 0 && outcome.stdout.contains("Hello from a nabla guest!\r\n"), "\(outcome)")
+        for flags in [["-i"], ["-i", "-t"]] {
+            let interactive = try podman.runImage(["--rm", "--network", "none"] + flags)
+            #expect(interactive.status == 0 && interactive.stdout.contains("Hello from a nabla guest!"), "\(flags): \(interactive)")
+        }
+        let name = podman.name()
+        #expect(try podman.runImage(["-d", "--name", name, "--network", "none"]).status == 0)
+        #expect(try podman.podman(["wait", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let logs = try podman.podman(["logs", name])
+        #expect(logs.status == 0 && logs.stdout == "Hello from a nabla guest!\n", "\(logs)")
     }
 
     @Test("disks from annotations: a volume becomes the guest's disk; a :ro volume a read-only one",
