@@ -167,7 +167,6 @@ int nrc_interface_mtu(const char *name)
     return result < 0 ? -1 : request.ifr_mtu;
 }
 
-/* Opens /dev/net/tun attached to TAP `name` (made if missing). */
 /* Attaches to TAP `name`, creating it if missing; with `exclusive`, an
  * existing one is an error (EEXIST), with no window between test and make. */
 static int tap_attach(const char *name, int exclusive)

@@ -27,13 +27,17 @@ enum Solo5Manifest {
         defer { close(fd) }
         guard let header = read(fd, at: 0, count: 64), header.count == 64,
               header.starts(with: [0x7f, 0x45, 0x4c, 0x46]), header[4] == 2 else { return nil }   // ELF64
-        let programHeaders = Int(word64(header, 32)), entrySize = Int(word16(header, 54)), count = Int(word16(header, 56))
-        guard entrySize >= 56, count <= 64 else { return nil }
+        // The file is the image's, so no value in it is trusted: offsets and
+        // sizes are bounded before any arithmetic (a bad one means "not a
+        // Solo5 image here"; the tender then judges the file itself).
+        let limit: UInt64 = 1 << 32
+        let programHeaders = word64(header, 32), entrySize = Int(word16(header, 54)), count = Int(word16(header, 56))
+        guard programHeaders < limit, entrySize >= 56, count <= 64 else { return nil }
         for index in 0..<count {
-            guard let entry = read(fd, at: programHeaders + index * entrySize, count: 56), entry.count == 56,
+            guard let entry = read(fd, at: Int(programHeaders) + index * entrySize, count: 56),
                   word32(entry, 0) == 4 else { continue }   // PT_NOTE
-            let offset = Int(word64(entry, 8)), size = Int(word64(entry, 32))
-            guard size <= 1 << 16, let notes = read(fd, at: offset, count: size) else { continue }
+            let offset = word64(entry, 8), size = word64(entry, 32)
+            guard offset < limit, size <= 1 << 16, let notes = read(fd, at: Int(offset), count: Int(size)) else { continue }
             if let names = manifestNetworks(in: notes) { return names }
         }
         return nil
