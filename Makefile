@@ -65,16 +65,17 @@ UNICODE_LIB   := $(TOOLCHAIN)/../lib/swift/embedded/x86_64-unknown-linux-gnu/lib
 
 all: tender runtime test-runner guests
 
-# SwiftPM's build folder names the checkout's path in its module caches and
-# fails in a copy or a moved checkout; the guests' and the tender's own
-# builds do not. .build/.checkout records where .build was made.
+# SwiftPM's build folder and the guests' Swift module cache name the
+# checkout's path and fail in a copy or a moved checkout ("was compiled with
+# module cache path ..."); the rest of .build does not. .build/.checkout
+# records where .build was made.
 deps:
 	@tools/install-deps --build
 	@mkdir -p $(BUILD)
 	@if [ -f $(BUILD)/.checkout ] && [ "$$(cat $(BUILD)/.checkout)" != "$(CURDIR)" ]; then \
-	    echo "nabla: .build was made in $$(cat $(BUILD)/.checkout), not here: removing SwiftPM's part of it (the rest is kept)" >&2; \
+	    echo "nabla: .build was made in $$(cat $(BUILD)/.checkout), not here: removing SwiftPM's part of it and the guests' module cache (the rest is kept)" >&2; \
 	    rm -rf $(BUILD)/x86_64-unknown-linux-gnu $(BUILD)/debug $(BUILD)/release $(BUILD)/*.yaml $(BUILD)/build.db \
-	           $(BUILD)/plugins $(CURDIR)/.build-fuzz; \
+	           $(BUILD)/plugins $(BUILD)/guests/obj/module-cache $(CURDIR)/.build-fuzz; \
 	fi
 	@echo "$(CURDIR)" > $(BUILD)/.checkout
 

@@ -167,8 +167,9 @@ int nrc_interface_mtu(const char *name)
     return result < 0 ? -1 : request.ifr_mtu;
 }
 
-/* Opens /dev/net/tun attached to TAP `name` (made if missing). */
-static int tap_attach(const char *name)
+/* Attaches to TAP `name`, creating it if missing; with `exclusive`, an
+ * existing one is an error (EEXIST), with no window between test and make. */
+static int tap_attach(const char *name, int exclusive)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -176,9 +177,9 @@ static int tap_attach(const char *name)
     struct ifreq request;
     memset(&request, 0, sizeof request);
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
-    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | (exclusive ? IFF_TUN_EXCL : 0);
     if (ioctl(fd, TUNSETIFF, &request) < 0) {
-        int saved = errno;
+        int saved = errno == EBUSY && exclusive ? EEXIST : errno;
         close(fd);
         errno = saved;
         return -1;
@@ -188,11 +189,11 @@ static int tap_attach(const char *name)
 
 int nrc_tap_create(const char *name, unsigned uid, unsigned gid, int mtu)
 {
-    if (if_nametoindex(name) != 0) {
+    if (if_nametoindex(name) != 0) {   /* any interface, not only a TAP */
         errno = EEXIST;
         return -1;
     }
-    int fd = tap_attach(name);
+    int fd = tap_attach(name, 1);
     if (fd < 0)
         return -1;
     int result = -1;
@@ -223,7 +224,7 @@ int nrc_tap_delete(const char *name)
         errno = ENODEV;
         return -1;
     }
-    int fd = tap_attach(name);
+    int fd = tap_attach(name, 0);
     if (fd < 0)
         return -1;
     int result = ioctl(fd, TUNSETPERSIST, 0UL);

@@ -240,12 +240,21 @@ struct OCIPodmanTests {
         #expect(wait.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(wait)")
     }
 
-    @Test("podman run -t hands the guest a terminal through the console socket",
+    @Test("podman run -t hands the guest a terminal through the console socket; -i and -it run it too; podman logs has a detached guest's output",
           .enabled(if: OCIHost.hasPodman, "needs root and podman"))
     func terminal() throws {
         let podman = try Podman(guests: ["hello"])
         let outcome = try podman.runImage(["--rm", "-t", "--network", "none"])
         #expect(outcome.status == 0 && outcome.stdout.contains("Hello from a nabla guest!\r\n"), "\(outcome)")
+        for flags in [["-i"], ["-i", "-t"]] {
+            let interactive = try podman.runImage(["--rm", "--network", "none"] + flags)
+            #expect(interactive.status == 0 && interactive.stdout.contains("Hello from a nabla guest!"), "\(flags): \(interactive)")
+        }
+        let name = podman.name()
+        #expect(try podman.runImage(["-d", "--name", name, "--network", "none"]).status == 0)
+        #expect(try podman.podman(["wait", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let logs = try podman.podman(["logs", name])
+        #expect(logs.status == 0 && logs.stdout == "Hello from a nabla guest!\n", "\(logs)")
     }
 
     @Test("disks from annotations: a volume becomes the guest's disk; a :ro volume a read-only one",
@@ -273,6 +282,28 @@ struct OCIPodmanTests {
         let outcome = try podman.runImage(["--name", name, "--network", "none"], ["/bin/sh"])
         #expect(outcome.status != 0 && outcome.stderr.contains("is not a nabla image"), "\(outcome)")
         #expect(Podman.runtimeStateGone(try podman.inspect(name, "{{.Id}}")))
+    }
+
+    @Test("nabla-runc's failures reach podman as runc's: a missing disk is a runtime error (126), not 'command not found' (127); a missing image is 127, as a missing command under runc",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func errorStatuses() throws {
+        let podman = try Podman(guests: ["kvlog"])
+        let disk = try podman.runImage(["--rm", "--network", "none", "--annotation", "org.nabla.disk.disk=/missing.img"], ["/kvlog.nabla", "get", "x"])
+        #expect(disk.status == 126 && disk.stderr.contains("cannot open disk") && disk.stderr.contains("missing (ENOENT)")
+                && !disk.stderr.contains("not found"), "\(disk)")
+        let image = try podman.runImage(["--rm", "--network", "none"], ["/missing.nabla"])
+        #expect(image.status == 127 && image.stderr.contains("no such file or directory"), "\(image)")
+    }
+
+    @Test("a Solo5 image (.spt) runs under podman with its arguments, with and without podman's network (its manifest declares no NIC, so none is wired)",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func solo5Image() throws {
+        let podman = try Podman(guests: [], files: ["hello.spt": try solo5Guest("hello")], command: "/hello.spt")
+        for network in [["--network", "none"], []] {
+            let outcome = try podman.runImage(["--rm"] + network, ["/hello.spt", "one", "two"])
+            #expect(outcome.status == 0 && outcome.stdout == "Hello from a Solo5 spt guest!\ncmdline: one two\nclocks ok\nyield ok\n",
+                    "\(network): \(outcome)")
+        }
     }
 
     @Test("an image annotated as a pod sandbox whose /app.nabla is a static Linux program: nabla-runc's pause runs, never the program",

@@ -90,7 +90,7 @@ struct OCIRuntimeTests {
         #expect(kill.status == 0, "\(kill)")
         try root.waitForStatus(container.id, "stopped")
         let again = try root.runc(["kill", container.id, "KILL"])
-        #expect(again.status == 1 && again.stderr.contains("stopped"), "\(again)")
+        #expect(again.status == 1 && again.stderr.contains("container not running"), "\(again)")
         #expect(try root.runc(["delete", container.id]).status == 0)
     }
 
@@ -240,7 +240,7 @@ struct OCIBadInputTests {
 
     @Test("an image missing from the rootfs, or reached only by a symlink out of it: status 66")
     func missingImage() throws {
-        try refuseCreate(Self.config(args: #"["/missing.nabla"]"#), status: 66, mentions: "No such file")
+        try refuseCreate(Self.config(args: #"["/missing.nabla"]"#), status: 66, mentions: "no such file or directory")
         // An absolute symlink is resolved inside the rootfs, not on the host.
         try refuseCreate(Self.config(args: #"["/escape.nabla"]"#), status: 66, mentions: "escape.nabla") { bundle in
             try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/escape.nabla", withDestinationPath: try Paths.guest("hello"))
@@ -314,6 +314,18 @@ struct OCIBadInputTests {
             #expect(outcome.status == 1 && outcome.stderr.contains("does not exist"), "\(command): \(outcome)")
         }
         #expect(try root.runc(["delete", "--force", "no-test-none"]).status == 0)
+    }
+
+    @Test("an id in use: a second create says 'already exists' with status 1, as runc, and leaves the first alone",
+          .enabled(if: OCIHost.isRoot, "creating containers needs root"))
+    func idInUse() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["hello"])
+        try bundle.write(OCIBundle.config(args: ["/hello.nabla"]))
+        let container = try CreatedContainer(root: root, bundle: bundle)
+        #expect(container.createStatus == 0, "\(container.stderr)")
+        let again = try root.runc(["create", "--bundle", bundle.path, container.id])
+        #expect(again.status == 1 && again.stderr.contains("already exists"), "\(again)")
+        #expect(try root.state(container.id)["status"] as? String == "created")
     }
 
     @Test("bad command lines: status 64; runc commands a unikernel has no use for: status 69")
