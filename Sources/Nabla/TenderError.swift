@@ -53,6 +53,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A NIC could not be attached.
     case net(NetDeviceError)
     case auditFailed(String)
+    /// A profile given to `--merge` cannot be merged.
+    case badProfile(path: String, String)
     case tooManySegments(limit: Int)
     case kernelTracingUnavailable(String)
     /// A device of a Solo5 image could not be attached to its manifest entry.
@@ -72,6 +74,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
         case .auditFailed, .guestMemoryInUse, .hostCall: ExitStatus.osError
         case .solo5Device: ExitStatus.usage
+        case .badProfile: ExitStatus.badImage
         case .solo5Run: ExitStatus.solo5TenderError
         }
     }
@@ -95,6 +98,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .net(error): error.description
         case let .tooManySegments(limit): "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
         case let .auditFailed(message): "--audit: \(message)"
+        case let .badProfile(path, reason): "--merge \(path): \(reason)"
         case let .kernelTracingUnavailable(message): "--audit-kernel: \(message)"
         case let .solo5Device(error): error.description
         case let .solo5Run(error): error.description

@@ -108,6 +108,16 @@ struct NablaRun: ParsableCommand {
             completion: .file())
     var auditOut: String?
 
+    @Option(name: .customLong("seccomp-profile"), help: ArgumentHelp(
+        "With an audit: also write an OCI seccomp profile (for runc, crun, podman) that allows exactly the calls the run made (docs/audit.md).",
+        valueName: "file"), completion: .file())
+    var seccompProfile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With --seccomp-profile: merge this profile (from an earlier run) into the one written; repeatable.", valueName: "file"),
+            completion: .file())
+    var merge: [String] = []
+
     @Argument(help: ArgumentHelp("The guest image (with --audit-native: the command).", valueName: "app.nabla"),
               completion: .file(extensions: ["nabla"]))
     var image: String?
@@ -196,9 +206,12 @@ struct NablaRun: ParsableCommand {
     }
 
     func validate() throws {
-        let modes = [policy, inspect, audit || auditKernel || json || auditOut != nil, auditNative, gdb].filter { $0 }.count
+        let modes = [policy, inspect, auditRequested, auditNative, gdb].filter { $0 }.count
         if auditNative && (policy || inspect) || modes > 1 && !auditNative {
             throw ValidationError("--policy, --inspect, --audit and --gdb are separate modes: give one")
+        }
+        if !merge.isEmpty && seccompProfile == nil {
+            throw ValidationError("--merge adds to a profile: give --seccomp-profile FILE too")
         }
         if image == nil && !policy {
             throw ValidationError(auditNative ? "--audit-native needs a command: nabla-run --audit-native -- CMD ARGS..." : "Missing expected argument '<app.nabla>'")
@@ -207,6 +220,9 @@ struct NablaRun: ParsableCommand {
             throw ValidationError("--inspect only reads the image: devices do not apply")
         }
     }
+
+    /// An option of `--audit` was given (each implies it).
+    private var auditRequested: Bool { audit || auditKernel || json || auditOut != nil || seccompProfile != nil }
 
     func run() throws {
         do {
@@ -219,7 +235,7 @@ struct NablaRun: ParsableCommand {
 
     /// Runs the mode the command line asks for.
     private func execute() throws(TenderError) {
-        let options = AuditOptions(kernel: auditKernel, json: json, output: auditOut)
+        let options = AuditOptions(kernel: auditKernel, json: json, output: auditOut, profile: seccompProfile, merge: merge)
         if policy {
             // The policy pins addresses in the tender binary: the run's are
             // nabla-run's, so nabla-run prints it.
@@ -232,24 +248,24 @@ struct NablaRun: ParsableCommand {
         } else if inspect {
             print(try ImageInspection(path: configuration.imagePath).report)
         } else if auditNative {
-            try Auditor.checkOutput(options)
-            Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options)
+            let merging = try Auditor.prepare(options)
+            Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options, merging)
         } else if gdb {
             try Tender.check(configuration)
             try Debugger.run(configuration)
-        } else if audit || auditKernel || json || auditOut != nil {
-            try Auditor.checkOutput(options)
+        } else if auditRequested {
+            let merging = try Auditor.prepare(options)
             try Tender.check(configuration)
-            Self.finish(try Auditor.audit(configuration, options: options), options)
+            Self.finish(try Auditor.audit(configuration, options: options), options, merging)
         } else {
             Self.launch(configuration)
         }
     }
 
     /// Delivers an audit report and exits as the audited process did.
-    static func finish(_ report: AuditReport, _ options: AuditOptions) -> Never {
+    static func finish(_ report: AuditReport, _ options: AuditOptions, _ merging: SeccompProfile) -> Never {
         do {
-            try Auditor.deliver(report, options: options)
+            try Auditor.deliver(report, options: options, merging: merging)
         } catch {
             StandardError.write("nabla-run: \(error)\n")
         }

@@ -81,7 +81,7 @@ struct CommandLineTests {
         let help = fullHelp.range(of: "OPTIONS:").map { String(fullHelp[$0.upperBound...]) } ?? fullHelp
         let declared = Set(help.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-") }).filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init))
         let table = Set(RunOption.allCases.map(\.rawValue))
-        let modes: Set = ["--policy", "--inspect", "--audit", "--audit-native", "--audit-kernel", "--json", "--audit-out",
+        let modes: Set = ["--policy", "--inspect", "--audit", "--audit-native", "--audit-kernel", "--json", "--audit-out", "--seccomp-profile", "--merge",
                           "--gdb", "--help", "--version", "--generate-completion-script"]
         #expect(table.isSubset(of: declared), "not declared: \(table.subtracting(declared))")
         #expect(declared.subtracting(table).subtracting(modes).isEmpty, "declared but in no table: \(declared.subtracting(table).subtracting(modes))")

@@ -31,9 +31,10 @@ final class Podman {
     /// `guests` at /NAME.nabla and each of `files` (name → host path) at
     /// /NAME, with `command` (/hello.nabla, the example's /app.nabla) as its
     /// command, `annotations` as the image's own (podman build
-    /// --annotation), on top of `base` (scratch).
+    /// --annotation), on top of `base` (scratch), with each of `hostFiles`
+    /// at its own path.
     init(guests: [String], files: [String: String] = [:], annotations: [String: String] = [:],
-         command: String = "/hello.nabla", base: String = "scratch") throws {
+         command: String = "/hello.nabla", base: String = "scratch", hostFiles: [String] = []) throws {
         let tag = OCIHost.tag()
         image = "localhost/no-test-" + tag + ":latest"
         try withTemporaryDirectory { context in
@@ -50,6 +51,12 @@ final class Podman {
                 try FileManager.default.copyItem(atPath: path, toPath: context + "/" + name)
                 lines.append("COPY \(name) /\(name)")
             }
+            for path in hostFiles {
+                let copy = context + "/host" + path
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path, toPath: copy)
+            }
+            if !hostFiles.isEmpty { lines.append("COPY host/ /") }
             lines.append(#"CMD [""# + command + #""]"#)
             try lines.joined(separator: "\n").write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
             let labels = annotations.sorted { $0.key < $1.key }.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
