@@ -85,7 +85,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidImage(path, error): "\(path): \(error)"
         case let .memoryTooSmall(given, needed): "--mem \(ByteCount(bytes: given)) is too small for this image: it needs at least \(ByteCount(bytes: needed)) (image, guard page and \(NABLA_STACK_SIZE / 1024) KiB stack)"
         case let .memoryTooLarge(given, limit): "--mem \(ByteCount(bytes: given)) is larger than the limit of \(ByteCount(bytes: limit))"
-        case let .argumentsTooLong(bytes, limit): "the guest arguments take \(bytes) bytes; the command line area holds \(limit)"
+        case let .argumentsTooLong(bytes, limit): "the guest arguments and environment take \(bytes) bytes; the command line area holds \(limit)"
         case let .guestMemoryInUse(start, end): "cannot map guest memory at \(hex(start))-\(hex(end)): the range is already in use in this process"
         case let .hostCall(call, error): "\(call) failed: \(error)"
         case let .tooManyDevices(count, limit): "\(count) devices given; a guest can have at most \(limit)"

@@ -104,7 +104,7 @@ struct DiskAttachTests {
 
     @Test("the policy pins pread64 to each disk and pwrite64 to writable ones, with sizes and offsets inside the disk")
     func policy() {
-        let host = HostAddresses(diagnosticBuffer: 0xd01000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
+        let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd04000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
         let devices = [
             AttachedDevice(name: "disk", kind: .block, path: "/d/a.img", fd: 3, readOnly: false, capacity: 4096),
             AttachedDevice(name: "ro", kind: .block, path: "/d/b.img", fd: 4, readOnly: true, capacity: 4096),

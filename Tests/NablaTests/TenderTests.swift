@@ -91,8 +91,8 @@ struct TenderTests {
             let image = try writeImage(ELFBuilder().build(), in: dir)
             let long = String(repeating: "a", count: Int(NABLA_CMDLINE_SIZE))
             expectOneLineError(try nablaRun([image, long]), status: ExitStatus.usage,
-                               // argv[0] (the image path), the argument, three pointers.
-                               containing: "the guest arguments take \(Int(NABLA_CMDLINE_SIZE) + image.utf8.count + 26) bytes; the command line area holds \(NABLA_CMDLINE_SIZE)")
+                               // argv[0] (the image path), the argument, three pointers, envp's NULL.
+                               containing: "the guest arguments and environment take \(Int(NABLA_CMDLINE_SIZE) + image.utf8.count + 34) bytes; the command line area holds \(NABLA_CMDLINE_SIZE)")
         }
     }
 

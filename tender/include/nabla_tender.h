@@ -97,6 +97,12 @@ struct nabla_host_scratch {
     uint32_t timeout_reported;  /* the SIGALRM handler has begun its line */
 };
 
+/* The only buffer read(0, ...) may fill (NABLA_STDIN_CHUNK bytes, in the
+ * tender's .bss: no memory until the guest reads): stdinread reads standard
+ * input here and copies it to the guest (docs/security.md, "Standard
+ * streams"). Scratch: the guest can write it, and nothing trusts it. */
+__attribute__((returns_nonnull)) char *nabla_stdin_buffer(void);
+
 /* The sealed configuration (read-only once nabla_host_seal() succeeded). */
 __attribute__((returns_nonnull)) const struct nabla_host_config *nabla_config(void);
 
