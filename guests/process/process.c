@@ -12,6 +12,7 @@
  *                       start, then after 200 ms of computing
  *   process identity    getpid, getuid, getgid, uname, sysconf
  *   process env [KEY..] getenv(KEY) for each, or the whole environ
+ *   process expect-env KEY VALUE   exits 0 if getenv(KEY) is VALUE, else 1
  *   process read N      reads stdin with one read(0, buf, N) into a buffer
  *                       of N bytes, prints the result (and errno)
  */
@@ -136,6 +137,11 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (strcmp(mode, "expect-env") == 0 && argc == 4) {
+        const char *value = getenv(argv[2]);
+        printf("%s is %s\n", argv[2], value ? value : "(unset)");
+        return value && strcmp(value, argv[3]) == 0 ? 0 : 1;
+    }
     if (strcmp(mode, "read") == 0 && argc == 3) {
         uint64_t size;
         if (nabla_parse_u64(argv[2], &size) != 0)
@@ -146,6 +152,6 @@ int main(int argc, char **argv)
         printf("read %d errno %d\n", n, errno);
         return 0;
     }
-    fprintf(stderr, "usage: process tty|streams|random|clock|identity|env [KEY...]|read N\n");
+    fprintf(stderr, "usage: process tty|streams|random|clock|identity|env [KEY...]|expect-env KEY VALUE|read N\n");
     return 2;
 }
