@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <asm/prctl.h>
@@ -46,6 +47,20 @@ struct nabla_host_scratch *nabla_scratch(void) { return &scratch; }
 
 static char stdin_buffer[NABLA_STDIN_CHUNK];
 char *nabla_stdin_buffer(void) { return stdin_buffer; }
+
+int nabla_random_bytes(void *buffer, size_t size) {
+    unsigned char *p = buffer;
+    while (size > 0) {
+        ssize_t n = getrandom(p, size, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
 
 void nabla_host_publish(const struct nabla_host_config *config) {
     memcpy(&sealed.config, config, sizeof *config);

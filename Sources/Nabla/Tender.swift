@@ -112,7 +112,7 @@ public enum Tender {
         let filter = try policy.compile()
 
         try GuestMemory.boot(image: image, layout: layout, arguments: arguments, devices: devices,
-                             facts: .current(), hypercalls: Hypercall.table)
+                             facts: try .current(), hypercalls: Hypercall.table)
         host.publish()
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 

@@ -45,6 +45,10 @@ struct TenderTests {
             let old = try writeImage(builder.build(), in: dir, name: "abi.nabla")
             expectOneLineError(try nablaRun([old]), status: ExitStatus.badImage,
                                containing: "built for nabla ABI version 9; this nabla-run speaks version \(NABLA_ABI_VERSION)")
+            builder.abiVersion = 2
+            let previous = try writeImage(builder.build(), in: dir, name: "abi2.nabla")
+            expectOneLineError(try nablaRun([previous]), status: ExitStatus.badImage,
+                               containing: "built for nabla ABI version 2; this nabla-run speaks version 3 (rebuild it with this nabla's SDK: nabla-cc or make guests)")
 
             let text = try writeImage(Array("#!/bin/sh\necho hi\n".utf8), in: dir, name: "script")
             expectOneLineError(try nablaRun([text]), status: ExitStatus.badImage, containing: "not an ELF file")

@@ -8,8 +8,9 @@
  *   write     fd 1 its standard output (puts), fd 2 its standard error
  *             (stderrwrite)
  *   fstat, isatty   fds 0-2 are what the tender found them to be (the boot
- *             info's stdio_mode and NABLA_BOOT_TTY flags), so stdio buffers
- *             as on Linux: line-buffered on a terminal, fully otherwise
+ *             info's stdio_mode and NABLA_BOOT_TTY flags). newlib's stdout
+ *             stays line-buffered whatever it is (its choice on a platform
+ *             without fcntl), stderr unbuffered
  *   sbrk      the heap region of the boot info
  *   gettimeofday, clock_gettime, nanosleep, times, getrusage   the walltime
  *             (three clocks) and poll hypercalls
@@ -128,9 +129,6 @@ int fstat(int fd, struct stat *st)
         return fail(EBADF);
     memset(st, 0, sizeof *st);
     st->st_mode = (mode_t)std_mode(fd) | 0600;
-    /* stdio's buffer size: 64 KiB, one stdinread, where nothing waits for
-     * a line (newlib uses st_blksize when it is set). */
-    st->st_blksize = isatty(fd) ? 1024 : NABLA_STDIN_CHUNK;
     return 0;
 }
 

@@ -177,6 +177,10 @@ static inline long nabla_host_poll(uint64_t timeout_ns, uint64_t *mask) {
  * and call nabla_hypercall_NAME_handler (Hypercalls.swift). */
 __attribute__((returns_nonnull)) const struct nabla_hypercalls *nabla_hypercall_thunks(void);
 
+/* Fills `size` bytes from getrandom(2), retrying short reads (it blocks
+ * only until the kernel's pool is first seeded): 0 or -errno. */
+int nabla_random_bytes(void *buffer, size_t size);
+
 /* prctl(PR_SET_NO_NEW_PRIVS, 1): returns 0 or -errno. */
 int nabla_set_no_new_privs(void);
 

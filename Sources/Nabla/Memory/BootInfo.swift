@@ -34,12 +34,12 @@ enum BootInfo {
             let entries = table.bindMemory(to: nabla_device.self)
             for (handle, device) in devices.enumerated() { entries[handle] = device.guestDescription }
         }
-        info.stdio_mode = (facts.streamModes[0], facts.streamModes[1], facts.streamModes[2])
+        info.stdio_mode = facts.streamModes
         info.pid = facts.pid
         info.uid = facts.uid
         info.gid = facts.gid
-        withUnsafeMutableBytes(of: &info.entropy) { bytes in
-            for (index, byte) in facts.entropy.prefix(bytes.count).enumerated() { bytes[index] = byte }
+        withUnsafeMutableBytes(of: &info.entropy) { target in
+            withUnsafeBytes(of: facts.entropy) { target.copyMemory(from: $0) }
         }
         UnsafeMutablePointer<nabla_boot_info>(bitPattern: UInt(address))!.initialize(to: info)
     }

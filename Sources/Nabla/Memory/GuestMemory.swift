@@ -227,9 +227,11 @@ public struct CommandLineArea: Sendable {
     public init(_ arguments: [String], environment: [String] = []) throws(TenderError) {
         self.arguments = arguments
         self.environment = environment
-        let strings = (arguments + environment).reduce(0) { $0 + $1.utf8.count + 1 }
+        var strings = 0
+        for string in arguments { strings += string.utf8.count + 1 }
+        for string in environment { strings += string.utf8.count + 1 }
         size = (arguments.count + 1 + environment.count + 1) * 8 + strings
-        guard size <= Int(NABLA_CMDLINE_SIZE) else { throw .argumentsTooLong(bytes: size, limit: Int(NABLA_CMDLINE_SIZE)) }
+        guard size <= Int(NABLA_CMDLINE_SIZE) else { throw .commandLineTooLong(bytes: size, limit: Int(NABLA_CMDLINE_SIZE)) }
     }
 
     /// Writes the area at NABLA_CMDLINE_ADDR (which must be writable) and
@@ -239,12 +241,20 @@ public struct CommandLineArea: Sendable {
         let pointers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base))!
         let envp = arguments.count + 1
         var next = base + GuestAddress((arguments.count + 1 + environment.count + 1) * 8)
-        for (index, string) in (arguments + environment).enumerated() {
-            pointers[index < arguments.count ? index : index + 1] = next
-            let bytes = Array(string.utf8) + [0]
-            bytes.withUnsafeBytes { UnsafeMutableRawPointer(bitPattern: UInt(next))!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            next += GuestAddress(bytes.count)
+        // Each string with its NUL at `next`; its address in pointer slot `slot`.
+        func place(_ string: String, at slot: Int) {
+            pointers[slot] = next
+            let target = UnsafeMutablePointer<UInt8>(bitPattern: UInt(next))!
+            var count = 0
+            for byte in string.utf8 {
+                target[count] = byte
+                count += 1
+            }
+            target[count] = 0
+            next += GuestAddress(count + 1)
         }
+        for (index, argument) in arguments.enumerated() { place(argument, at: index) }
+        for (index, variable) in environment.enumerated() { place(variable, at: envp + index) }
         pointers[arguments.count] = 0
         pointers[envp + environment.count] = 0
         return (base, base + GuestAddress(envp * 8))

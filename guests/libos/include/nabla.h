@@ -157,9 +157,10 @@ int nabla_parse_u64(const char *s, uint64_t *value);
 
 /* ---- Output ----------------------------------------------------------------------
  *
- * As on Linux: stdout is line-buffered on a terminal and fully buffered
- * otherwise (a pipe, a file), stderr unbuffered; stdout goes to the
- * tender's standard output (the console), stderr to its standard error. */
+ * stdout is line-buffered (newlib's choice without fcntl, whatever it is),
+ * stderr unbuffered; stdout goes to the tender's standard output (the
+ * console), stderr to its standard error, and stdin reads its standard
+ * input. */
 
 /* Writes s, without a newline, through stdout. */
 int nabla_puts(const char *s);
