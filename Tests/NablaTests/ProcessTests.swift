@@ -160,6 +160,13 @@ struct ProcessIdentityTests {
         // Within one run the three differ too: one generator, never repeating.
         #expect(Set(["arc4random_buf", "getentropy", "getrandom"].compactMap { field($0, in: first.stdout) }).count == 3)
         #expect(field("getentropy(257)", in: first.stdout) == "-1 I/O error", "\(first)")
+        // The generator is ChaCha20 (RFC 8439) keyed with the boot info's
+        // entropy: its first refill is the keystream's first 512 bytes, of
+        // which 0-31 become the next key, 32-39 the stack guard, and 40-71
+        // the guest's first arc4random_buf. OpenSSL computes the same.
+        let key = try #require(field("entropy", in: first.stdout))
+        let stream = try run("/bin/sh", ["-c", "head -c 72 /dev/zero | openssl enc -chacha20 -K \"$0\" -iv 00000000000000000000000000000000 | od -An -v -tx1 | tr -d ' \\n'", key])
+        #expect(stream.status == 0 && String(stream.stdout.dropFirst(80)) == field("arc4random_buf", in: first.stdout), "\(stream)")
         // srand(time ^ getpid()): the pid differs per run, so the seeds do.
         #expect(field("rand", in: first.stdout) != field("rand", in: second.stdout), "\(first)\n\(second)")
     }

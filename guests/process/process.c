@@ -5,9 +5,9 @@
  *
  *   process tty         isatty(0..2) and each stream's file type
  *   process streams     "to stdout" on stdout, "to stderr" on stderr
- *   process random      32 bytes each of arc4random_buf, getentropy and
- *                       getrandom, in hex, and rand() after the usual
- *                       srand(time(NULL) ^ getpid())
+ *   process random      the boot info's entropy, then 32 bytes each of
+ *                       arc4random_buf, getentropy and getrandom, in hex,
+ *                       and rand() after the usual srand(time(NULL) ^ getpid())
  *   process clock       clock(), CLOCK_PROCESS_CPUTIME_ID and getrusage at
  *                       start, then after 200 ms of computing
  *   process identity    getpid, getuid, getgid, uname, sysconf
@@ -81,6 +81,7 @@ static int clocks(void)
 static int randomness(void)
 {
     unsigned char bytes[32];
+    hex("entropy", nabla_boot_info()->entropy, NABLA_ENTROPY_SIZE);
     arc4random_buf(bytes, sizeof bytes);
     hex("arc4random_buf", bytes, sizeof bytes);
     if (getentropy(bytes, sizeof bytes) != 0)
