@@ -137,6 +137,7 @@ struct SDKTests {
             for expected in ["bin/nabla-run", "bin/nabla-test", "bin/nabla-cc", "bin/nabla-swiftc",
                              "include/nabla/nabla.h", "include/nabla/nabla_abi.h", "include/nabla/nabla_test.h",
                              "include/nabla/libc/stdio.h", "include/nabla/libc/errno.h", "include/nabla/module.modulemap",
+                             "include/nabla/sys/random.h", "include/nabla/sys/utsname.h",
                              "lib/nabla/libnabla.a", "lib/nabla/start.o", "lib/nabla/nabla.ld",
                              "lib/nabla/libc.a", "lib/nabla/libm.a", "lib/nabla/libnablanet.a",
                              "include/nabla/net/sys/socket.h", "include/nabla/net/nabla_net.h", "include/nabla/net/lwip/tcp.h",
