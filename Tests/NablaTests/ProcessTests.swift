@@ -78,6 +78,22 @@ struct StandardStreamTests {
         #expect(closed.stderr == "cat: read: I/O error\n", "\(closed)")
     }
 
+    @Test("a guest blocked reading an idle stdin still ends: --timeout gives 124, SIGTERM 143")
+    func blockedReader() throws {
+        try withTemporaryDirectory { dir in
+            // The shell holds the FIFO open for writing (fd 3), so the read
+            // waits for input that never comes rather than seeing end of file.
+            let script = "mkfifo \"$3/in\"; exec 3<>\"$3/in\"; \"$1\" --timeout 0.5 \"$2\" < \"$3/in\"; echo \"status $?\""
+            let start = Date()
+            let timedOut = try shell(script, guest: "cat", [dir], timeout: 10)
+            #expect(timedOut.stdout == "status 124\n", "\(timedOut)")
+            #expect(Date().timeIntervalSince(start) < 5, "the timeout took \(Date().timeIntervalSince(start)) s")
+            let term = "mkfifo \"$3/t\"; exec 3<>\"$3/t\"; \"$1\" \"$2\" < \"$3/t\" & sleep 0.3; kill -TERM $!; wait $!; echo \"status $?\""
+            let terminated = try shell(term, guest: "cat", [dir], timeout: 10)
+            #expect(terminated.stdout == "status 143\n", "\(terminated)")
+        }
+    }
+
     @Test("one read returns at most 65536 bytes, as from a pipe; a 0-byte read returns 0")
     func readChunk() throws {
         let big = try shell("head -c 200000 /dev/zero | \"$1\" \"$2\" read 1000000", guest: "process")
