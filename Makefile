@@ -172,6 +172,7 @@ clean:
 #
 # PREFIX/bin          nabla-run, nabla-run-cli, nabla-test, nabla-cc, nabla-swiftc
 # PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map;
+#                     sys/ the library OS's (random.h, utsname.h);
 #                     libc/ the C library's (newlib's) headers; net/ the network
 #                     stack's (the socket API's and lwIP's)
 # PREFIX/lib/nabla    libnabla.a, start.o, nabla.ld, libnablanet.a (lwIP and the
@@ -205,8 +206,9 @@ install-files:
 	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
 	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
 	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libNablaNetwork.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/
-	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net
+	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net $(DEST)/include/nabla/sys
 	cp -R $(GUESTS)/libc/include $(DEST)/include/nabla/libc
+	cp -R guests/libos/include/sys $(DEST)/include/nabla/sys
 	cp -R guests/net/include $(DEST)/include/nabla/net
 	cp -R $(GUESTS)/lwip-*/src/src/include/lwip $(GUESTS)/lwip-*/src/src/include/netif $(DEST)/include/nabla/net/
 	install -m 644 $(GUESTS)/obj/libnablanet.a $(DEST)/lib/nabla/
@@ -223,7 +225,7 @@ install-files:
 	objcopy --strip-debug $(DEST)/lib/nabla/libnablanet.a
 
 uninstall:
-	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net
+	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net $(DEST)/include/nabla/sys
 	rm -f $(addprefix $(DEST)/bin/,$(SDK_BIN)) $(addprefix $(DEST)/include/nabla/,$(SDK_HEADERS)) \
 	    $(addprefix $(DEST)/lib/nabla/,$(SDK_LIBS)) $(addprefix $(DEST)/share/nabla/,$(SDK_SHARE))
 	-rmdir $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/lib/nabla $(DEST)/share/nabla 2>/dev/null

@@ -41,7 +41,12 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidImage(path: String, ImageError)
     case memoryTooSmall(given: UInt64, needed: UInt64)
     case memoryTooLarge(given: UInt64, limit: UInt64)
+    /// A Solo5 image's command line does not fit.
     case argumentsTooLong(bytes: Int, limit: Int)
+    /// A nabla image's arguments and environment do not fit the command line area.
+    case commandLineTooLong(bytes: Int, limit: Int)
+    /// `--env` for a Solo5 image, which has no environment.
+    case environmentForSolo5
     case guestMemoryInUse(start: UInt64, end: UInt64)
     case hostCall(String, Errno)
     case seccompUnavailable(String, Errno)
@@ -68,7 +73,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .cannotOpen, .cannotRead, .notARegularFile: ExitStatus.noInput
         case .imageTooLarge, .invalidImage, .memoryTooSmall, .tooManySegments: ExitStatus.badImage
-        case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName: ExitStatus.usage
+        case .memoryTooLarge, .argumentsTooLong, .commandLineTooLong, .environmentForSolo5, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName: ExitStatus.usage
         case let .block(error): error.exitStatus
         case let .net(error): error.exitStatus
         case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
@@ -89,6 +94,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .memoryTooSmall(given, needed): "--mem \(ByteCount(bytes: given)) is too small for this image: it needs at least \(ByteCount(bytes: needed)) (image, guard page and \(NABLA_STACK_SIZE / 1024) KiB stack)"
         case let .memoryTooLarge(given, limit): "--mem \(ByteCount(bytes: given)) is larger than the limit of \(ByteCount(bytes: limit)) (a number without a suffix is MiB)"
         case let .argumentsTooLong(bytes, limit): "the guest arguments take \(bytes) bytes; the command line area holds \(limit)"
+        case let .commandLineTooLong(bytes, limit): "the guest arguments and environment take \(bytes) bytes; the command line area holds \(limit)"
+        case .environmentForSolo5: "--env: a Solo5 image has no environment (Solo5's ABI passes only a command line)"
         case let .guestMemoryInUse(start, end): "cannot map guest memory at \(hex(start))-\(hex(end)): the range is already in use in this process"
         case let .hostCall(call, error): "\(call) failed: \(error)"
         case let .tooManyDevices(count, limit): "\(count) devices given; a guest can have at most \(limit)"

@@ -80,6 +80,11 @@ struct NablaRun: ParsableCommand {
         valueName: "name=n"), transform: NablaRun.parseBlockSize)
     var blockSectorSize: [Solo5BlockSize] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Add KEY=VALUE to the guest's environment (getenv); repeatable. The guest starts with no other variables.",
+        valueName: "key=value"), transform: NablaRun.parseEnvironmentVariable)
+    var env: [EnvironmentVariable] = []
+
     @Flag(name: .long, help: "When the guest faults, dump core after the fault line (see docs/debugging.md).")
     var core = false
 
@@ -180,6 +185,12 @@ struct NablaRun: ParsableCommand {
                       "'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
     }
 
+    /// `--env KEY=VALUE`: a non-empty key without `=`.
+    static func parseEnvironmentVariable(_ text: String) throws -> EnvironmentVariable {
+        try validated(EnvironmentVariable(parsing: text),
+                      "'\(text)' is not KEY=VALUE: give a variable such as --env LANG=C.UTF-8")
+    }
+
     /// `--block-sector-size NAME=N`: a power of two from 512 to 32768.
     static func parseBlockSize(_ text: String) throws -> Solo5BlockSize {
         try validated(Solo5BlockSize(parsing: text),
@@ -202,7 +213,8 @@ struct NablaRun: ParsableCommand {
         TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
-                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize)
+                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize,
+                            environment: env)
     }
 
     func validate() throws {

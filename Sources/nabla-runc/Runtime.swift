@@ -542,6 +542,8 @@ struct GuestFiles {
         for (disk, fd) in disks {
             arguments += [disk.readOnly ? "--disk-readonly" : "--disk", "\(disk.name)=/proc/self/fd/\(fd)"]
         }
+        // process.env is the guest's environment (getenv), as for a process.
+        for variable in spec.environment { arguments += ["--env", variable] }
         arguments.append("/proc/self/fd/\(image)")
         if let uplink { arguments += uplink.guestArguments(solo5: solo5Networks != nil) }
         return arguments + guestArguments

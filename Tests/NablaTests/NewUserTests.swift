@@ -13,7 +13,7 @@ struct NewUserTests {
     func policyWithImage() throws {
         let outcome = try nablaRun(["--policy", try Paths.guest("hello")])
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdout.hasPrefix("seccomp policy for the guest phase: 6 rules over 4 of the 7 guest system calls\n"))
+        #expect(outcome.stdout.hasPrefix("seccomp policy for the guest phase: 6 rules over 5 of the 7 guest system calls\n"))
         expectOneLineError(try nablaRun(["--policy", "/etc/hostname"]), status: ExitStatus.badImage, containing: "not an ELF file")
     }
 

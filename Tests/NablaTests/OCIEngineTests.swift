@@ -264,6 +264,20 @@ struct OCIPodmanTests {
         #expect(logs.status == 0 && logs.stdout == "Hello from a nabla guest!\n", "\(logs)")
     }
 
+    @Test("podman run -i pipes stdin to the guest, -e sets its environment, -t makes its streams terminals",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func streamsAndEnvironment() throws {
+        let podman = try Podman(guests: ["cat", "process"])
+        let arguments = ["--runtime", OCIHost.runtime, "run", "--rm", "--network", "none"] + Podman.limits
+        let piped = try run("/bin/sh", ["-c", "printf 'hello\\nworld\\n' | \"$0\" \"$@\"", OCIHost.tool("podman") ?? "podman"]
+                            + arguments + ["-i", podman.image, "/cat.nabla"], timeout: 60)
+        #expect(piped.status == 0 && piped.stdout == "hello\nworld\n", "\(piped)")
+        let env = try podman.runImage(["--rm", "--network", "none", "-e", "COLOUR=blue"], ["/process.nabla", "env", "COLOUR"])
+        #expect(env.status == 0 && env.stdout == "COLOUR blue\n", "\(env)")
+        let tty = try podman.runImage(["--rm", "-t", "--network", "none"], ["/process.nabla", "tty"])
+        #expect(tty.status == 0 && tty.stdout.contains("fd 0 isatty 1 chr\r\nfd 1 isatty 1 chr\r\nfd 2 isatty 1 chr\r\n"), "\(tty)")
+    }
+
     @Test("disks from annotations: a volume becomes the guest's disk; a :ro volume a read-only one",
           .enabled(if: OCIHost.hasPodman, "needs root and podman"))
     func disks() throws {

@@ -139,6 +139,22 @@ struct OCIRuntimeTests {
         #expect(try root.runc(["delete", container.id]).status == 0)
     }
 
+    @Test("process.env is the guest's environment; stdin, stdout and stderr are the container's",
+          .enabled(if: OCIHost.isRoot, "creating containers needs root"))
+    func environmentAndStreams() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["process", "cat"])
+        try bundle.write(OCIBundle.config(args: ["/process.nabla", "env"], process: ["env": ["PATH=/", "COLOUR=blue", "EMPTY="]]))
+        let env = try root.runc(["run", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(env.status == 0 && env.stdout == "PATH=/\nCOLOUR=blue\nEMPTY=\n", "\(env)")
+        try bundle.write(OCIBundle.config(args: ["/process.nabla", "streams"]))
+        let streams = try root.runc(["run", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(streams.status == 0 && streams.stdout == "to stdout\n" && streams.stderr == "to stderr\n", "\(streams)")
+        try bundle.write(OCIBundle.config(args: ["/cat.nabla"]))
+        let piped = try run("/bin/sh", ["-c", "echo hello | \"$0\" --root \"$1\" run --bundle \"$2\" \"$3\"",
+                                        OCIHost.runtime, root.path, bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(piped.status == 0 && piped.stdout == "hello\n", "\(piped)")
+    }
+
     @Test("disks from annotations: a file in the rootfs, read-write or read-only by annotation; a symlink cannot leave the rootfs",
           .enabled(if: OCIHost.isRoot, "creating containers needs root"))
     func disks() throws {
@@ -258,6 +274,8 @@ struct OCIBadInputTests {
                          status: 65, mentions: "absolute path")
         try refuseCreate(Self.config(args: #"["/hello.nabla"]"#, extra: #","annotations":{"org.nabla.colour":"blue"}"#),
                          status: 65, mentions: "unknown annotation")
+        try refuseCreate(#"{"ociVersion":"1.0.2","process":{"args":["/hello.nabla"],"env":["PATH=/","NOEQUALS"],"cwd":"/"},"root":{"path":"rootfs"}}"#,
+                         status: 65, mentions: "process.env[1] 'NOEQUALS' is not KEY=VALUE")
     }
 
     @Test("what a unikernel cannot honour is refused: user namespaces, hooks (status 69)")

@@ -4,11 +4,18 @@
  * syscalls). newlib's stdio, malloc, time and exit end in the POSIX calls
  * below, which a hosted C library would make as system calls:
  *
- *   write     fd 1 and 2 go to the console (the puts hypercall)
- *   read      fd 0 is always at end of file
- *   fstat     fd 0-2 are character devices, so stdout is line-buffered
+ *   read      fd 0 is the tender's standard input (stdinread hypercall)
+ *   write     fd 1 its standard output (puts), fd 2 its standard error
+ *             (stderrwrite)
+ *   fstat, isatty   fds 0-2 are what the tender found them to be (the boot
+ *             info's stdio_mode and NABLA_BOOT_TTY flags). newlib's stdout
+ *             stays line-buffered whatever it is (its choice on a platform
+ *             without fcntl), stderr unbuffered
  *   sbrk      the heap region of the boot info
- *   gettimeofday, clock_gettime, nanosleep   the walltime and poll hypercalls
+ *   gettimeofday, clock_gettime, nanosleep, times, getrusage   the walltime
+ *             (three clocks) and poll hypercalls
+ *   getpid, getuid, getgid, ...   the tender's identity from the boot info
+ *   sysconf, uname   constants of the platform
  *   _exit     back to _start (start.c)
  *
  * A guest has no files, processes or signals: open, stat, link, unlink,
@@ -17,10 +24,13 @@
  */
 #include "libos.h"
 
+#include <limits.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,15 +62,36 @@ __attribute__((weak)) ssize_t nabla_socket_write(int fd, const void *buf, size_t
 __attribute__((weak)) int nabla_socket_close(int fd);
 __attribute__((weak)) int nabla_socket_fcntl(int fd, int cmd, int arg);
 
+/* The errno of a failed console or stdin hypercall. */
+static int stream_error(int64_t code)
+{
+    switch (code) {
+    case NABLA_EAGAIN: return EAGAIN;
+    case NABLA_EFAULT: return EFAULT;
+    default: return EIO;
+    }
+}
+
+/* The file type the tender found on standard stream `fd`; 0 if closed. */
+static uint32_t std_mode(int fd)
+{
+    return nabla__info->stdio_mode[fd];
+}
+
 int write(int fd, const void *buf, size_t len)
 {
     if (fd > 2 && nabla_socket_write)
         return (int)nabla_socket_write(fd, buf, len);
+    /* A stream the tender found closed fails in the host, with EIO. */
     if (fd != 1 && fd != 2)
         return fail(EBADF);
-    int64_t written = nabla_console_write(buf, len);
+    if (len > INT_MAX)
+        len = INT_MAX;  /* a short write, as the int result requires */
+    if (len == 0)
+        return 0;
+    int64_t written = fd == 1 ? nabla_console_write(buf, len) : nabla__hc()->stderrwrite(buf, len);
     if (written < 0)
-        return fail(EIO);
+        return fail(stream_error(written));
     return (int)written;
 }
 
@@ -68,7 +99,14 @@ int read(int fd, void *buf, size_t len)
 {
     if (fd > 2 && nabla_socket_read)
         return (int)nabla_socket_read(fd, buf, len);
-    return fd == 0 ? 0 : fail(EBADF);
+    if (fd != 0)
+        return fail(EBADF);
+    /* One stdinread returns at most NABLA_STDIN_CHUNK bytes: a short read,
+     * as from a pipe. */
+    int64_t n = nabla__hc()->stdinread(buf, len);
+    if (n < 0)
+        return fail(stream_error(n));
+    return (int)n;
 }
 
 int close(int fd)
@@ -87,17 +125,21 @@ off_t lseek(int fd, off_t offset, int whence)
 
 int fstat(int fd, struct stat *st)
 {
-    if (!is_std(fd))
+    if (!is_std(fd) || std_mode(fd) == 0)
         return fail(EBADF);
     memset(st, 0, sizeof *st);
-    st->st_mode = S_IFCHR | 0600;
+    st->st_mode = (mode_t)std_mode(fd) | 0600;
     return 0;
 }
 
 int isatty(int fd)
 {
-    if (!is_std(fd)) {
+    if (!is_std(fd) || std_mode(fd) == 0) {
         fail(EBADF);
+        return 0;
+    }
+    if (!(nabla__info->flags & NABLA_BOOT_TTY(fd))) {
+        fail(ENOTTY);
         return 0;
     }
     return 1;
@@ -168,6 +210,15 @@ struct mallinfo mallinfo(void)
 
 /* ---- Clocks and sleeping ----------------------------------------------------------- */
 
+/* CPU time the process has used, in nanoseconds (the tender's
+ * CLOCK_PROCESS_CPUTIME_ID: the guest and the hypercalls it made, plus the
+ * tender's start-up, a millisecond or so). 0 if the clock failed. */
+static uint64_t cpu_time(void)
+{
+    int64_t ns = nabla__hc()->walltime(NABLA_CLOCK_CPUTIME);
+    return ns < 0 ? 0 : (uint64_t)ns;
+}
+
 int clock_gettime(clockid_t clock, struct timespec *ts)
 {
     uint64_t ns;
@@ -175,10 +226,24 @@ int clock_gettime(clockid_t clock, struct timespec *ts)
         ns = nabla_clock_wall();
     else if (clock == CLOCK_MONOTONIC)
         ns = nabla_clock_monotonic();
+    else if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
+        ns = cpu_time();  /* one thread: its time is the process's */
     else
         return fail(EINVAL);
     ts->tv_sec = (time_t)(ns / 1000000000u);
     ts->tv_nsec = (long)(ns % 1000000000u);
+    return 0;
+}
+
+int clock_getres(clockid_t clock, struct timespec *res)
+{
+    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
+        clock != CLOCK_PROCESS_CPUTIME_ID && clock != CLOCK_THREAD_CPUTIME_ID)
+        return fail(EINVAL);
+    if (res) {
+        res->tv_sec = 0;
+        res->tv_nsec = 1;
+    }
     return 0;
 }
 
@@ -213,13 +278,95 @@ unsigned sleep(unsigned seconds)
     return 0;
 }
 
+/* times() counts in CLK_TCK (newlib: CLOCKS_PER_SEC, 1000) ticks. The
+ * process's CPU time is all user time: the host does not split it. clock()
+ * (newlib) is tms_utime + tms_stime; the result is elapsed real time. */
 clock_t times(struct tms *t)
 {
-    /* CPU time is not measured: report the monotonic clock as user time. */
-    clock_t ticks = (clock_t)(nabla_clock_monotonic() / (1000000000u / CLOCKS_PER_SEC));
-    t->tms_utime = ticks;
+    const uint64_t tick = 1000000000u / CLOCKS_PER_SEC;
+    t->tms_utime = (clock_t)(cpu_time() / tick);
     t->tms_stime = t->tms_cutime = t->tms_cstime = 0;
-    return ticks;
+    return (clock_t)(nabla_clock_monotonic() / tick);
+}
+
+/* The process's CPU time as user time (see times); children: none. */
+int getrusage(int who, struct rusage *usage)
+{
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN)
+        return fail(EINVAL);
+    memset(usage, 0, sizeof *usage);
+    if (who == RUSAGE_SELF) {
+        uint64_t ns = cpu_time();
+        usage->ru_utime.tv_sec = (time_t)(ns / 1000000000u);
+        usage->ru_utime.tv_usec = (suseconds_t)(ns % 1000000000u / 1000u);
+    }
+    return 0;
+}
+
+/* ---- Identity and the platform -------------------------------------------------------- */
+
+/* The tender's own process id and real user and group ids (the boot info):
+ * the process the guest is, as ps shows it. */
+pid_t getpid(void)
+{
+    return (pid_t)nabla__info->pid;
+}
+
+uid_t getuid(void)
+{
+    return (uid_t)nabla__info->uid;
+}
+
+uid_t geteuid(void)
+{
+    return (uid_t)nabla__info->uid;
+}
+
+gid_t getgid(void)
+{
+    return (gid_t)nabla__info->gid;
+}
+
+gid_t getegid(void)
+{
+    return (gid_t)nabla__info->gid;
+}
+
+/* sysname "nabla" (a guest is not Linux: it has nine hypercalls, not
+ * Linux's system calls), release the ABI version. */
+int uname(struct utsname *name)
+{
+    static const struct utsname nabla = {
+        .sysname = "nabla",
+        .nodename = "nabla",
+        .release = "3",
+        .version = "nabla ABI 3",
+        .machine = "x86_64",
+    };
+    _Static_assert(NABLA_ABI_VERSION == 3, "uname's release names the ABI version");
+    *name = nabla;
+    return 0;
+}
+
+long sysconf(int name)
+{
+    switch (name) {
+    case _SC_PAGESIZE:
+        return NABLA_PAGE_SIZE;
+    case _SC_CLK_TCK:
+        return CLOCKS_PER_SEC;  /* times() counts in these */
+    case _SC_NPROCESSORS_ONLN:
+    case _SC_NPROCESSORS_CONF:
+        return 1;  /* one thread: the guest runs on one CPU at a time */
+    case _SC_OPEN_MAX:
+        return 1024;  /* the socket layer's table (guests/net/sockets.c) */
+    case _SC_PHYS_PAGES:
+        return (long)((nabla__info->mem_end - nabla__info->mem_start) / NABLA_PAGE_SIZE);
+    case _SC_ARG_MAX:
+        return NABLA_CMDLINE_SIZE;
+    default:
+        return fail(EINVAL);
+    }
 }
 
 /* ---- What a guest does not have ------------------------------------------------------ */
@@ -269,11 +416,6 @@ int fcntl(int fd, int cmd, ...)
     return fail(is_std(fd) ? ENOSYS : EBADF);
 }
 
-pid_t getpid(void)
-{
-    return 1;
-}
-
 int kill(pid_t pid, int sig)
 {
     (void)pid;
@@ -300,9 +442,3 @@ pid_t wait(int *status)
     return fail(ENOSYS);
 }
 
-int getentropy(void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    return fail(ENOSYS);
-}

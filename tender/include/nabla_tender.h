@@ -102,6 +102,12 @@ struct nabla_host_scratch {
     uint64_t hypercall_bytes[NABLA_HYPERCALL_COUNT];
 };
 
+/* The only buffer read(0, ...) may fill (NABLA_STDIN_CHUNK bytes, in the
+ * tender's .bss: no memory until the guest reads): stdinread reads standard
+ * input here and copies it to the guest (docs/security.md, "Standard
+ * streams"). Scratch: the guest can write it, and nothing trusts it. */
+__attribute__((returns_nonnull)) char *nabla_stdin_buffer(void);
+
 /* The sealed configuration (read-only once nabla_host_seal() succeeded). */
 __attribute__((returns_nonnull)) const struct nabla_host_config *nabla_config(void);
 
@@ -175,6 +181,10 @@ static inline long nabla_host_poll(uint64_t timeout_ns, uint64_t *mask) {
  * (tender/hypercall_x86_64.S) that switch to the tender's hypercall stack
  * and call nabla_hypercall_NAME_handler (Hypercalls.swift). */
 __attribute__((returns_nonnull)) const struct nabla_hypercalls *nabla_hypercall_thunks(void);
+
+/* Fills `size` bytes from getrandom(2), retrying short reads (it blocks
+ * only until the kernel's pool is first seeded): 0 or -errno. */
+int nabla_random_bytes(void *buffer, size_t size);
 
 /* prctl(PR_SET_NO_NEW_PRIVS, 1): returns 0 or -errno. */
 int nabla_set_no_new_privs(void);

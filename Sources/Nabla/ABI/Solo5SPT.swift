@@ -50,6 +50,7 @@ public enum Solo5SPT {
     static func run(_ configuration: TenderConfiguration, image: ELFImage, manifest: Solo5Manifest,
                     file: ImageFile) throws(TenderError) -> Never {
         do throws(TenderError) {
+            if !configuration.environment.isEmpty { throw .environmentForSolo5 }
             let layout = try Layout(image: image, memorySize: configuration.memorySize)
             let commandLine = try Self.commandLine(configuration.guestArguments)
             try load(image: image, from: file, layout: layout)

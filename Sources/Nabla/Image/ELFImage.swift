@@ -329,7 +329,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingABINote:
             return "no nabla ABI note: the image was not built for nabla (link it with the nabla library OS)"
         case let .wrongABIVersion(found, expected):
-            return "the image was built for nabla ABI version \(found); this nabla-run speaks version \(expected)"
+            let hint = found < expected ? " (rebuild it with this nabla's SDK: nabla-cc or make guests)" : ""
+            return "the image was built for nabla ABI version \(found); this nabla-run speaks version \(expected)\(hint)"
         case let .solo5WrongTarget(target):
             let name = target == SOLO5_TARGET_HVT ? "hvt (run it with solo5-hvt, or rebuild it with -t spt)" : "target \(target)"
             return "the image is a Solo5 unikernel for \(name), not for spt; nabla-run runs Solo5 spt images"
