@@ -71,6 +71,7 @@ int _start(const struct nabla_boot_info *info)
      * memory: setenv and putenv work as with any C library. */
     environ = info->envp;
     nabla__heap_init(info->heap_start, info->heap_end);
+    nabla__fd_init();
     /* Keys the random generator with the boot info's entropy, and fills
      * the stack protector guard. Nothing compiled with a stack protector
      * has run yet: the library is built without. */
