@@ -386,6 +386,13 @@ struct GuestFiles {
                 opened.append(fd)
                 disks.append((disk, fd))
             }
+            // The container's own files are the guest's root, unless a
+            // disk named root was given (docs/files.md).
+            if !spec.disks.contains(where: { $0.name == RootArchive.diskName }) {
+                let archive = try RootArchive.make(root: root, rootfs: spec.rootfs)
+                opened.append(archive)
+                disks.append((DiskSpec(name: RootArchive.diskName, path: spec.rootfs, readOnly: true), archive))
+            }
             return GuestFiles(tender: tender, image: image, disks: disks)
         } catch {
             for fd in opened { Glibc.close(fd) }

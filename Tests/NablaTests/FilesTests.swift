@@ -58,3 +58,70 @@ struct FilesTests {
         }
     }
 }
+
+@Suite("Files: real programs")
+struct FilesProgramTests {
+    /// A Lua program that reads files with io.open and io.lines, writes one
+    /// to /tmp and loads a module with dofile.
+    static let script = """
+        local f = assert(io.open("data/words.txt"))
+        local counts, total = {}, 0
+        for line in f:lines() do
+          for w in line:gmatch("%a+") do
+            w = w:lower()
+            counts[w] = (counts[w] or 0) + 1
+            total = total + 1
+          end
+        end
+        f:close()
+        local keys = {}
+        for k in pairs(counts) do keys[#keys + 1] = k end
+        table.sort(keys, function(a, b)
+          if counts[a] ~= counts[b] then return counts[a] > counts[b] end
+          return a < b
+        end)
+        for i = 1, math.min(5, #keys) do print(keys[i], counts[keys[i]]) end
+        print("total", total)
+        local out = assert(io.open(arg[1], "w"))
+        out:write(string.format("%d words, %d distinct\\n", total, #keys))
+        out:close()
+        for l in io.lines(arg[1]) do print("read back:", l) end
+        print(io.open("data/missing.txt"))
+        print(os.remove(arg[1]))
+        print(os.remove(arg[1]))
+        print(dofile("lib/helper.lua").greet("nabla"))
+        local d = assert(io.open("data/words.txt", "rb"))
+        print("size", d:seek("end"))
+        d:close()
+        """
+
+    @Test("Lua from Debian's source runs a script from the root file system that reads files, with native Lua's output")
+    func lua() throws {
+        let native = "/usr/bin/lua5.4"
+        guard FileManager.default.isExecutableFile(atPath: native) else {
+            Issue.record("no \(native): install lua5.4 (tools/install-deps)")
+            return
+        }
+        try withTemporaryDirectory { directory in
+            let root = directory + "/root"
+            try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: root + "/lib", withIntermediateDirectories: true)
+            try Data(Self.script.utf8).write(to: URL(fileURLWithPath: root + "/main.lua"))
+            try Data("return { greet = function(who) return \"hello, \" .. who end }\n".utf8)
+                .write(to: URL(fileURLWithPath: root + "/lib/helper.lua"))
+            let words = (1...300).map { "the quick brown fox jumps over the lazy dog \($0) times; The dog sleeps\n" }.joined()
+            try Data(words.utf8).write(to: URL(fileURLWithPath: root + "/data/words.txt"))
+            let archive = directory + "/root.tar"
+            let made = try run("/usr/bin/tar", ["-cf", archive, "-C", root, "."])
+            #expect(made.status == 0, "\(made)")
+            // The same /tmp path in both: the guest's is in its own memory.
+            let scratch = "/tmp/nabla-lua-\(UUID().uuidString).txt"
+            let expected = try run("/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" main.lua \"$3\"", "sh", root, native, scratch])
+            #expect(expected.status == 0, "\(expected)")
+            let outcome = try nablaRun(["--disk-readonly", "root=\(archive)", try Paths.guest("lua"), "main.lua", scratch])
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout == expected.stdout)
+            #expect(outcome.stdout.contains("read back:\t3900 words, 10 distinct"), "\(outcome.stdout)")
+        }
+    }
+}
