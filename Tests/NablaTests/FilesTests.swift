@@ -125,3 +125,34 @@ struct FilesProgramTests {
         }
     }
 }
+
+@Suite("Files: nabla-runc")
+struct FilesOCITests {
+    @Test("nabla-runc: the container's own files are the guest's root; a symlink out of the rootfs stays a link inside it, a FIFO is left out",
+          .enabled(if: OCIHost.isRoot, "creating containers needs root"))
+    func containerRoot() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["files-test", "lua"])
+        _ = try makeFilesTestRoot(in: bundle.path + "/made")
+        for entry in try FileManager.default.contentsOfDirectory(atPath: bundle.path + "/made/root") {
+            try FileManager.default.moveItem(atPath: bundle.path + "/made/root/" + entry, toPath: bundle.rootfs + "/" + entry)
+        }
+        // What a hostile image might hold: a link to a host file and a FIFO
+        // (opening it would block nabla-runc).
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/shadow", withDestinationPath: "/etc/shadow")
+        #expect(mkfifo(bundle.rootfs + "/fifo", 0o600) == 0)
+        let script = """
+            print(io.open("/shadow"))
+            print(io.open("/fifo"))
+            print(io.open("/etc/greeting"):read("a"))
+            """
+        try Data(script.utf8).write(to: URL(fileURLWithPath: bundle.rootfs + "/check.lua"))
+        try bundle.write(OCIBundle.config(args: ["/files-test.nabla"]))
+        let tests = try root.runc(["run", "--bundle", bundle.path, "no-files-" + OCIHost.tag()])
+        #expect(tests.status == 0, "\(tests)")
+        #expect(!tests.stdout.contains("not ok") && !tests.stdout.contains("# SKIP"), "\(tests.stdout)")
+        try bundle.write(OCIBundle.config(args: ["/lua.nabla", "/check.lua"]))
+        let lua = try root.runc(["run", "--bundle", bundle.path, "no-files-" + OCIHost.tag()])
+        #expect(lua.status == 0, "\(lua)")
+        #expect(lua.stdout == "nil\t/shadow: No such file or directory\t2\nnil\t/fifo: No such file or directory\t2\nhello from the root\n\n", "\(lua.stdout)")
+    }
+}
