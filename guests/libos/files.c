@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <nabla_fd.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
