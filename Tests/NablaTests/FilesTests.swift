@@ -39,6 +39,18 @@ struct FilesTests {
         }
     }
 
+    @Test("nabla-test gives each guest the same root: --disk-readonly root=ARCHIVE")
+    func rootThroughNablaTest() throws {
+        try withTemporaryDirectory { directory in
+            let archive = try makeFilesTestRoot(in: directory)
+            // Only the tests of the root: they skip without it.
+            let outcome = try nablaTest(["--tap", "--disk-readonly", "root=\(archive)", try Paths.guest("files-test"), "--", "root_read", "big_file"])
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdout.contains("ok 1 - files-test"), "\(outcome.stdout)")
+            #expect(!outcome.stdout.contains("SKIP"), "\(outcome.stdout)")
+        }
+    }
+
     @Test("without a root disk, / is empty and read-only, and /tmp still works")
     func noRoot() throws {
         let outcome = try nablaRun([try Paths.guest("files-test")])
