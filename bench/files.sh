@@ -8,6 +8,12 @@
 #  2. Lua start-up with a script from the root file system: lua.nabla
 #     against Debian's lua5.4 running the same one-line script, median wall
 #     time of STARTS (50) runs each, and the ratio.
+#  3. Creating, writing (100 bytes), fsync-ing, closing and then deleting
+#     SMALL_FILES (10000) files: smallfiles.nabla in the guest's /tmp (in
+#     memory) against the same program built natively in /dev/shm (tmpfs,
+#     where fsync costs nothing either), median of RUNS runs, and the ratio.
+#     Neither persists anything: the guests have no writable disk file
+#     system yet (docs/files.md).
 #
 # Usage: bench/files.sh   (needs `make tender guests` first)
 # Paths: NABLA_RUN (default .build/release/nabla-run), NABLA_GUESTS
@@ -18,7 +24,11 @@ file_mb=${FILE_MB:-100}
 runs=${RUNS:-5}
 starts=${STARTS:-50}
 
-require_built "$tender" "$guests/cat.nabla" "$guests/lua.nabla"
+small=${SMALL_FILES:-10000}
+
+require_built "$tender" "$guests/cat.nabla" "$guests/lua.nabla" "$guests/smallfiles.nabla"
+command -v "$cc" >/dev/null 2>&1 || fail "'$cc' is missing (apt-get install gcc)"
+"$cc" -O2 -o "$out/smallfiles" "$root/guests/smallfiles/smallfiles.c"
 command -v lua5.4 >/dev/null 2>&1 || fail "lua5.4 is missing (apt-get install lua5.4)"
 
 dir=$out/files-root
@@ -53,3 +63,17 @@ g=$(median < "$guest_ns"); n=$(median < "$native_ns")
 awk -v g="$g" -v n="$n" 'BEGIN {
     printf "Lua start-up with a script from the root: lua.nabla %.2f ms, native lua5.4 %.2f ms, ratio %.2f\n",
         g / 1e6, n / 1e6, g / n }'
+
+# One run's time in ns, from its "smallfiles: N files in T ns" line.
+small_ns() { awk '/^smallfiles: / { print $5; found = 1 } END { if (!found) exit 1 }'; }
+shm=$(mktemp -d /dev/shm/nabla-smallfiles.XXXXXX)
+: > "$guest_ns"; : > "$native_ns"
+for _ in $(seq "$runs"); do
+    "$tender" "$guests/smallfiles.nabla" /tmp "$small" | small_ns >> "$guest_ns"
+    "$out/smallfiles" "$shm" "$small" | small_ns >> "$native_ns"
+done
+rmdir "$shm"
+g=$(median < "$guest_ns"); n=$(median < "$native_ns")
+awk -v g="$g" -v n="$n" -v k="$small" 'BEGIN {
+    printf "%d small files created, written, fsynced, deleted: guest /tmp %.1f ms, native /dev/shm %.1f ms, ratio %.2f\n",
+        k, g / 1e6, n / 1e6, g / n }'
