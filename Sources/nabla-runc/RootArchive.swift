@@ -65,7 +65,9 @@ enum RootArchive {
                 try writer.header(name: member + "/", type: "5", mode: st.st_mode, size: 0, mtime: st.st_mtim.tv_sec)
                 try add(directory: sub, path: member + "/", device: device, rootfs: rootfs, into: &writer)
             case S_IFREG:
-                let file = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                // O_NONBLOCK: a FIFO put in the file's place since the
+                // fstatat opens at once instead of waiting for a writer.
+                let file = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
                 guard file >= 0 else { throw failure("open", rootfs + "/" + member) }
                 defer { close(file) }
                 // What was opened is what is copied, whatever changed since the fstatat.
