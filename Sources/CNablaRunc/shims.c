@@ -13,6 +13,7 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -75,6 +76,11 @@ int nrc_open_in_root(int dirfd, const char *path)
     how.flags = O_PATH | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int nrc_memfd(const char *name)
+{
+    return memfd_create(name, MFD_CLOEXEC);
 }
 
 int nrc_execveat(int fd, char *const argv[], char *const envp[])

@@ -418,6 +418,14 @@ struct GuestFiles {
             if let names = solo5Networks, names.count > 1 {
                 throw RuncError.unsupported("the Solo5 image \(found.shown) declares \(names.count) network devices (\(names.joined(separator: ", "))): a container has one network interface for it")
             }
+            // The container's own files are the guest's root, unless a disk
+            // named root was given (docs/files.md). A Solo5 image has no
+            // file layer of nabla's: it gets none.
+            if solo5Networks == nil, !spec.disks.contains(where: { $0.name == RootArchive.diskName }) {
+                let archive = try RootArchive.make(root: root, rootfs: spec.rootfs)
+                opened.append(archive)
+                disks.append((DiskSpec(name: RootArchive.diskName, path: spec.rootfs, readOnly: true), archive))
+            }
             return GuestFiles(tender: tender, image: found.fd, disks: disks, solo5Networks: solo5Networks)
         } catch {
             for fd in opened { Glibc.close(fd) }

@@ -4,13 +4,10 @@
  * syscalls). newlib's stdio, malloc, time and exit end in the POSIX calls
  * below, which a hosted C library would make as system calls:
  *
- *   read      fd 0 is the tender's standard input (stdinread hypercall)
- *   write     fd 1 its standard output (puts), fd 2 its standard error
- *             (stderrwrite)
- *   fstat, isatty   fds 0-2 are what the tender found them to be (the boot
- *             info's stdio_mode and NABLA_BOOT_TTY flags). newlib's stdout
- *             stays line-buffered whatever it is (its choice on a platform
- *             without fcntl), stderr unbuffered
+ *   read, write, close, fstat, isatty, fcntl, poll, dup...   the
+ *             descriptor table (fd.c): the standard streams, files
+ *             (files.c) and sockets (guests/net) alike
+ *   open, stat, mkdir, unlink, rename...   the file systems (files.c)
  *   sbrk      the heap region of the boot info
  *   gettimeofday, clock_gettime, nanosleep, times, getrusage   the walltime
  *             (three clocks) and poll hypercalls
@@ -18,9 +15,9 @@
  *   sysconf, uname   constants of the platform
  *   _exit     back to _start (start.c)
  *
- * A guest has no files, processes or signals: open, stat, link, unlink,
- * mkdir, fork, execve, wait, kill and fcntl fail with ENOSYS ("Function not
- * implemented"), and the fds a guest never had with EBADF.
+ * A guest has no processes or signals, and its file systems no hard links:
+ * link, fork, execve, wait and kill fail with ENOSYS ("Function not
+ * implemented").
  */
 #include "libos.h"
 
@@ -40,109 +37,11 @@
 #undef errno
 extern int errno;
 
-static int fail(int code)
+int nabla__fail(int code)
 {
     errno = code;
     *__errno() = code;
     return -1;
-}
-
-static int is_std(int fd)
-{
-    return fd >= 0 && fd <= 2;
-}
-
-/* ---- Console, and the socket layer's descriptors ---------------------------- */
-
-/* The socket layer (guests/net/sockets.c) owns the descriptors from 3 up,
- * when a guest links it; these references are weak, so a guest without it
- * does not pull it in, and sees them as NULL. */
-__attribute__((weak)) ssize_t nabla_socket_read(int fd, void *buf, size_t len);
-__attribute__((weak)) ssize_t nabla_socket_write(int fd, const void *buf, size_t len);
-__attribute__((weak)) int nabla_socket_close(int fd);
-__attribute__((weak)) int nabla_socket_fcntl(int fd, int cmd, int arg);
-
-/* The errno of a failed console or stdin hypercall. */
-static int stream_error(int64_t code)
-{
-    switch (code) {
-    case NABLA_EAGAIN: return EAGAIN;
-    case NABLA_EFAULT: return EFAULT;
-    default: return EIO;
-    }
-}
-
-/* The file type the tender found on standard stream `fd`; 0 if closed. */
-static uint32_t std_mode(int fd)
-{
-    return nabla__info->stdio_mode[fd];
-}
-
-int write(int fd, const void *buf, size_t len)
-{
-    if (fd > 2 && nabla_socket_write)
-        return (int)nabla_socket_write(fd, buf, len);
-    /* A stream the tender found closed fails in the host, with EIO. */
-    if (fd != 1 && fd != 2)
-        return fail(EBADF);
-    if (len > INT_MAX)
-        len = INT_MAX;  /* a short write, as the int result requires */
-    if (len == 0)
-        return 0;
-    int64_t written = fd == 1 ? nabla_console_write(buf, len) : nabla__hc()->stderrwrite(buf, len);
-    if (written < 0)
-        return fail(stream_error(written));
-    return (int)written;
-}
-
-int read(int fd, void *buf, size_t len)
-{
-    if (fd > 2 && nabla_socket_read)
-        return (int)nabla_socket_read(fd, buf, len);
-    if (fd != 0)
-        return fail(EBADF);
-    /* One stdinread returns at most NABLA_STDIN_CHUNK bytes: a short read,
-     * as from a pipe. */
-    int64_t n = nabla__hc()->stdinread(buf, len);
-    if (n < 0)
-        return fail(stream_error(n));
-    return (int)n;
-}
-
-int close(int fd)
-{
-    if (fd > 2 && nabla_socket_close)
-        return nabla_socket_close(fd);
-    return is_std(fd) ? 0 : fail(EBADF);
-}
-
-off_t lseek(int fd, off_t offset, int whence)
-{
-    (void)offset;
-    (void)whence;
-    return fail(is_std(fd) ? ESPIPE : EBADF);
-}
-
-int fstat(int fd, struct stat *st)
-{
-    if (!is_std(fd) || std_mode(fd) == 0)
-        return fail(EBADF);
-    memset(st, 0, sizeof *st);
-    st->st_mode = (mode_t)std_mode(fd) | 0600;
-    return 0;
-}
-
-int isatty(int fd)
-{
-    if (!is_std(fd) || std_mode(fd) == 0) {
-        fail(EBADF);
-        return 0;
-    }
-    if (!(nabla__info->flags & NABLA_BOOT_TTY(fd))) {
-        fail(ENOTTY);
-        return 0;
-    }
-    return 1;
 }
 
 int nabla_puts(const char *s)
@@ -170,7 +69,7 @@ void *sbrk(ptrdiff_t increment)
     uintptr_t old = heap_break;
     if (increment >= 0 ? (uintptr_t)increment > heap_end - old
                        : (uintptr_t)-increment > old - heap_start) {
-        fail(ENOMEM);
+        nabla__fail(ENOMEM);
         return (void *)-1;
     }
     heap_break = old + (uintptr_t)increment;
@@ -229,7 +128,7 @@ int clock_gettime(clockid_t clock, struct timespec *ts)
     else if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
         ns = cpu_time();  /* one thread: its time is the process's */
     else
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     ts->tv_sec = (time_t)(ns / 1000000000u);
     ts->tv_nsec = (long)(ns % 1000000000u);
     return 0;
@@ -239,7 +138,7 @@ int clock_getres(clockid_t clock, struct timespec *res)
 {
     if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
         clock != CLOCK_PROCESS_CPUTIME_ID && clock != CLOCK_THREAD_CPUTIME_ID)
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     if (res) {
         res->tv_sec = 0;
         res->tv_nsec = 1;
@@ -259,7 +158,7 @@ int gettimeofday(struct timeval *tv, void *tz)
 int nanosleep(const struct timespec *request, struct timespec *remaining)
 {
     if (request->tv_sec < 0 || request->tv_nsec < 0 || request->tv_nsec >= 1000000000)
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     nabla_sleep_ns((uint64_t)request->tv_sec * 1000000000u + (uint64_t)request->tv_nsec);
     if (remaining)
         remaining->tv_sec = remaining->tv_nsec = 0;
@@ -293,7 +192,7 @@ clock_t times(struct tms *t)
 int getrusage(int who, struct rusage *usage)
 {
     if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN)
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     memset(usage, 0, sizeof *usage);
     if (who == RUSAGE_SELF) {
         uint64_t ns = cpu_time();
@@ -365,67 +264,29 @@ long sysconf(int name)
     case _SC_ARG_MAX:
         return NABLA_CMDLINE_SIZE;
     default:
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     }
 }
 
 /* ---- What a guest does not have ------------------------------------------------------ */
 
-int open(const char *path, int flags, ...)
-{
-    (void)path;
-    (void)flags;
-    return fail(ENOSYS);
-}
-
-int stat(const char *path, struct stat *st)
-{
-    (void)path;
-    (void)st;
-    return fail(ENOSYS);
-}
-
 int link(const char *old, const char *new)
 {
     (void)old;
     (void)new;
-    return fail(ENOSYS);
-}
-
-int unlink(const char *path)
-{
-    (void)path;
-    return fail(ENOSYS);
-}
-
-int mkdir(const char *path, mode_t mode)
-{
-    (void)path;
-    (void)mode;
-    return fail(ENOSYS);
-}
-
-int fcntl(int fd, int cmd, ...)
-{
-    va_list ap;
-    va_start(ap, cmd);
-    int arg = va_arg(ap, int);
-    va_end(ap);
-    if (fd > 2 && nabla_socket_fcntl)
-        return nabla_socket_fcntl(fd, cmd, arg);
-    return fail(is_std(fd) ? ENOSYS : EBADF);
+    return nabla__fail(ENOSYS);
 }
 
 int kill(pid_t pid, int sig)
 {
     (void)pid;
     (void)sig;
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
 pid_t fork(void)
 {
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
 int execve(const char *path, char *const argv[], char *const envp[])
@@ -433,12 +294,12 @@ int execve(const char *path, char *const argv[], char *const envp[])
     (void)path;
     (void)argv;
     (void)envp;
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
 pid_t wait(int *status)
 {
     (void)status;
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 

@@ -76,6 +76,7 @@ int _start(const struct nabla_boot_info *info)
      * memory: setenv and putenv work as with any C library. */
     environ = info->envp;
     nabla__heap_init(info->heap_start, info->heap_end);
+    nabla__fd_init();
     /* Line-buffered on a terminal, as newlib would make it: reading it then
      * flushes stdout first, so a prompt without a newline shows. */
     setvbuf(stdin, stdin_buffer, isatty(0) ? _IOLBF : _IOFBF, sizeof stdin_buffer);
