@@ -118,7 +118,7 @@ struct LibraryOSTests {
 
     @Test("string-test: the library OS's memcpy, memmove, memset and strlen are the ones linked and agree with byte loops (sizes 0-300 at every alignment, overlap both ways, up to 1 MiB)")
     func stringFunctions() throws {
-        let outcome = try nablaRun([try Paths.guest("string-test")], timeout: 120)
+        let outcome = try nablaRun([try Paths.guest("string-test")], timeout: 300)
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdout.hasSuffix(", 0 failures\n"), "\(outcome.stdout.suffix(500))")
     }

@@ -3,12 +3,13 @@
  * (guests/libos/string.S) against byte-at-a-time references.
  *
  * Every size from 0 to 300 at every source and destination alignment
- * modulo 16, overlap in both directions at every distance up to 80 bytes
+ * modulo 32, overlap in both directions at every distance up to 80 bytes
  * and a few far ones, sizes around each change of method (16, 32, 64,
- * 2048) and up to 1 MiB, the bytes around the destination left alone, the
- * return values, and that the functions linked are the library OS's, not
- * newlib's. Prints one line per failure (the first 20) and a summary;
- * exits 0 if everything passed, 1 otherwise.
+ * 256, 2048) and up to 1 MiB, the bytes around the destination left
+ * alone, the return values, and that the functions linked are the library
+ * OS's, not newlib's; on a CPU with AVX2 both its paths and the SSE ones.
+ * Prints one line per failure (the first 20) and a summary; exits 0 if
+ * everything passed, 1 otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ void *nabla_string_memcpy(void *, const void *, size_t);
 void *nabla_string_memmove(void *, const void *, size_t);
 void *nabla_string_memset(void *, int, size_t);
 size_t nabla_string_strlen(const char *);
+extern unsigned char nabla_string_avx2;
 
 static unsigned long checks, failures;
 
@@ -68,8 +70,8 @@ static unsigned char area[4 * SMALL], area_want[4 * SMALL], scratch[1 << 21];
 static void small_copies(void)
 {
     for (size_t n = 0; n <= SMALL; n++)
-        for (size_t sa = 0; sa < 16; sa++)
-            for (size_t da = 0; da < 16; da++) {
+        for (size_t sa = 0; sa < 32; sa++)
+            for (size_t da = 0; da < 32; da++) {
                 fill(src, sizeof src);
                 fill(dst, sizeof dst);
                 for (size_t i = 0; i < sizeof dst; i++)
@@ -92,7 +94,7 @@ static void small_sets(void)
 {
     static const int values[] = { 0, 0xff, 0x80, 0x5a, 0x1a5 /* only the low byte counts */ };
     for (size_t n = 0; n <= SMALL; n++)
-        for (size_t da = 0; da < 16; da++)
+        for (size_t da = 0; da < 32; da++)
             for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
                 fill(dst, sizeof dst);
                 for (size_t i = 0; i < sizeof dst; i++)
@@ -121,7 +123,7 @@ static void small_overlaps(void)
 {
     for (size_t n = 0; n <= SMALL; n++)
         for (long distance = -80; distance <= 80; distance++)
-            overlapping_move(n, distance, 2 * SMALL / 2 + (size_t)(n % 16));
+            overlapping_move(n, distance, SMALL + (size_t)(n % 32));
     for (size_t n = 0; n <= SMALL; n += 7)
         for (long distance = -300; distance <= 300; distance += 37)
             overlapping_move(n, distance, SMALL + 3);
@@ -130,7 +132,7 @@ static void small_overlaps(void)
 static void lengths(void)
 {
     for (size_t n = 0; n <= SMALL; n++)
-        for (size_t a = 0; a < 16; a++) {
+        for (size_t a = 0; a < 32; a++) {
             fill(src, sizeof src);
             /* No 0 but the terminator (and the bytes after it, as garbage). */
             for (size_t i = 0; i < sizeof src; i++)
@@ -202,11 +204,16 @@ int main(void)
                               (void *)nabla_string_memset, (void *)nabla_string_strlen };
     for (size_t i = 0; i < 4; i++)
         check(linked[i] == ours[i], "the library OS's function is the one linked", 0, i, 0);
-    small_copies();
-    small_sets();
-    small_overlaps();
-    lengths();
-    large();
-    printf("string-test: %lu checks, %lu failures\n", checks, failures);
+    /* Both ways where the CPU has AVX2: its paths, then the SSE ones. */
+    int avx2 = nabla_string_avx2;
+    for (int pass = 0; pass < (avx2 ? 2 : 1); pass++) {
+        nabla_string_avx2 = (unsigned char)(avx2 && pass == 0);
+        small_copies();
+        small_sets();
+        small_overlaps();
+        lengths();
+        large();
+    }
+    printf("string-test: %s: %lu checks, %lu failures\n", avx2 ? "AVX2 and SSE paths" : "SSE paths", checks, failures);
     return failures == 0 ? 0 : 1;
 }
