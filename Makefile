@@ -179,7 +179,7 @@ clean:
 #                     socket API), libNablaGuest.a; swift/ its
 #                     module; libswiftUnicodeDataTables.a from the Swift toolchain;
 #                     libc.a, libm.a (newlib)
-# PREFIX/share/nabla  toolset.json for SwiftPM
+# PREFIX/share/nabla  toolset.json for SwiftPM, toolchain.cmake for CMake
 # Nothing installed refers to the source tree: the tools find the rest
 # relative to themselves.
 PREFIX ?= /usr/local
@@ -190,7 +190,7 @@ SDK_HEADERS  := $(notdir $(filter-out %/nabla_check.h %/nabla_attack.h,$(wildcar
 SDK_LIBS     := libnabla.a start.o nabla.ld libnablanet.a libNablaGuest.a libNablaNetwork.a libswiftUnicodeDataTables.a \
                 libc.a libm.a swift/NablaGuest.swiftmodule swift/NablaGuest.swiftdoc \
                 swift/NablaNetwork.swiftmodule swift/NablaNetwork.swiftdoc
-SDK_SHARE    := toolset.json
+SDK_SHARE    := toolset.json toolchain.cmake
 
 .PHONY: install install-files uninstall
 
@@ -216,6 +216,7 @@ install-files:
 	install -m 644 $(GUESTS)/obj/swift/NablaGuest.swiftmodule $(GUESTS)/obj/swift/NablaGuest.swiftdoc \
 	    $(GUESTS)/obj/swift/NablaNetwork.swiftmodule $(GUESTS)/obj/swift/NablaNetwork.swiftdoc $(DEST)/lib/nabla/swift/
 	sed 's|@PREFIX@|$(PREFIX)|g' sdk/toolset.json.in > $(DEST)/share/nabla/toolset.json
+	install -m 644 sdk/toolchain.cmake $(DEST)/share/nabla/
 	@# Debug info names the build's source paths: the installed copies go without.
 	objcopy --strip-debug $(DEST)/bin/nabla-run
 	objcopy --strip-debug $(DEST)/bin/nabla-run-cli

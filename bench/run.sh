@@ -1,7 +1,7 @@
 #!/bin/sh
 # nabla benchmarks. Each prints a ratio against a native baseline measured in
 # the same invocation (absolute times drift on shared machines; ratios less).
-# Usage: bench/run.sh [startup|hypercall|testloop|solo5]...   (default: all)
+# Usage: bench/run.sh [startup|hypercall|strings|testloop|solo5]...   (default: all)
 # Needs `make tender guests` first (`make bench` does both).
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -31,6 +31,10 @@ hypercall() {
     awk -v g="$g" -v n="$n" 'BEGIN { printf "added      %.2f ns per call (ratio %.2fx)\n", g - n, g / n }'
 }
 
+strings() {
+    "$root/bench/strings.sh"
+}
+
 testloop() {
     "$root/bench/testloop.sh"
 }
@@ -44,5 +48,5 @@ solo5() {
     fi
 }
 
-[ $# -gt 0 ] || set -- startup hypercall testloop solo5
+[ $# -gt 0 ] || set -- startup hypercall strings testloop solo5
 for b in "$@"; do "$b"; done

@@ -115,4 +115,22 @@ struct LibraryOSTests {
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdout.contains(", 0 failures"), "\(outcome.stdout.suffix(500))")
     }
+
+    @Test("string-test: the library OS's memcpy, memmove, memset and strlen are the ones linked and agree with byte loops (sizes 0-300 at every alignment, overlap both ways, up to 1 MiB)")
+    func stringFunctions() throws {
+        let outcome = try nablaRun([try Paths.guest("string-test")], timeout: 300)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.hasSuffix(", 0 failures\n"), "\(outcome.stdout.suffix(500))")
+    }
+
+    @Test("the guests' libc.a has no memcpy, memmove, memset or strlen of newlib's: only the library OS's can be linked")
+    func newlibStringFunctionsRemoved() throws {
+        let libc = URL(fileURLWithPath: Paths.guests).appendingPathComponent("libc/lib/libc.a").path
+        let nm = try run("/usr/bin/nm", ["-g", "--defined-only", libc])
+        try #require(nm.status == 0 && nm.stdout.contains(" T printf\n"), "\(nm)")
+        let newlibs = nm.stdout.split(separator: "\n").filter { line in
+            ["memcpy", "memmove", "memset", "strlen"].contains { line.hasSuffix(" T " + $0) }
+        }
+        #expect(newlibs.isEmpty, "\(newlibs)")
+    }
 }

@@ -179,7 +179,7 @@ struct SDKTests {
                              "include/nabla/net/sys/socket.h", "include/nabla/net/nabla_net.h", "include/nabla/net/lwip/tcp.h",
                              "lib/nabla/libNablaGuest.a", "lib/nabla/libNablaNetwork.a", "lib/nabla/libswiftUnicodeDataTables.a",
                              "lib/nabla/swift/NablaNetwork.swiftmodule", "include/nabla/net/module.modulemap",
-                             "lib/nabla/swift/NablaGuest.swiftmodule", "share/nabla/toolset.json"] {
+                             "lib/nabla/swift/NablaGuest.swiftmodule", "share/nabla/toolset.json", "share/nabla/toolchain.cmake"] {
                 #expect(installed.contains(expected), "\(expected) missing from \(installed)")
             }
             let root = Array(Paths.packageRoot.path.utf8)
@@ -283,23 +283,73 @@ struct SDKTests {
         }
     }
 
-    @Test("zlib's minigzip, from Debian's zlib source and built with the installed nabla-cc, compresses stdin to stdout and back: gzip agrees both ways")
-    func minigzip() throws {
-        // Fetched once into .build (as lwIP and newlib are), never committed.
-        let source = Paths.packageRoot.appendingPathComponent(".build/zlib-1.2.13.dfsg-1").path
-        if !FileManager.default.fileExists(atPath: source + "/src/.nabla-version") {
-            let fetch = try run(Paths.packageRoot.appendingPathComponent("tools/fetch-debian-source.sh").path,
-                                ["zlib", zlibVersion, source, "test/minigzip.c"], timeout: 300)
-            try #require(fetch.status == 0, "\(fetch)")
-        }
+    @Test("nabla-cc as a drop-in CC: -E, -M/-MD/-MF/-MT, -lm -lc -lpthread, arguments with spaces, a.out, --version, -v, -dumpversion, -print-prog-name=ld; -shared refused")
+    func dropInCC() throws {
         try withTemporaryDirectory { dir in
             let sdk = try InstalledSDK.install(into: dir + "/prefix")
-            let files = ["test/minigzip.c", "adler32.c", "compress.c", "crc32.c", "deflate.c", "gzclose.c", "gzlib.c", "gzread.c",
-                         "gzwrite.c", "infback.c", "inffast.c", "inflate.c", "inftrees.c", "trees.c", "uncompr.c", "zutil.c"]
-            // -DHAVE_UNISTD_H is what zlib's ./configure writes into zconf.h.
-            let build = try sdk.tool("nabla-cc", ["-O2", "-DHAVE_UNISTD_H", "-I", ".", "-o", dir + "/minigzip.nabla"] + files,
-                                     in: source + "/src", timeout: 300)
-            try #require(build.status == 0, "\(build)")
+            let work = dir + "/work dir"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try """
+                #include <stdio.h>
+                #include <math.h>
+                #include "my header.h"
+                int main(void) { printf("%s %.1f\\n", GREETING, sqrt(WHO)); return 0; }
+                """.write(toFile: work + "/hello world.c", atomically: true, encoding: .utf8)
+            try "#define WHO 16.0\n".write(toFile: work + "/my header.h", atomically: true, encoding: .utf8)
+
+            // A define with spaces and quotes, a file name with a space, -lm -lc -lpthread, no -o: a.out.
+            let build = try sdk.tool("nabla-cc", ["-DGREETING=\"it's a guest\"", "-O1", "hello world.c", "-lm", "-lc", "-lpthread"], in: work)
+            #expect(build.status == 0 && build.stderr.isEmpty, "\(build)")
+            let hello = try sdk.tool("nabla-run", ["a.out"], in: work)
+            #expect(hello.status == 0 && hello.stdout == "it's a guest 4.0\n", "\(hello)")
+
+            // -E to stdout and to a file; -M and -MM list the header with the space.
+            let pre = try sdk.tool("nabla-cc", ["-E", "-DGREETING=x y", "hello world.c"], in: work)
+            #expect(pre.status == 0 && pre.stdout.contains("printf(\"%s %.1f\\n\", x y, sqrt(16.0))"), "\(pre.stderr)")
+            #expect(try sdk.tool("nabla-cc", ["-E", "-o", "out.i", "-DGREETING=1", "hello world.c"], in: work).status == 0)
+            #expect((try? String(contentsOfFile: work + "/out.i", encoding: .utf8))?.contains("sqrt(16.0)") == true)
+            let deps = try sdk.tool("nabla-cc", ["-MM", "-DGREETING=1", "hello world.c"], in: work)
+            #expect(deps.status == 0 && deps.stdout.contains("hello\\ world.o:") && deps.stdout.contains("my\\ header.h"), "\(deps)")
+            // -MD -MF -MT with -c, as Makefiles and CMake use them.
+            let md = try sdk.tool("nabla-cc", ["-DGREETING=1", "-MD", "-MT", "obj/hw.o", "-MF", "deps file.d", "-c", "hello world.c", "-o", "hw.o"], in: work)
+            #expect(md.status == 0, "\(md)")
+            let depFile = (try? String(contentsOfFile: work + "/deps file.d", encoding: .utf8)) ?? ""
+            #expect(depFile.hasPrefix("obj/hw.o:") && depFile.contains("my\\ header.h"), "\(depFile)")
+            #expect(FileManager.default.fileExists(atPath: work + "/hw.o"))
+
+            // What autoconf, libtool and CMake ask.
+            let version = try sdk.tool("nabla-cc", ["--version"], in: work)
+            #expect(version.status == 0 && version.stdout.hasPrefix("nabla-cc: nabla guests for x86_64 (ABI version ") && version.stdout.contains("clang version"), "\(version)")
+            let verbose = try sdk.tool("nabla-cc", ["-v"], in: work)
+            #expect(verbose.status == 0 && verbose.stderr.hasPrefix("nabla-cc: nabla guests"), "\(verbose)")
+            let dump = try sdk.tool("nabla-cc", ["-dumpversion"], in: work)
+            #expect(dump.status == 0 && dump.stdout.first?.isNumber == true, "\(dump)")
+            let ld = try sdk.tool("nabla-cc", ["-print-prog-name=ld"], in: work)
+            #expect(ld.status == 0 && ld.stdout.hasSuffix("ld.lld\n"), "\(ld)")
+
+            // What a guest cannot be: one line, status 64.
+            let shared = try sdk.tool("nabla-cc", ["-shared", "-o", "libx.so", "hello world.c"], in: work)
+            #expect(shared.status == 64 && shared.stderr == "nabla-cc: -shared: guests are static images at a fixed address (no shared libraries, no position-independent code)\n", "\(shared)")
+        }
+    }
+
+    @Test("zlib from Debian's source, configured and built by its own ./configure && make with CC=nabla-cc: minigzip round-trips stdin and compresses byte for byte as the native build")
+    func zlibConfigure() throws {
+        try withTemporaryDirectory { dir in
+            // Fetched into this test's directory, never committed.
+            let fetch = try run(Paths.packageRoot.appendingPathComponent("tools/fetch-debian-source.sh").path,
+                                ["zlib", zlibVersion, dir + "/zlib", "test/minigzip.c"], timeout: 300)
+            try #require(fetch.status == 0, "\(fetch)")
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            // The same source twice: for the guest and natively (gcc).
+            let copy = try run("/bin/cp", ["-R", dir + "/zlib/src", dir + "/native"])
+            try #require(copy.status == 0, "\(copy)")
+            let guest = try run("/bin/sh", ["-c", "cd \"$0\" && CC=\"$1\" ./configure && make -j2", dir + "/zlib/src", sdk.bin + "/nabla-cc"], timeout: 600)
+            try #require(guest.status == 0, "\(guest)")
+            #expect(guest.stdout.contains("No shared library support"), "\(guest.stdout)")
+            let native = try run("/bin/sh", ["-c", "cd \"$0\" && CC=gcc ./configure --static && make -j2", dir + "/native"], timeout: 600)
+            try #require(native.status == 0, "\(native)")
+
             // 2 MiB: text (compressible) and random bytes, through pipes both ways.
             let input = dir + "/input"
             var data = Data(String(repeating: "nabla runs unikernels as processes\n", count: 30_000).utf8)
@@ -308,15 +358,120 @@ struct SDKTests {
             try data.write(to: URL(fileURLWithPath: input))
             let script = """
                 set -e
-                cat "$2" | "$0" "$1" | gunzip > "$2.1"
-                cmp "$2" "$2.1"
-                gzip -c "$2" | "$0" "$1" -d | cat > "$2.2"
-                cmp "$2" "$2.2"
+                cat "$2" | "$0" "$1/minigzip" | cat > "$2.gz"
+                cat "$2" | "$3/minigzip" > "$2.native.gz"
+                cmp "$2.gz" "$2.native.gz"
+                gunzip < "$2.gz" | cmp "$2" -
+                gzip -c "$2" | "$0" "$1/minigzip" -d | cmp "$2" -
                 echo round trips
                 """
-            let outcome = try run("/bin/sh", ["-c", script, sdk.bin + "/nabla-run", dir + "/minigzip.nabla", input], timeout: 120)
+            let outcome = try run("/bin/sh", ["-c", script, sdk.bin + "/nabla-run", dir + "/zlib/src", input, dir + "/native"], timeout: 120)
             #expect(outcome.status == 0 && outcome.stdout == "round trips\n", "\(outcome)")
             #expect(outcome.stderr.isEmpty, "\(outcome)")
+        }
+    }
+
+    @Test("a CMake project configured with the installed toolchain.cmake: checks, a static library, a file name with a space, -lm; the guest runs")
+    func cmakeToolchain() throws {
+        let cmake = "/usr/bin/cmake"
+        try #require(FileManager.default.isExecutableFile(atPath: cmake), "no \(cmake): install it with tools/install-deps --test")
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let project = dir + "/project"
+            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            try """
+                cmake_minimum_required(VERSION 3.13)
+                project(greet C)
+                include(CheckIncludeFile)
+                include(CheckSymbolExists)
+                check_include_file(math.h HAVE_MATH_H)
+                check_include_file(sys/epoll.h HAVE_SYS_EPOLL_H)
+                check_symbol_exists(snprintf stdio.h HAVE_SNPRINTF)
+                if(NOT HAVE_MATH_H OR NOT HAVE_SNPRINTF OR HAVE_SYS_EPOLL_H)
+                  message(FATAL_ERROR "wrong checks: math.h ${HAVE_MATH_H}, snprintf ${HAVE_SNPRINTF}, sys/epoll.h ${HAVE_SYS_EPOLL_H}")
+                endif()
+                add_library(words STATIC words.c)
+                add_executable(greet "main file.c")
+                target_compile_definitions(greet PRIVATE "GREETING=\\"hello from CMake\\"")
+                target_link_libraries(greet words m)
+                """.write(toFile: project + "/CMakeLists.txt", atomically: true, encoding: .utf8)
+            try """
+                int count_words(const char *s) {
+                    int n = 0, in = 0;
+                    for (; *s; s++) { if (*s == ' ') in = 0; else if (!in) { in = 1; n++; } }
+                    return n;
+                }
+                """.write(toFile: project + "/words.c", atomically: true, encoding: .utf8)
+            try """
+                #include <math.h>
+                #include <stdio.h>
+                int count_words(const char *s);
+                int main(void) { printf("%s: %d words, %.3f\\n", GREETING, count_words(GREETING), sqrt(2.0)); return 0; }
+                """.write(toFile: project + "/main file.c", atomically: true, encoding: .utf8)
+            let configure = try run(cmake, ["-DCMAKE_TOOLCHAIN_FILE=\(sdk.prefix)/share/nabla/toolchain.cmake", "-S", project, "-B", dir + "/build"], timeout: 300)
+            try #require(configure.status == 0, "\(configure)")
+            let build = try run(cmake, ["--build", dir + "/build"], timeout: 300)
+            try #require(build.status == 0, "\(build)")
+            let outcome = try run(sdk.bin + "/nabla-run", [dir + "/build/greet.nabla"])
+            #expect(outcome.status == 0 && outcome.stdout == "hello from CMake: 3 words, 1.414\n", "\(outcome)")
+        }
+    }
+
+    @Test("an autoconf project: ./configure --host=x86_64-elf CC=nabla-cc (config.sub accepts it, cross-compiling) && make; the guest runs")
+    func autoconfHost() throws {
+        for tool in ["/usr/bin/autoconf", "/usr/share/misc/config.sub", "/usr/share/misc/config.guess"] {
+            try #require(FileManager.default.fileExists(atPath: tool), "no \(tool): install autoconf and autotools-dev with tools/install-deps --test")
+        }
+        try withTemporaryDirectory { dir in
+            let sdk = try InstalledSDK.install(into: dir + "/prefix")
+            let project = dir + "/project"
+            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            try """
+                AC_INIT([sum], [1.0])
+                AC_CONFIG_SRCDIR([sum.c])
+                AC_CANONICAL_HOST
+                AC_PROG_CC
+                AC_DEFINE_UNQUOTED([HOST], ["$host"], [the canonical host])
+                AC_CHECK_HEADERS([unistd.h sys/epoll.h])
+                AC_CHECK_FUNCS([snprintf fork])
+                AC_SEARCH_LIBS([sqrt], [m])
+                AC_CONFIG_HEADERS([config.h])
+                AC_CONFIG_FILES([Makefile])
+                AC_OUTPUT
+                """.write(toFile: project + "/configure.ac", atomically: true, encoding: .utf8)
+            try """
+                CC = @CC@
+                CFLAGS = @CFLAGS@
+                LIBS = @LIBS@
+                sum: sum.c config.h
+                \t$(CC) $(CFLAGS) -o $@ sum.c $(LIBS)
+                """.write(toFile: project + "/Makefile.in", atomically: true, encoding: .utf8)
+            try """
+                #include "config.h"
+                #include <math.h>
+                #include <stdio.h>
+                int main(void) {
+                #if defined(HAVE_UNISTD_H) && defined(HAVE_SNPRINTF) && !defined(HAVE_SYS_EPOLL_H)
+                    printf("%s on %s: %.1f\\n", PACKAGE_STRING, HOST, sqrt(81.0));
+                    return 0;
+                #else
+                    return 1;
+                #endif
+                }
+                """.write(toFile: project + "/sum.c", atomically: true, encoding: .utf8)
+            let script = """
+                set -e
+                cd "$0"
+                cp /usr/share/misc/config.sub /usr/share/misc/config.guess .
+                autoconf
+                autoheader
+                ./configure --host=x86_64-elf CC="$1/nabla-cc" > configure.out
+                grep -q "checking whether we are cross compiling... yes" configure.out
+                make
+                "$1/nabla-run" sum
+                """
+            let outcome = try run("/bin/sh", ["-c", script, project, sdk.bin], timeout: 300)
+            #expect(outcome.status == 0 && outcome.stdout.hasSuffix("sum 1.0 on x86_64-pc-elf: 9.0\n"), "\(outcome)")
         }
     }
 

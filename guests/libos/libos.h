@@ -45,6 +45,8 @@ NABLA_NORETURN void nabla__exit_to(const struct nabla_exit_context *ctx,
  * the heap sbrk hands to newlib's malloc (newlib.c), the random generator. */
 void nabla__heap_init(uint64_t start, uint64_t end);
 void nabla__random_init(void);
+/* string.S: takes the AVX2 paths of memcpy and friends if the CPU has AVX2. */
+void nabla__string_init(void);
 
 /* The descriptor table's standard streams (fd.c), installed by _start. */
 void nabla__fd_init(void);

@@ -72,6 +72,7 @@ int _start(const struct nabla_boot_info *info)
         return NABLA_EXIT_BAD_BOOT;
 
     nabla__info = info;
+    nabla__string_init();
     /* The strings stay in the command line area, which is writable guest
      * memory: setenv and putenv work as with any C library. */
     environ = info->envp;
