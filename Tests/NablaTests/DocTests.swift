@@ -227,6 +227,9 @@ private func runDocBlock(_ block: DocBlock) throws -> String? {
                 return .failure(HarnessError("network namespace \(name) exists already: remove it (ip netns del \(name)) to run this block"))
             }
             defer { for name in namespaces { _ = try? run("/sbin/ip", ["netns", "del", name]) } }
+            if block.lines.contains(where: { $0.contains("podman") }) {
+                return .success(try PodmanImages.lock.withLock { try run("/bin/bash", ["-c", script], timeout: 120) })
+            }
             return .success(try run("/bin/bash", ["-c", script], timeout: 120))
         }
         let outcome: Outcome

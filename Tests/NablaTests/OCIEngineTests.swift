@@ -60,7 +60,7 @@ final class Podman {
             lines.append(#"CMD [""# + command + #""]"#)
             try lines.joined(separator: "\n").write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
             let labels = annotations.sorted { $0.key < $1.key }.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
-            let build = try podman(["build", "-q", "-t", image] + labels + [context], timeout: 120)
+            let build = try PodmanImages.lock.withLock { try podman(["build", "-q", "-t", image] + labels + [context], timeout: 120) }
             guard build.status == 0 else { throw HarnessError("podman build failed: \(build)") }
         }
     }
@@ -74,7 +74,8 @@ final class Podman {
     /// container that still uses the image.
     static func removeImage(_ image: String) {
         for _ in 0..<5 {
-            if (try? run(OCIHost.tool("podman") ?? "podman", ["rmi", "-f", image]))?.status == 0 { return }
+            let removed = PodmanImages.lock.withLock { (try? run(OCIHost.tool("podman") ?? "podman", ["rmi", "-f", image]))?.status == 0 }
+            if removed { return }
             usleep(200_000)
         }
     }
@@ -139,7 +140,7 @@ struct OCIPodmanTests {
         let image = "localhost/no-test-example-" + OCIHost.tag() + ":latest"
         let containerfile = Paths.packageRoot.appendingPathComponent("docs/examples/Containerfile").path
         _ = try Paths.guest("hello")
-        let build = try run(podman, ["build", "-q", "-t", image, "-f", containerfile, Paths.guests], timeout: 120)
+        let build = try PodmanImages.lock.withLock { try run(podman, ["build", "-q", "-t", image, "-f", containerfile, Paths.guests], timeout: 120) }
         defer { Podman.removeImage(image) }
         #expect(build.status == 0, "\(build)")
         let outcome = try run(podman, ["--runtime", OCIHost.runtime, "run", "--rm", "--network", "none"] + Podman.limits + [image])
@@ -375,7 +376,7 @@ struct OCIPodmanTests {
             #expect(try run(OCIHost.tool("mknod") ?? "mknod", [work + "/layer/disk.img", "b", String(loop.major), String(loop.minor)]).status == 0)
             #expect(try run("/bin/tar", ["-C", work + "/layer", "-cf", work + "/layer.tar", "."]).status == 0)
             let base = "localhost/no-test-base-" + OCIHost.tag()
-            let imported = try run(OCIHost.tool("podman") ?? "podman", ["import", "-q", work + "/layer.tar", base], timeout: 60)
+            let imported = try PodmanImages.lock.withLock { try run(OCIHost.tool("podman") ?? "podman", ["import", "-q", work + "/layer.tar", base], timeout: 60) }
             #expect(imported.status == 0, "\(imported)")
             // The derived image goes first (its Podman is dropped at the end of the do), then the base.
             do {

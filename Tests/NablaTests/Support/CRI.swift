@@ -438,7 +438,7 @@ final class CRINode {
         let podman = OCIHost.tool("podman")!
         for (image, file) in [(pauseImage, "Pausefile"), (nablaImage, "Nablafile")] {
             defer { Podman.removeImage(image) }
-            let build = try run(podman, ["build", "-q", "-t", image, "-f", context + "/" + file, context], timeout: 120)
+            let build = try PodmanImages.lock.withLock { try run(podman, ["build", "-q", "-t", image, "-f", context + "/" + file, context], timeout: 120) }
             guard build.status == 0 else { throw HarnessError("podman build \(image): \(build)") }
             let archive = context + "/" + file + ".tar"
             let saved = try run(podman, ["save", "--format", "oci-archive", "-o", archive, image], timeout: 60)

@@ -294,3 +294,12 @@ final class LoopDevice {
                                    ["allow": true, "type": "b", "major": major, "minor": minor, "access": access]]]]
     }
 }
+
+/// podman's image store is shared by every suite that builds, imports or
+/// removes images (the podman and CRI suites, the docs' podman blocks);
+/// done at once, a build's cache lookup can meet a layer another test is
+/// removing ("layer not known"). Those steps take this lock; running
+/// containers does not.
+enum PodmanImages {
+    static let lock = NSLock()
+}
