@@ -198,7 +198,7 @@ struct NablaRun: ParsableCommand {
     /// `--net-ipv4 [NAME=]ADDR/PREFIX`.
     static func parseIPv4Assignment(_ text: String) throws -> IPv4Assignment {
         try validated(IPv4Assignment(parsing: text),
-                      "'\(DeviceSpec(parsing: text).path)' is not ADDR/PREFIX: give a unicast host address and a prefix of 1 to 32, such as 10.0.0.2/24")
+                      "'\(DeviceSpec(parsing: text).path)' is not ADDR/PREFIX: give a unicast host address (not its subnet's network or broadcast address) and a prefix of 1 to 32, such as 10.0.0.2/24")
     }
 
     /// `--net-gw [NAME=]ADDR`.
