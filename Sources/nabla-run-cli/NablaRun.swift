@@ -72,7 +72,7 @@ struct NablaRun: ParsableCommand {
     var netMAC: [MACAssignment] = []
 
     @Option(name: .customLong("net-ipv4"), help: ArgumentHelp(
-        "Give a NIC (without a name: the first) an IPv4 address and prefix, passed to the guest in the boot info (docs/abi.md); the guest's own --ipv4= argument, if any, wins.",
+        "Give a NIC (without a name: the first) an IPv4 address and prefix, passed to the guest in the boot info (docs/abi.md); an address given on the guest's own command line wins (guests/NET.md).",
         valueName: "[name=]addr/prefix"), transform: NablaRun.parseIPv4Assignment)
     var netIPv4: [IPv4Assignment] = []
 
