@@ -10,7 +10,8 @@ import Glibc
 import Testing
 @testable import Nabla
 
-private let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd04000, pollfds: 0xd02000, pollfdCount: 1, pollTimeout: 0xd03000)
+private let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd04000, pollfds: 0xd02000, pollfdCount: 1,
+                                 pollTimeout: 0xd03000)
 private let diskFD: Int32 = 5, readOnlyFD: Int32 = 6, nicFD: Int32 = 7
 private let capacity: UInt64 = 4 << 20
 private let frameMax = UInt64(NABLA_NET_FRAME_MAX)
