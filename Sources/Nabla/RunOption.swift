@@ -18,6 +18,10 @@ public enum RunOption: String, CaseIterable, Sendable {
     case diskSync = "--disk-sync"
     case net = "--net"
     case netMAC = "--net-mac"
+    /// `[NAME=]ADDR/PREFIX`: a NIC's IPv4 address, in the boot info.
+    case netIPv4 = "--net-ipv4"
+    /// `[NAME=]ADDR`: a NIC's default gateway, in the boot info.
+    case netGateway = "--net-gw"
     case timeout = "--timeout"
     case core = "--core"
     /// `KEY=VALUE` in the guest's environment; repeatable.
@@ -30,7 +34,7 @@ public enum RunOption: String, CaseIterable, Sendable {
     public var takesValue: Bool {
         switch self {
         case .trace, .diskSync, .core: false
-        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout, .blockSectorSize, .env: true
+        case .mem, .disk, .diskReadOnly, .net, .netMAC, .netIPv4, .netGateway, .timeout, .blockSectorSize, .env: true
         }
     }
 
@@ -61,6 +65,12 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .netMAC:
             guard let value, let assignment = MACAssignment(parsing: value) else { return false }
             configuration.nicMACs.append(assignment)
+        case .netIPv4:
+            guard let value, let assignment = IPv4Assignment(parsing: value) else { return false }
+            configuration.nicAddresses.append(assignment)
+        case .netGateway:
+            guard let value, let assignment = GatewayAssignment(parsing: value) else { return false }
+            configuration.nicGateways.append(assignment)
         case .timeout:
             guard let value, let milliseconds = GuardOptions.timeoutMilliseconds(parsing: value) else { return false }
             configuration.guards.timeoutMilliseconds = milliseconds
@@ -84,6 +94,8 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .diskSync: configuration.diskSync ? [rawValue] : []
         case .net: configuration.nics.flatMap { [rawValue, $0.description] }
         case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }
+        case .netIPv4: configuration.nicAddresses.flatMap { [rawValue, $0.description] }
+        case .netGateway: configuration.nicGateways.flatMap { [rawValue, $0.description] }
         case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
         case .core: configuration.guards.core ? [rawValue] : []
         case .blockSectorSize: configuration.blockSizes.flatMap { [rawValue, $0.description] }

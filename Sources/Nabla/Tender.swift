@@ -24,6 +24,9 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var nics: [DeviceSpec]
     /// MAC addresses for NICs: `NAME=MAC`, or `MAC` for the first NIC.
     public var nicMACs: [MACAssignment]
+    /// NIC addresses and gateways for the boot info (`--net-ipv4`, `--net-gw`).
+    public var nicAddresses: [IPv4Assignment] = []
+    public var nicGateways: [GatewayAssignment] = []
     /// `--timeout` and `--core`.
     public var guards: GuardOptions
     /// Solo5 images: `--block-sector-size:NAME=N`, the block size of a disk.
@@ -32,7 +35,10 @@ public struct TenderConfiguration: Sendable, Equatable {
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64? = nil,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
                 nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions(),
-                blockSizes: [Solo5BlockSize] = [], environment: [EnvironmentVariable] = []) {
+                blockSizes: [Solo5BlockSize] = [], environment: [EnvironmentVariable] = [],
+                nicAddresses: [IPv4Assignment] = [], nicGateways: [GatewayAssignment] = []) {
+        self.nicAddresses = nicAddresses
+        self.nicGateways = nicGateways
         self.imagePath = imagePath
         self.guestArguments = guestArguments
         self.environment = environment
@@ -105,13 +111,15 @@ public enum Tender {
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
+        let netConfig = try NetAddressing.bootEntries(addresses: configuration.nicAddresses, gateways: configuration.nicGateways,
+                                                      devices: devices)
 
         let host = HostState(image: image, imagePath: path, layout: layout, devices: devices,
                              trace: configuration.trace, guards: configuration.guards, symbols: symbols)
         let policy = SeccompPolicy(for: .current(pollfdCount: host.pollfdCount), devices: devices)
         let filter = try policy.compile()
 
-        try GuestMemory.boot(image: image, layout: layout, arguments: arguments, devices: devices,
+        try GuestMemory.boot(image: image, layout: layout, arguments: arguments, devices: devices, netConfig: netConfig,
                              facts: try .current(), hypercalls: Hypercall.table)
         host.publish()
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
@@ -144,6 +152,8 @@ public enum Tender {
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
                                          diskSync: configuration.diskSync)
         defer { for device in devices { Sys.close(device.fd) } }
+        _ = try NetAddressing.bootEntries(addresses: configuration.nicAddresses, gateways: configuration.nicGateways,
+                                          devices: devices)
         let nics = UInt32(devices.filter { $0.kind == .net }.count)
         return SeccompPolicy(for: .current(pollfdCount: nics), devices: devices)
     }

@@ -57,6 +57,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case block(BlockDeviceError)
     /// A NIC could not be attached.
     case net(NetDeviceError)
+    /// `--net-ipv4` or `--net-gw` does not fit the NICs.
+    case netAddress(NetAddressError)
     case auditFailed(String)
     /// A profile given to `--merge` cannot be merged.
     case badProfile(path: String, String)
@@ -76,6 +78,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case .memoryTooLarge, .argumentsTooLong, .commandLineTooLong, .environmentForSolo5, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName: ExitStatus.usage
         case let .block(error): error.exitStatus
         case let .net(error): error.exitStatus
+        case let .netAddress(error): error.exitStatus
         case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
         case .auditFailed, .guestMemoryInUse, .hostCall: ExitStatus.osError
         case .solo5Device: ExitStatus.usage
@@ -103,6 +106,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateDeviceName(name): "two devices are named '\(name)': give each --disk its own NAME= prefix"
         case let .block(error): error.description
         case let .net(error): error.description
+        case let .netAddress(error): error.description
         case let .tooManySegments(limit): "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
         case let .auditFailed(message): "--audit: \(message)"
         case let .badProfile(path, reason): "--merge \(path): \(reason)"

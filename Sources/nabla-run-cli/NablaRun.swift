@@ -71,6 +71,16 @@ struct NablaRun: ParsableCommand {
         valueName: "[name=]mac"), transform: NablaRun.parseMACAssignment)
     var netMAC: [MACAssignment] = []
 
+    @Option(name: .customLong("net-ipv4"), help: ArgumentHelp(
+        "Give a NIC (without a name: the first) an IPv4 address and prefix, passed to the guest in the boot info (docs/abi.md); an address given on the guest's own command line wins (guests/NET.md).",
+        valueName: "[name=]addr/prefix"), transform: NablaRun.parseIPv4Assignment)
+    var netIPv4: [IPv4Assignment] = []
+
+    @Option(name: .customLong("net-gw"), help: ArgumentHelp(
+        "Give a NIC (without a name: the first) a default gateway in its --net-ipv4 subnet, passed in the boot info.",
+        valueName: "[name=]addr"), transform: NablaRun.parseGatewayAssignment)
+    var netGw: [GatewayAssignment] = []
+
     @Option(name: .long, help: ArgumentHelp("Stop the guest after this many seconds (exit status 124).", valueName: "seconds"),
             transform: NablaRun.parseTimeout)
     var timeout: UInt64?
@@ -185,6 +195,18 @@ struct NablaRun: ParsableCommand {
                       "'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
     }
 
+    /// `--net-ipv4 [NAME=]ADDR/PREFIX`.
+    static func parseIPv4Assignment(_ text: String) throws -> IPv4Assignment {
+        try validated(IPv4Assignment(parsing: text),
+                      "'\(DeviceSpec(parsing: text).path)' is not ADDR/PREFIX: give a unicast host address (not its subnet's network or broadcast address) and a prefix of 1 to 32, such as 10.0.0.2/24")
+    }
+
+    /// `--net-gw [NAME=]ADDR`.
+    static func parseGatewayAssignment(_ text: String) throws -> GatewayAssignment {
+        try validated(GatewayAssignment(parsing: text),
+                      "'\(DeviceSpec(parsing: text).path)' is not a gateway address: give a unicast IPv4 address, such as 10.0.0.1")
+    }
+
     /// `--env KEY=VALUE`: a non-empty key without `=`.
     static func parseEnvironmentVariable(_ text: String) throws -> EnvironmentVariable {
         try validated(EnvironmentVariable(parsing: text),
@@ -214,7 +236,7 @@ struct NablaRun: ParsableCommand {
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
                             guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize,
-                            environment: env)
+                            environment: env, nicAddresses: netIPv4, nicGateways: netGw)
     }
 
     func validate() throws {

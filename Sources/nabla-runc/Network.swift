@@ -27,10 +27,15 @@ struct Uplink: Equatable {
     let gateway: String?
     let mtu: Int
 
-    /// The guest's network arguments: guests/NET.md's form for a nabla
-    /// guest, MirageOS's (`--ipv4-gateway=`) for a Solo5 image.
-    func guestArguments(solo5: Bool) -> [String] {
-        ["--ipv4=\(address)/\(prefixLength)"] + (gateway.map { [(solo5 ? "--ipv4-gateway=" : "--gw=") + $0] } ?? [])
+    /// nabla-run's options that put the address in a nabla guest's boot
+    /// info (docs/abi.md, "Network configuration").
+    var tenderOptions: [String] {
+        ["--net-ipv4", "\(address)/\(prefixLength)"] + (gateway.map { ["--net-gw", $0] } ?? [])
+    }
+
+    /// A Solo5 image's network arguments, MirageOS's convention.
+    var solo5Arguments: [String] {
+        ["--ipv4=\(address)/\(prefixLength)"] + (gateway.map { ["--ipv4-gateway=" + $0] } ?? [])
     }
 
     /// The first interface of the current network namespace that is up,

@@ -544,7 +544,7 @@ struct GuestFiles {
             if let name = solo5Networks?.first {   // the manifest's name for it
                 arguments += ["--net:\(name)=\(NetworkWiring.tapName)", "--net-mac:\(name)=\(uplink.mac)"]
             } else {
-                arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac]
+                arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac] + uplink.tenderOptions
             }
         }
         for (disk, fd) in disks {
@@ -557,7 +557,9 @@ struct GuestFiles {
             for variable in spec.environment { arguments += ["--env", variable] }
         }
         arguments.append("/proc/self/fd/\(image)")
-        if let uplink { arguments += uplink.guestArguments(solo5: solo5Networks != nil) }
+        // A Solo5 image takes its address as MirageOS arguments; a nabla
+        // image's comes in the boot info, so its argv is exactly the user's.
+        if let uplink, solo5Networks != nil { arguments += uplink.solo5Arguments }
         return arguments + guestArguments
     }
 }

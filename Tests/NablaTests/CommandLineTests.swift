@@ -26,6 +26,8 @@ private let commandLines: [[String]] = [
     ["--timeout=10", "--core", "--core", "--trace", "app.nabla", "--timeout", "x"],
     ["--block-sector-size", "storage=4096", "--disk", "storage=s.img", "app.spt"],
     ["--env", "A=1", "--env=B=x=y", "--env", "EMPTY=", "app.nabla", "--env", "C=3"],
+    ["--net", "tap0", "--net-ipv4", "10.0.0.2/24", "--net-gw", "10.0.0.1", "app.nabla"],
+    ["--net", "a=tap0", "--net", "b=tap1", "--net-ipv4=b=192.168.1.5/30", "--net-gw=b=192.168.1.6", "--net-ipv4", "a=10.1.2.3/32", "app.nabla", "--net-ipv4", "x"],
 ]
 
 private let leftToArgumentParser: [[String]] = [
@@ -34,6 +36,11 @@ private let leftToArgumentParser: [[String]] = [
     ["--generate-completion-script", "bash"],
     ["--disk"], ["--disk", "-x", "app.nabla"], ["--timeout", "-1", "app.nabla"], ["--timeout", "0", "app.nabla"], ["--core=1", "app.nabla"], ["--net-mac", "zz", "app.nabla"], ["--net-mac", "n=02:00:00:00:00", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
     ["--env", "NOEQUALS", "app.nabla"], ["--env", "=value", "app.nabla"], ["--env"],
+    ["--net-ipv4", "10.0.0.2", "app.nabla"], ["--net-ipv4", "10.0.0.2/0", "app.nabla"], ["--net-ipv4", "10.0.0.2/33", "app.nabla"],
+    ["--net-ipv4", "10.0.0.256/24", "app.nabla"], ["--net-ipv4", "10.0.0.0/24", "app.nabla"], ["--net-ipv4", "10.0.0.255/24", "app.nabla"],
+    ["--net-ipv4", "127.0.0.2/8", "app.nabla"], ["--net-ipv4", "224.0.0.1/24", "app.nabla"], ["--net-ipv4", "10.0.0.2/+4", "app.nabla"],
+    ["--net-ipv4", "=10.0.0.2/24", "app.nabla"], ["--net-gw", "10.0.0.1/24", "app.nabla"], ["--net-gw", "0.0.0.0", "app.nabla"],
+    ["--net-gw", "1.2.3", "app.nabla"], ["--net-gw"],
 ]
 
 @Suite("Command line")
@@ -54,6 +61,8 @@ struct CommandLineTests {
             .diskReadOnly: ["r.img", "ro=/r/s.img"],
             .net: ["tap0", "n=tap1", "t2=nltap9"],
             .netMAC: ["02:00:00:00:00:01", "n=02:00:00:00:00:02", "02-00-00-00-00-03"],
+            .netIPv4: ["10.0.0.2/24", "n=192.168.7.1/30", "172.16.0.9/32"],
+            .netGateway: ["10.0.0.1", "n=192.168.7.2"],
             .timeout: ["0.5", "10", "1.25", "31536000"],
             .blockSectorSize: ["storage=512", "d1=4096"],
             .env: ["A=1", "PATH=/bin:/usr/bin", "E=", "K=a=b"],

@@ -46,6 +46,32 @@ struct NetAttachTests {
         }
     }
 
+    @Test("--net-ipv4 and --net-gw: a bad value, a NIC that is not there, a gateway without an address or off its subnet, twice: one line, status 64",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func addressErrors() throws {
+        let tap = try Tap(subnet: 12)
+        func nablaRun(_ arguments: [String]) throws -> Outcome { try tap.namespace.run(Paths.tender, arguments) }
+        try withTemporaryDirectory { dir in
+            let image = try writeImage(ELFBuilder(status: 6).build(), in: dir)
+            let net = ["--net", tap.name]
+            let cases: [([String], String)] = [
+                (net + ["--net-ipv4", "10.0.0.2"], "'10.0.0.2' is not ADDR/PREFIX"),
+                (net + ["--net-ipv4", "10.0.0.2/33"], "'10.0.0.2/33' is not ADDR/PREFIX"),
+                (net + ["--net-ipv4", "net=10.0.0.255/24"], "'10.0.0.255/24' is not ADDR/PREFIX"),
+                (net + ["--net-gw", "10.0.0.300"], "'10.0.0.300' is not a gateway address"),
+                (["--net-ipv4", "10.0.0.2/24"], "--net-ipv4 without a NIC: attach one with --net TAP"),
+                (net + ["--net-ipv4", "x=10.0.0.2/24"], "--net-ipv4 names 'x', but no --net has that name"),
+                (net + ["--net-gw", "10.0.0.1"], "--net-gw for NIC 'net', which has no --net-ipv4 address"),
+                (net + ["--net-ipv4", "10.0.0.2/24", "--net-gw", "10.0.1.1"], "--net-gw 10.0.1.1 is not in the subnet of --net-ipv4 10.0.0.2/24"),
+                (net + ["--net-ipv4", "10.0.0.2/24", "--net-ipv4", "net=10.0.0.3/24"], "--net-ipv4 is given twice for NIC 'net'"),
+            ]
+            for (arguments, message) in cases {
+                expectOneLineError(try nablaRun(arguments + [image]), status: ExitStatus.usage, containing: message)
+            }
+            #expect(try nablaRun(net + ["--net-ipv4", "10.0.0.2/24", "--net-gw", "10.0.0.1", image]).status == 6)
+        }
+    }
+
     @Test("--net-mac: set, checked, and given to the guest", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func mac() throws {
         let tap = try Tap(subnet: 8)

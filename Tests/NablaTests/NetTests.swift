@@ -42,6 +42,29 @@ struct NetTests {
         #expect(counters["icmp.chkerr"] == 0 && counters["ip.chkerr"] == 0, "\(guest.stdout)")
     }
 
+    @Test("configured only by nabla-run --net-ipv4 and --net-gw (the boot info), ping-serve answers pings and reports the address and gateway; the guest's own --ipv4= wins",
+          .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func bootInfoAddress() throws {
+        let tap = try Tap(subnet: 13)
+        let options = ["--net", tap.name, "--net-mac", tap.guestMAC, "--net-ipv4", tap.guestAddress + "/24", "--net-gw", tap.hostAddress]
+        let guest = try RunningGuest(options + [try Paths.guest("ping-serve"), "limit=20"], in: tap.namespace)
+        try guest.waitFor("ping-serve: ready")
+        let (sent, received, _, text) = try pingSummary(tap.guestAddress, count: 20, interval: "0.01", in: tap.namespace)
+        #expect(sent == 20 && received == 20, "\(text)")
+        #expect(try guest.finish() == 0, "stdout: \(guest.stdout)\nstderr: \(guest.stderr)")
+        #expect(guest.stdout.contains("net: net handle 0 mac \(tap.guestMAC) ipv4 \(tap.guestAddress)/24 gw \(tap.hostAddress)\n"),
+                "the boot info's address, prefix and gateway reach lwIP: \(guest.stdout)")
+
+        // The command line's --ipv4= for the same NIC wins over the boot info's.
+        let other = "10.211.13.3"
+        let overridden = try RunningGuest(options + [try Paths.guest("ping-serve"), "--ipv4=\(other)/24", "limit=5"], in: tap.namespace)
+        try overridden.waitFor("ping-serve: ready")
+        let (_, answered, _, again) = try pingSummary(other, count: 5, interval: "0.01", in: tap.namespace)
+        #expect(answered == 5, "\(again)")
+        #expect(try overridden.finish() == 0, "\(overridden.stderr)")
+        #expect(overridden.stdout.contains("ipv4 \(other)/24 gw none\n"), "\(overridden.stdout)")
+    }
+
     @Test("a guest with two NICs answers pings on both addresses", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
     func twoNICs() throws {
         let namespace = try NetNamespace()

@@ -155,6 +155,17 @@ struct OCIPodmanTests {
         #expect(outcome.status == Int32(status), "\(outcome)")
     }
 
+    @Test("with podman's default network the guest's argv is exactly the user's: exit 42 returns 42, args prints only its arguments",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func argvWithNetwork() throws {
+        let podman = try Podman(guests: ["exit", "args"])
+        let exited = try podman.runImage(["--rm"], ["/exit.nabla", "42"])
+        #expect(exited.status == 42, "\(exited)")
+        let args = try podman.runImage(["--rm"], ["/args.nabla", "one", "--two"])
+        #expect(args.status == 0 && args.stdout.hasPrefix("argc=3\nargv[0]=/proc/self/fd/")
+                && args.stdout.hasSuffix("\nargv[1]=one\nargv[2]=--two\n"), "\(args)")
+    }
+
     @Test("podman stop ends a spinning guest with SIGTERM well within the stop timeout (exit 143)",
           .enabled(if: OCIHost.hasPodman, "needs root and podman"))
     func stop() throws {

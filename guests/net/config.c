@@ -1,7 +1,8 @@
 /*
- * config.c: the network arguments of the guest command line (--ipv4=,
- * --gw=), and bringing the NICs up with them. The one place of the library
- * OS that parses them; see guests/NET.md for the rules.
+ * config.c: a NIC's address and gateway, from the boot info (nabla-run
+ * --net-ipv4, --net-gw) or the guest command line (--ipv4=, --gw=; these
+ * win for their NIC), and bringing the NICs up with them. The one place of
+ * the library OS that parses them; see guests/NET.md for the rules.
  */
 #include "net_internal.h"
 
@@ -233,13 +234,47 @@ static int apply(const struct nl_config *c)
     return 0;
 }
 
+static uint32_t boot_ipv4(const uint8_t b[4])
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The boot info's addresses (pass 0) or gateways (pass 1), for each NIC
+ * the command line left without one. A NIC that got its address from the
+ * command line takes nothing from the boot info. */
+static void apply_boot_info(int pass)
+{
+    const struct nabla_boot_info *info = nabla_boot_info();
+    if (!(info->flags & NABLA_BOOT_NET_CONFIG))
+        return;
+    for (uint32_t i = 0; i < info->device_count && i < NABLA_MAX_DEVICES; i++) {
+        const struct nabla_net_config *c = &info->net_config[i];
+        if (info->devices[i].kind != NABLA_DEVICE_NET || c->prefix == 0 || c->prefix > 32)
+            continue;
+        struct nl_nic *nic = nl_nic_for_handle((int)i);
+        if (nic == NULL)
+            continue;
+        if (pass == 0 && !nic->configured) {
+            nic->configured = 1;
+            nic->from_boot_info = 1;
+            nic->addr = boot_ipv4(c->ipv4);
+            nic->prefix = c->prefix;
+        } else if (pass == 1 && nic->from_boot_info && nic->gw == 0) {
+            nic->gw = boot_ipv4(c->gateway);
+        }
+    }
+}
+
 int nabla_net_start(void)
 {
-    /* Addresses first, then gateways (which may need a subnet). */
-    for (int pass = 0; pass < 2; pass++)
+    /* Addresses first, then gateways (which may need a subnet); the
+     * command line's before the boot info's. */
+    for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < config_count; i++)
             if (configs[i].is_gw == pass && apply(&configs[i]) != 0)
                 return -1;
+        apply_boot_info(pass);
+    }
     /* NICs without an address get a netif too, so their frames are read
      * (and dropped by lwIP): left unread they would make every poll return. */
     const struct nabla_boot_info *info = nabla_boot_info();
@@ -250,7 +285,7 @@ int nabla_net_start(void)
     for (int i = 0; i < nl_nic_count; i++)
         configured += nl_nics[i].configured;
     if (configured == 0) {
-        printf("net: no address: give --ipv4=ADDR/PREFIX (and attach a NIC with nabla-run --net TAP)\n");
+        printf("net: no address: give nabla-run --net TAP --net-ipv4 ADDR/PREFIX (or the guest argument --ipv4=ADDR/PREFIX)\n");
         return -1;
     }
 

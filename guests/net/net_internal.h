@@ -14,6 +14,7 @@ struct nl_nic {
     int      handle;                        /* device handle */
     char     name[NABLA_DEVICE_NAME_MAX];
     uint8_t  configured;                    /* has an address */
+    uint8_t  from_boot_info;                /* ... from the boot info, not --ipv4= */
     uint8_t  prefix;
     uint32_t addr, gw;                      /* host byte order; gw 0: none */
 };

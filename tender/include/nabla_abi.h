@@ -122,6 +122,17 @@ struct nabla_net_info {
     uint32_t mtu;           /* payload bytes, excluding the Ethernet header */
 };
 
+/* A NIC's IPv4 configuration (nabla-run --net-ipv4, --net-gw), at the
+ * NIC's handle in nabla_boot_info.net_config. Addresses in network byte
+ * order (a.b.c.d is {a, b, c, d}); prefix 0: no address given; gateway
+ * 0.0.0.0: none. Zero for a device that is not a NIC. */
+struct nabla_net_config {
+    uint8_t  ipv4[4];
+    uint8_t  gateway[4];
+    uint8_t  prefix;        /* 1..32, or 0 */
+    uint8_t  reserved[3];
+};
+
 /* One attached device. Its handle is its index in nabla_boot_info.devices. */
 struct nabla_device {
     char     name[NABLA_DEVICE_NAME_MAX];
@@ -191,6 +202,9 @@ struct nabla_hypercalls {
 /* Standard stream `fd` (0, 1 or 2) is a terminal (isatty(3) on the host,
  * asked before the guest starts). */
 #define NABLA_BOOT_TTY(fd)  (0x2u << (fd))
+/* net_config below is filled in (a tender that predates it leaves the
+ * flag clear and the bytes after entropy are not boot info). */
+#define NABLA_BOOT_NET_CONFIG  0x10u
 
 /* Bytes of fresh randomness in every boot info (getrandom(2) on the host). */
 #define NABLA_ENTROPY_SIZE  32u
@@ -219,6 +233,8 @@ struct nabla_boot_info {
     uint32_t uid;               /* its real user and group ids */
     uint32_t gid;
     uint8_t  entropy[NABLA_ENTROPY_SIZE];   /* fresh random bytes, per run */
+    /* Version 3, flag NABLA_BOOT_NET_CONFIG: per device handle. */
+    struct nabla_net_config net_config[NABLA_MAX_DEVICES];
 };
 
 #ifdef __cplusplus

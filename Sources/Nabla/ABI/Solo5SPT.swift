@@ -51,6 +51,7 @@ public enum Solo5SPT {
                     file: ImageFile) throws(TenderError) -> Never {
         do throws(TenderError) {
             if !configuration.environment.isEmpty { throw .environmentForSolo5 }
+            if !configuration.nicAddresses.isEmpty || !configuration.nicGateways.isEmpty { throw .netAddress(.solo5) }
             let layout = try Layout(image: image, memorySize: configuration.memorySize)
             let commandLine = try Self.commandLine(configuration.guestArguments)
             try load(image: image, from: file, layout: layout)

@@ -12,13 +12,13 @@ enum BootInfo {
     /// Writes the boot info and the hypercall table. The boot page must be
     /// writable.
     static func write(layout: GuestLayout, arguments: CommandLineArea, argv: GuestAddress, envp: GuestAddress,
-                      devices: [AttachedDevice], facts: ProcessFacts, hypercalls: nabla_hypercalls) {
+                      devices: [AttachedDevice], netConfig: [nabla_net_config], facts: ProcessFacts, hypercalls: nabla_hypercalls) {
         let table = UnsafeMutablePointer<nabla_hypercalls>(bitPattern: UInt(hypercallTableAddress))!
         table.initialize(to: hypercalls)
 
         var info = nabla_boot_info()
         info.abi_version = NABLA_ABI_VERSION
-        info.flags = NABLA_BOOT_CONSOLE | facts.terminalFlags
+        info.flags = NABLA_BOOT_CONSOLE | NABLA_BOOT_NET_CONFIG | facts.terminalFlags
         info.mem_start = layout.memory.start
         info.mem_end = layout.memory.end
         info.heap_start = layout.heap.start
@@ -40,6 +40,10 @@ enum BootInfo {
         info.gid = facts.gid
         withUnsafeMutableBytes(of: &info.entropy) { target in
             withUnsafeBytes(of: facts.entropy) { target.copyMemory(from: $0) }
+        }
+        withUnsafeMutableBytes(of: &info.net_config) { table in
+            let entries = table.bindMemory(to: nabla_net_config.self)
+            for (handle, entry) in netConfig.enumerated() { entries[handle] = entry }
         }
         UnsafeMutablePointer<nabla_boot_info>(bitPattern: UInt(address))!.initialize(to: info)
     }

@@ -102,7 +102,7 @@ public enum GuestMemory {
     static let bootArea = GuestRange(GuestAddress(NABLA_MEM_BASE), GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
 
     /// Maps guest memory and puts the image's segments in; the boot area,
-    /// heap and stack are writable until ``boot(image:layout:arguments:devices:facts:hypercalls:)``.
+    /// heap and stack are writable until ``boot(image:layout:arguments:devices:netConfig:facts:hypercalls:)``.
     /// Done before any device is opened, so that the image file is closed
     /// by then and the devices' descriptors start at 3.
     static func load(image: ELFImage, from file: ImageFile, layout: GuestLayout) throws(TenderError) {
@@ -118,9 +118,9 @@ public enum GuestMemory {
     /// Lays out argv and envp in the command line area, writes the boot info and
     /// gives the boot page and the segments their final permissions.
     static func boot(image: ELFImage, layout: GuestLayout, arguments: CommandLineArea, devices: [AttachedDevice],
-                     facts: ProcessFacts, hypercalls: nabla_hypercalls) throws(TenderError) {
+                     netConfig: [nabla_net_config], facts: ProcessFacts, hypercalls: nabla_hypercalls) throws(TenderError) {
         let (argv, envp) = arguments.write()
-        BootInfo.write(layout: layout, arguments: arguments, argv: argv, envp: envp, devices: devices,
+        BootInfo.write(layout: layout, arguments: arguments, argv: argv, envp: envp, devices: devices, netConfig: netConfig,
                        facts: facts, hypercalls: hypercalls)
 
         // Final permissions: the boot info page becomes read-only, each
