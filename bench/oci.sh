@@ -16,7 +16,8 @@
 #             stop-to-removed, and containers started per second
 #   profile   `nabla-runc run` of the hello bundle with the tender's seccomp
 #             profile (the default) against the same with
-#             --tender-seccomp unconfined (docs/oci.md)
+#             --tender-seccomp unconfined (docs/oci.md); and the compilation
+#             alone: `tender-profile --bpf` against `tender-profile`
 #
 # Usage: bench/oci.sh [runtime|podman|cri|profile]...   (as root; default: all four;
 # RUNS, default 20). Needs `make tender runtime guests` first. Makes images
@@ -104,6 +105,10 @@ bench_profile() {
     a() { "$runtime" --root "$work/state" run --bundle "$work/guest" "nabla-bench-p$1"; }
     b() { "$runtime" --root "$work/state" --tender-seccomp unconfined run --bundle "$work/guest" "nabla-bench-u$1"; }
     compare profile unconfined
+    echo "== the filter's compilation alone: nabla-runc tender-profile --bpf (compiles it) vs tender-profile (prints the JSON), $runs runs each, alternating"
+    a() { "$runtime" tender-profile --bpf; }
+    b() { "$runtime" tender-profile; }
+    compare compiled printed
 }
 
 bench_runtime() {
