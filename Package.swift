@@ -59,7 +59,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "nabla-runc",
-            dependencies: ["CNablaRunc", "JSONText"]
+            dependencies: ["CNablaRunc", "CSeccomp", "JSONText"]
         ),
         // The test-guest runner: starts nabla-run as a child process and
         // depends on nothing, so that it starts quickly.

@@ -14,8 +14,12 @@
 #             BinaryName nabla-runc) and `runc`, the same pause image
 #             (tools/cri/pause.c); pod create-to-running and
 #             stop-to-removed, and containers started per second
+#   profile   `nabla-runc run` of the hello bundle with the tender's seccomp
+#             profile (the default) against the same with
+#             --tender-seccomp unconfined (docs/oci.md); and the compilation
+#             alone: `tender-profile --bpf` against `tender-profile`
 #
-# Usage: bench/oci.sh [runtime|podman|cri]...   (as root; default: all;
+# Usage: bench/oci.sh [runtime|podman|cri|profile]...   (as root; default: all four;
 # RUNS, default 20). Needs `make tender runtime guests` first. Makes images
 # localhost/nabla-bench-{guest,native,pause} and removes them on exit.
 set -eu
@@ -70,15 +74,15 @@ config() {   # config ARGS-JSON: a minimal bundle config (proc mounted for runc)
 config '["/hello.nabla"]' > "$work/guest/config.json"
 config '["/nabla-run","/hello.nabla"]' > "$work/native/config.json"
 
-# time_ms CMD...: wall time of one run in milliseconds (output discarded).
+# time_ms CMD...: wall time of one run in milliseconds, to 0.01 (output discarded).
 time_ms() {
     start=$(date +%s%N)
     "$@" >/dev/null 2>&1 || fail "failed: $*"
     end=$(date +%s%N)
-    echo $(( (end - start) / 1000000 ))
+    awk -v ns=$((end - start)) 'BEGIN { printf "%.2f\n", ns / 1e6 }'
 }
 
-# compare LABEL-A LABEL-B: runs "a" and "b" alternately, prints medians and ratio.
+# compare LABEL-A LABEL-B: runs "a" and "b" alternately, prints medians and ratio a / b.
 compare() {
     : > "$work/a.txt"
     : > "$work/b.txt"
@@ -91,9 +95,20 @@ compare() {
     middle=$(( (runs + 1) / 2 ))
     ma=$(sort -n "$work/a.txt" | sed -n "${middle}p")
     mb=$(sort -n "$work/b.txt" | sed -n "${middle}p")
-    printf '%-12s median %4s ms   (all: %s)\n' "$1" "$ma" "$(sort -n "$work/a.txt" | tr '\n' ' ')"
-    printf '%-12s median %4s ms   (all: %s)\n' "$2" "$mb" "$(sort -n "$work/b.txt" | tr '\n' ' ')"
-    awk -v a="$ma" -v b="$mb" 'BEGIN { printf "ratio        %.2fx (nabla-runc / runc)\n", a / b }'
+    printf '%-12s median %6s ms   (all: %s)\n' "$1" "$ma" "$(sort -n "$work/a.txt" | tr '\n' ' ')"
+    printf '%-12s median %6s ms   (all: %s)\n' "$2" "$mb" "$(sort -n "$work/b.txt" | tr '\n' ' ')"
+    awk -v a="$ma" -v b="$mb" -v la="$1" -v lb="$2" 'BEGIN { printf "ratio        %.3fx (%s / %s)\n", a / b, la, lb }'
+}
+
+bench_profile() {
+    echo "== nabla-runc run (hello.nabla): the tender's seccomp profile vs --tender-seccomp unconfined, $runs runs each, alternating"
+    a() { "$runtime" --root "$work/state" run --bundle "$work/guest" "nabla-bench-p$1"; }
+    b() { "$runtime" --root "$work/state" --tender-seccomp unconfined run --bundle "$work/guest" "nabla-bench-u$1"; }
+    compare profile unconfined
+    echo "== the filter's compilation alone: nabla-runc tender-profile --bpf (compiles it) vs tender-profile (prints the JSON), $runs runs each, alternating"
+    a() { "$runtime" tender-profile --bpf; }
+    b() { "$runtime" tender-profile; }
+    compare compiled printed
 }
 
 bench_runtime() {
@@ -178,5 +193,5 @@ bench_cri() {
         localhost/nabla-bench-guest:latest localhost/nabla-bench-native:latest "$runs"
 }
 
-[ $# -gt 0 ] || set -- runtime podman cri
+[ $# -gt 0 ] || set -- runtime podman cri profile
 for b in "$@"; do "bench_$b"; done

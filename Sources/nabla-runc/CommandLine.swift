@@ -10,6 +10,11 @@ struct GlobalOptions {
     var logPath: String?
     var logFormat = LogFormat.text
     var systemdCgroup = false
+    /// False with --tender-seccomp=unconfined: the tender runs without the
+    /// profile init loads around it (TenderFilter.swift), under its own
+    /// guest-phase filter only. An operator's choice: a bundle or an image
+    /// cannot make it.
+    var confinesTender = true
 }
 
 /// How --log lines are written.
@@ -41,6 +46,9 @@ enum Command {
     /// Writes a template config.json for a nabla guest into the bundle.
     case spec(bundle: String)
     case features
+    /// The seccomp profile init loads around the tender: the OCI JSON, or
+    /// (`bpf`) the compiled classic-BPF program.
+    case tenderProfile(bpf: Bool)
     case version
     case help
     /// The container's first process, started by create (not for users).
@@ -52,7 +60,8 @@ enum Command {
 /// The parser.
 struct RuncCommandLine {
     static let usage = """
-        usage: nabla-runc [--root DIR] [--log FILE] [--log-format text|json] [--systemd-cgroup] COMMAND
+        usage: nabla-runc [--root DIR] [--log FILE] [--log-format text|json] [--systemd-cgroup]
+                          [--tender-seccomp default|unconfined] COMMAND
           create [--bundle DIR] [--pid-file FILE] [--console-socket PATH] ID
           run [--bundle DIR] [--pid-file FILE] ID      create, start, wait, delete
           start ID
@@ -62,6 +71,7 @@ struct RuncCommandLine {
           delete [--force] ID
           spec [--bundle DIR]                           write a template DIR/config.json
           features
+          tender-profile [--bpf]                        the seccomp profile around the tender (JSON, or compiled)
           --version
         nabla-runc is an OCI runtime for nabla unikernels (docs/oci.md).
         """
@@ -95,6 +105,10 @@ struct RuncCommandLine {
                 guard let format = LogFormat(rawValue: text) else { throw .usage("--log-format must be text or json, not '\(text)'") }
                 options.logFormat = format
             case "systemd-cgroup": options.systemdCgroup = try flag(name, inline)
+            case "tender-seccomp":
+                let text = try value(name, inline)
+                guard text == "default" || text == "unconfined" else { throw .usage("--tender-seccomp must be default or unconfined, not '\(text)'") }
+                options.confinesTender = text == "default"
             case "debug": _ = try flag(name, inline)
             case "rootless":
                 let text = try value(name, inline)
@@ -124,6 +138,9 @@ struct RuncCommandLine {
         case "features":
             guard arguments.isEmpty else { throw .usage("features takes no arguments") }
             return .features
+        case "tender-profile":
+            guard arguments.isEmpty || arguments == ["--bpf"] else { throw .usage("tender-profile takes only --bpf") }
+            return .tenderProfile(bpf: !arguments.isEmpty)
         case "init":
             guard arguments.count == 1, let fd = Int32(arguments[0]), fd > 2 else { throw .usage("init is started by create, not by hand") }
             return .initProcess(syncFD: fd)

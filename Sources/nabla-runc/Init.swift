@@ -58,6 +58,8 @@ struct TenderLaunch {
     let tenderFD: Int32
     /// The image and disks: left open across exec for /proc/self/fd/N.
     let keepFDs: [Int32]
+    /// Whether init loads the tender's seccomp filter (TenderFilter.swift).
+    let confined: Bool
 
     var json: JSON {
         .object([
@@ -65,23 +67,26 @@ struct TenderLaunch {
             ("environment", .array(environment.map { .string($0) })),
             ("tenderFD", .number(Double(tenderFD))),
             ("keepFDs", .array(keepFDs.map { .number(Double($0)) })),
+            ("confined", .bool(confined)),
         ])
     }
 
-    init(arguments: [String], environment: [String], tenderFD: Int32, keepFDs: [Int32]) {
+    init(arguments: [String], environment: [String], tenderFD: Int32, keepFDs: [Int32], confined: Bool) {
         self.arguments = arguments
         self.environment = environment
         self.tenderFD = tenderFD
         self.keepFDs = keepFDs
+        self.confined = confined
     }
 
     init?(_ json: JSON) {
         guard let arguments = json["arguments"]?.arrayValue?.compactMap(\.stringValue),
               let environment = json["environment"]?.arrayValue?.compactMap(\.stringValue),
               let tender = json["tenderFD"]?.integerValue,
-              let keep = json["keepFDs"]?.arrayValue?.compactMap(\.integerValue) else { return nil }
+              let keep = json["keepFDs"]?.arrayValue?.compactMap(\.integerValue),
+              let confined = json["confined"]?.boolValue else { return nil }
         self.init(arguments: arguments, environment: environment, tenderFD: Int32(truncatingIfNeeded: tender),
-                  keepFDs: keep.map { Int32(truncatingIfNeeded: $0) })
+                  keepFDs: keep.map { Int32(truncatingIfNeeded: $0) }, confined: confined)
     }
 }
 
@@ -173,6 +178,16 @@ struct ContainerInit {
         for fd in tender.keepFDs { _ = fcntl(fd, F_SETFD, 0) }
         let argv = tender.arguments.map { strdup($0) } + [nil]
         let envp = tender.environment.map { strdup($0) } + [nil]
+        // Last: under the filter, init itself makes only the execveat.
+        if tender.confined {
+            do throws(RuncError) {
+                try TenderFilter.load()
+            } catch {
+                let line = "nabla-runc: \(error.description)\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                exit(error.status.rawValue)
+            }
+        }
         _ = nrc_execveat(tender.tenderFD, argv, envp)
         fail("cannot exec the tender nabla-run", status: 126)
     }

@@ -29,6 +29,8 @@ struct Runtime {
         case let .delete(id, force): try delete(id: id, force: force)
         case .spec(let bundle): try writeTemplate(bundle: bundle)
         case .features: print(Self.features.serialized)
+        case .tenderProfile(let bpf):
+            if bpf { try TenderFilter.export(to: 1) } else { print(TenderProfile.json) }
         case .version: print("nabla-runc version \(runtimeVersion)\nspec: \(specVersion)")
         case .help: print(RuncCommandLine.usage)
         case .initProcess(let fd): ContainerInit(syncFD: fd).run()
@@ -130,7 +132,8 @@ struct Runtime {
             defer { Glibc.close(fifoFD) }
             let tender = files.map {
                 TenderLaunch(arguments: $0.tenderArguments(spec, guestArguments: guestArguments, uplink: uplink),
-                             environment: spec.environment, tenderFD: $0.tender, keepFDs: $0.guestFDs)
+                             environment: spec.environment, tenderFD: $0.tender, keepFDs: $0.guestFDs,
+                             confined: options.confinesTender)
             }
             let plan = InitPlan(bundle: bundle, fifoFD: fifoFD, tender: tender, notices: notices)
 
@@ -370,6 +373,7 @@ struct Runtime {
                 ("org.nabla.runtime", .string("nabla-runc")),
                 ("org.nabla.runtime.version", .string(runtimeVersion)),
                 ("org.nabla.guest-filter", .string("seven system calls: read, write, pread64, pwrite64, ppoll, clock_gettime, exit_group")),
+                ("org.nabla.tender-filter", .string("the tender's own profile around it, EPERM for the rest (nabla-runc tender-profile)")),
             ])),
         ])
     }

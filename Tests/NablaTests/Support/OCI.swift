@@ -81,8 +81,11 @@ final class OCIBundle {
 /// with --force on deinit.
 final class RuntimeRoot {
     let path: String
+    /// Given to every command before it (--tender-seccomp ...).
+    let globalOptions: [String]
 
-    init() throws {
+    init(globalOptions: [String] = []) throws {
+        self.globalOptions = globalOptions
         path = NSTemporaryDirectory() + "no-root-" + OCIHost.tag()
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -96,7 +99,7 @@ final class RuntimeRoot {
 
     /// Runs nabla-runc --root ROOT with `arguments`.
     func runc(_ arguments: [String], timeout: Double = 20) throws -> Outcome {
-        try run(OCIHost.runtime, ["--root", path] + arguments, timeout: timeout)
+        try run(OCIHost.runtime, ["--root", path] + globalOptions + arguments, timeout: timeout)
     }
 
     /// `state ID` parsed; throws if it fails.
@@ -138,7 +141,7 @@ final class CreatedContainer {
         outPath = bundle.path + "/guest.out"
         errPath = bundle.path + "/guest.err"
         pidFile = bundle.path + "/pid"
-        let child = try Child(OCIHost.runtime, ["--root", root.path, "create", "--bundle", bundle.path, "--pid-file", pidFile, id],
+        let child = try Child(OCIHost.runtime, ["--root", root.path] + root.globalOptions + ["create", "--bundle", bundle.path, "--pid-file", pidFile, id],
                               stdout: outPath, stderr: errPath)
         guard let status = child.wait(timeout: 20) else { throw HarnessError("create \(id) did not finish in 20 s") }
         createStatus = status
