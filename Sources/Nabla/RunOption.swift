@@ -18,6 +18,8 @@ public enum RunOption: String, CaseIterable, Sendable {
     case diskSync = "--disk-sync"
     case net = "--net"
     case netMAC = "--net-mac"
+    /// NICs without offloads, whatever the image asks (docs/abi.md, "Offloads").
+    case noNetOffload = "--no-net-offload"
     case timeout = "--timeout"
     case core = "--core"
     /// Solo5 images: a disk's block size, `NAME=N` (solo5-spt spells it
@@ -27,7 +29,7 @@ public enum RunOption: String, CaseIterable, Sendable {
     /// True if the option takes a value (`--mem 64M` or `--mem=64M`).
     public var takesValue: Bool {
         switch self {
-        case .trace, .diskSync, .core: false
+        case .trace, .diskSync, .core, .noNetOffload: false
         case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout, .blockSectorSize: true
         }
     }
@@ -42,6 +44,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .trace: configuration.trace = true
         case .diskSync: configuration.diskSync = true
         case .core: configuration.guards.core = true
+        case .noNetOffload: configuration.noNetOffload = true
         case .mem:
             guard let value, let size = ByteCount(parsingMemory: value) else { return false }
             configuration.memorySize = size.bytes
@@ -79,6 +82,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .diskSync: configuration.diskSync ? [rawValue] : []
         case .net: configuration.nics.flatMap { [rawValue, $0.description] }
         case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }
+        case .noNetOffload: configuration.noNetOffload ? [rawValue] : []
         case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
         case .core: configuration.guards.core ? [rawValue] : []
         case .blockSectorSize: configuration.blockSizes.flatMap { [rawValue, $0.description] }

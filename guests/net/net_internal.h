@@ -15,6 +15,7 @@ struct nl_nic {
     char     name[NABLA_DEVICE_NAME_MAX];
     uint8_t  configured;                    /* has an address */
     uint8_t  prefix;
+    uint8_t  offload;                       /* NABLA_DEVICE_NET_OFFLOAD: virtio-net headers */
     uint32_t addr, gw;                      /* host byte order; gw 0: none */
 };
 
