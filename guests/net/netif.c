@@ -102,13 +102,17 @@ static void offload_header(struct nabla_net_vnet_header *h, uint8_t *frame, size
 
 void nl_offload_segment_size(struct tcp_pcb *pcb)
 {
-    /* Once established (the first window was sized on the wire MSS), and
-     * only if the peer takes full-MTU segments: the host cuts ours into
-     * segments of exactly that size. */
+    /* Once established, only if the peer takes full-MTU segments (the host
+     * cuts ours into segments of exactly that size), and only once the
+     * congestion window holds a whole TSO segment: lwIP sends no segment
+     * larger than the window, so a 64 KiB segment queued behind a window
+     * of three wire segments would wait for ACKs that never come. The
+     * window grows in slow start by the bytes acknowledged, as on the wire;
+     * after a loss lwIP keeps it at one segment or more. */
     struct netif *in = ip_current_input_netif();
     if (pcb->state != ESTABLISHED || in == NULL || !((struct nl_nic *)in->state)->offload)
         return;
-    if (pcb->mss == in->mtu - IP_HLEN - TCP_HLEN)
+    if (pcb->mss == in->mtu - IP_HLEN - TCP_HLEN && pcb->cwnd >= OFFLOAD_MSS)
         pcb->mss = OFFLOAD_MSS;
 }
 
@@ -284,7 +288,7 @@ static int64_t offload_drain(struct nl_nic *nic)
             LINK_STATS_INC(link.drop);
             continue;
         }
-        memcpy(p->payload, frame + skip, len - skip);
+        MEMCPY(p->payload, frame + skip, len - skip);
         NETIF_SET_CHECKSUM_CTRL(&nic->netif, h.flags & (NABLA_NET_F_NEEDS_CSUM | NABLA_NET_F_DATA_VALID) ? trusted : checked);
         err_t e = ip_only ? ip4_input(p, &nic->netif) : nic->netif.input(p, &nic->netif);
         NETIF_SET_CHECKSUM_CTRL(&nic->netif, checked);

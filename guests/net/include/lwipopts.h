@@ -103,7 +103,10 @@
 #define CHECKSUM_CHECK_UDP      1
 #define CHECKSUM_CHECK_TCP      1
 #define CHECKSUM_CHECK_ICMP     1
-#define LWIP_CHECKSUM_ON_COPY   1       /* sum while copying into segments */
+/* Off: with it, tcp_write sums every byte it queues, also for a NIC whose
+ * host makes the checksums; without, lwIP sums a segment when it sends it
+ * on a NIC that needs it, which costs the same there. */
+#define LWIP_CHECKSUM_ON_COPY   0
 
 /* ---- Hooks: TSO's segment size (nl_hooks.h) ---------------------------------- */
 #define LWIP_HOOK_FILENAME      "nl_hooks.h"
