@@ -16,9 +16,12 @@
  * which the host kernel does; the header goes in front of the frame in the
  * pbuf's own headroom (PBUF_LINK_ENCAPSULATION_HLEN), so a segment in one
  * pbuf is not copied. In: one frame of up to 64 KiB per netread (the
- * kernel's coalesced segments) into rx_big, copied into a pbuf of its size;
- * lwIP checks TCP and UDP checksums only when the header says the host did
- * not (neither NEEDS_CSUM nor DATA_VALID).
+ * kernel's coalesced segments) into a receive buffer of the largest frame
+ * (struct rx_buffer, from the heap); a frame over RX_COPY_MAX is handed to
+ * lwIP in that buffer (a custom pbuf that frees it), a smaller one is
+ * copied into a pbuf of its size and the buffer is read into again. lwIP
+ * checks TCP and UDP checksums only when the header says the host did not
+ * (neither NEEDS_CSUM nor DATA_VALID).
  */
 #include "net_internal.h"
 #include "nl_hooks.h"
@@ -53,7 +56,26 @@ NABLA_FEATURES_NOTE_DEFINE(NABLA_FEATURE_NET_OFFLOAD);
 
 static uint8_t tx_frame[NABLA_NET_OFFLOAD_FRAME_MAX] __attribute__((aligned(16)));
 static uint8_t rx_scratch[NABLA_NET_FRAME_MAX] __attribute__((aligned(16)));
-static uint8_t rx_big[NABLA_NET_OFFLOAD_FRAME_MAX] __attribute__((aligned(16)));
+
+/* A receive buffer of an offload NIC: read into, then either given to lwIP
+ * as the frame's pbuf (no copy) or kept for the next read. Frames up to
+ * RX_COPY_MAX bytes are copied out instead, so that no frame holds more
+ * than twice its size (a window of small frames would otherwise hold 64 KiB
+ * each). When the heap has no room for a buffer, frames are read into
+ * rx_static and copied, or dropped (link.memerr): never left unread, which
+ * would keep the poll hypercall returning at once. */
+#define RX_COPY_MAX 32768u
+struct rx_buffer {
+    struct pbuf_custom pbuf;
+    uint8_t data[NABLA_NET_OFFLOAD_FRAME_MAX] __attribute__((aligned(16)));
+};
+static struct rx_buffer *rx_spare;
+static uint8_t rx_static[NABLA_NET_OFFLOAD_FRAME_MAX] __attribute__((aligned(16)));
+
+static void rx_buffer_free(struct pbuf *p)
+{
+    free((struct rx_buffer *)(void *)p);
+}
 
 /* The pseudo-header sum of a TCP/IPv4 segment, folded, not complemented:
  * what NEEDS_CSUM wants in the checksum field. */
@@ -245,7 +267,7 @@ static int acceptable(struct nl_nic *nic, const uint8_t *f, size_t len)
 }
 
 /* drain for a NIC with offloads: one frame of up to 64 KiB at a time into
- * rx_big, then into a pbuf of its size. */
+ * the spare receive buffer (see the header comment). */
 static int64_t offload_drain(struct nl_nic *nic)
 {
     const u16_t trusted = NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
@@ -253,14 +275,17 @@ static int64_t offload_drain(struct nl_nic *nic)
     const u16_t checked = NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP;
     int64_t frames = 0;
     while (frames < DRAIN_MAX) {
-        int64_t got = nabla_net_read(nic->handle, rx_big, sizeof rx_big);
+        if (rx_spare == NULL)
+            rx_spare = malloc(sizeof *rx_spare);
+        uint8_t *rx_big = rx_spare != NULL ? rx_spare->data : rx_static;
+        int64_t got = nabla_net_read(nic->handle, rx_big, sizeof rx_static);
         if (got == NABLA_EAGAIN)
             return frames;
         if (got < 0)
             return got;
         frames++;
         LINK_STATS_INC(link.recv);
-        if ((uint64_t)got > sizeof rx_big || got < (int64_t)NABLA_NET_VNET_HEADER) {
+        if ((uint64_t)got > sizeof rx_static || got < (int64_t)NABLA_NET_VNET_HEADER) {
             LINK_STATS_INC(link.lenerr);
             LINK_STATS_INC(link.drop);
             continue;
@@ -282,13 +307,19 @@ static int64_t offload_drain(struct nl_nic *nic)
             continue;
         }
         size_t skip = ip_only ? SIZEOF_ETH_HDR : 0;
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(len - skip), PBUF_RAM);
-        if (p == NULL) {
+        struct pbuf *p;
+        if (len - skip > RX_COPY_MAX && rx_spare != NULL) {
+            rx_spare->pbuf.custom_free_function = rx_buffer_free;
+            p = pbuf_alloced_custom(PBUF_RAW, (u16_t)(len - skip), PBUF_REF, &rx_spare->pbuf,
+                                    frame + skip, (u16_t)(len - skip));
+            rx_spare = NULL;
+        } else if ((p = pbuf_alloc(PBUF_RAW, (u16_t)(len - skip), PBUF_RAM)) != NULL) {
+            MEMCPY(p->payload, frame + skip, len - skip);
+        } else {
             LINK_STATS_INC(link.memerr);
             LINK_STATS_INC(link.drop);
             continue;
         }
-        MEMCPY(p->payload, frame + skip, len - skip);
         NETIF_SET_CHECKSUM_CTRL(&nic->netif, h.flags & (NABLA_NET_F_NEEDS_CSUM | NABLA_NET_F_DATA_VALID) ? trusted : checked);
         err_t e = ip_only ? ip4_input(p, &nic->netif) : nic->netif.input(p, &nic->netif);
         NETIF_SET_CHECKSUM_CTRL(&nic->netif, checked);

@@ -40,6 +40,9 @@
 /* Room in front of every frame lwIP builds for the virtio-net header of a
  * NIC with offloads (netif.c), so that the header costs no copy. */
 #define PBUF_LINK_ENCAPSULATION_HLEN 10
+/* Received offload frames over 8 KiB stay in the buffer they were read
+ * into, as custom pbufs (netif.c). */
+#define LWIP_SUPPORT_CUSTOM_PBUF 1
 
 /* ---- IPv4, ARP, ICMP, UDP --------------------------------------------------- */
 #define LWIP_IPV4               1
