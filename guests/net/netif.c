@@ -313,7 +313,9 @@ static int64_t offload_drain(struct nl_nic *nic)
             p = pbuf_alloced_custom(PBUF_RAW, (u16_t)(len - skip), PBUF_REF, &rx_spare->pbuf,
                                     frame + skip, (u16_t)(len - skip));
             rx_spare = NULL;
-        } else if ((p = pbuf_alloc(PBUF_RAW, (u16_t)(len - skip), PBUF_RAM)) != NULL) {
+        } else if ((p = pbuf_alloc(PBUF_RAW, (u16_t)(len - skip),
+                                   len - skip <= PBUF_POOL_BUFSIZE ? PBUF_POOL : PBUF_RAM)) != NULL) {
+            /* A frame of one MTU into one pool buffer, as without offloads. */
             MEMCPY(p->payload, frame + skip, len - skip);
         } else {
             LINK_STATS_INC(link.memerr);
