@@ -65,16 +65,17 @@ UNICODE_LIB   := $(TOOLCHAIN)/../lib/swift/embedded/x86_64-unknown-linux-gnu/lib
 
 all: tender runtime test-runner guests
 
-# SwiftPM's build folder names the checkout's path in its module caches and
-# fails in a copy or a moved checkout; the guests' and the tender's own
-# builds do not. .build/.checkout records where .build was made.
+# SwiftPM's build folder and the guests' Swift module cache name the
+# checkout's path and fail in a copy or a moved checkout ("was compiled with
+# module cache path ..."); the rest of .build does not. .build/.checkout
+# records where .build was made.
 deps:
-	@tools/install-deps
+	@tools/install-deps --build
 	@mkdir -p $(BUILD)
 	@if [ -f $(BUILD)/.checkout ] && [ "$$(cat $(BUILD)/.checkout)" != "$(CURDIR)" ]; then \
-	    echo "nabla: .build was made in $$(cat $(BUILD)/.checkout), not here: removing SwiftPM's part of it (the rest is kept)" >&2; \
+	    echo "nabla: .build was made in $$(cat $(BUILD)/.checkout), not here: removing SwiftPM's part of it and the guests' module cache (the rest is kept)" >&2; \
 	    rm -rf $(BUILD)/x86_64-unknown-linux-gnu $(BUILD)/debug $(BUILD)/release $(BUILD)/*.yaml $(BUILD)/build.db \
-	           $(BUILD)/plugins $(CURDIR)/.build-fuzz; \
+	           $(BUILD)/plugins $(BUILD)/guests/obj/module-cache $(CURDIR)/.build-fuzz; \
 	fi
 	@echo "$(CURDIR)" > $(BUILD)/.checkout
 
@@ -153,6 +154,7 @@ run: tender guests
 # NABLA_GUESTS tell it where they are. The loader's fuzzer runs first (30 s),
 # so the suite's summary comes last.
 test: tender runtime test-runner guests
+	@tools/install-deps --test
 	@$(MAKE) --no-print-directory fuzz-smoke
 	NABLA_RUN=$(TENDER) NABLA_RUNC=$(RUNTIME) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
 	@echo "== the network suites again, without offloads (--no-net-offload)"
@@ -173,6 +175,7 @@ clean:
 #
 # PREFIX/bin          nabla-run, nabla-run-cli, nabla-test, nabla-cc, nabla-swiftc
 # PREFIX/include/nabla  the ABI and library OS headers, the NablaLibOS module map;
+#                     sys/ the library OS's (random.h, utsname.h);
 #                     libc/ the C library's (newlib's) headers; net/ the network
 #                     stack's (the socket API's and lwIP's)
 # PREFIX/lib/nabla    libnabla.a, start.o, nabla.ld, libnablanet.a (lwIP and the
@@ -206,8 +209,9 @@ install-files:
 	    guests/libos/include/module.modulemap tender/include/nabla_abi.h $(DEST)/include/nabla/
 	install -m 644 $(GUESTS)/obj/libnabla.a $(GUESTS)/obj/libos/start.o guests/nabla.ld \
 	    $(GUESTS)/obj/libNablaGuest.a $(GUESTS)/obj/libNablaNetwork.a $(GUESTS)/obj/libswiftUnicodeDataTables.a $(DEST)/lib/nabla/
-	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net
+	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net $(DEST)/include/nabla/sys
 	cp -R $(GUESTS)/libc/include $(DEST)/include/nabla/libc
+	cp -R guests/libos/include/sys $(DEST)/include/nabla/sys
 	cp -R guests/net/include $(DEST)/include/nabla/net
 	cp -R $(GUESTS)/lwip-*/src/src/include/lwip $(GUESTS)/lwip-*/src/src/include/netif $(DEST)/include/nabla/net/
 	install -m 644 $(GUESTS)/obj/libnablanet.a $(DEST)/lib/nabla/
@@ -224,7 +228,7 @@ install-files:
 	objcopy --strip-debug $(DEST)/lib/nabla/libnablanet.a
 
 uninstall:
-	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net
+	rm -rf $(DEST)/include/nabla/libc $(DEST)/include/nabla/net $(DEST)/include/nabla/sys
 	rm -f $(addprefix $(DEST)/bin/,$(SDK_BIN)) $(addprefix $(DEST)/include/nabla/,$(SDK_HEADERS)) \
 	    $(addprefix $(DEST)/lib/nabla/,$(SDK_LIBS)) $(addprefix $(DEST)/share/nabla/,$(SDK_SHARE))
 	-rmdir $(DEST)/include/nabla $(DEST)/lib/nabla/swift $(DEST)/lib/nabla $(DEST)/share/nabla 2>/dev/null

@@ -46,6 +46,8 @@ nabla_hypercall_\name:
     THUNK   blkwrite
     THUNK   netread
     THUNK   netwrite
+    THUNK   stdinread
+    THUNK   stderrwrite
 
     .bss
     .balign 16

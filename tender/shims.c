@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <asm/prctl.h>
@@ -44,6 +45,23 @@ const struct nabla_host_config *nabla_config(void) { return &sealed.config; }
 
 struct nabla_host_scratch *nabla_scratch(void) { return &scratch; }
 
+static char stdin_buffer[NABLA_STDIN_CHUNK];
+char *nabla_stdin_buffer(void) { return stdin_buffer; }
+
+int nabla_random_bytes(void *buffer, size_t size) {
+    unsigned char *p = buffer;
+    while (size > 0) {
+        ssize_t n = getrandom(p, size, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
 void nabla_host_publish(const struct nabla_host_config *config) {
     memcpy(&sealed.config, config, sizeof *config);
 }
@@ -60,6 +78,8 @@ int64_t nabla_hypercall_blkread(nabla_handle_t dev, uint64_t offset, void *buf, 
 int64_t nabla_hypercall_blkwrite(nabla_handle_t dev, uint64_t offset, const void *buf, uint64_t len);
 int64_t nabla_hypercall_netread(nabla_handle_t dev, void *buf, uint64_t size);
 int64_t nabla_hypercall_netwrite(nabla_handle_t dev, const void *buf, uint64_t len);
+int64_t nabla_hypercall_stdinread(void *buf, uint64_t len);
+int64_t nabla_hypercall_stderrwrite(const char *buf, uint64_t len);
 
 static const struct nabla_hypercalls thunks = {
     .walltime = nabla_hypercall_walltime,
@@ -69,6 +89,8 @@ static const struct nabla_hypercalls thunks = {
     .blkwrite = nabla_hypercall_blkwrite,
     .netread = nabla_hypercall_netread,
     .netwrite = nabla_hypercall_netwrite,
+    .stdinread = nabla_hypercall_stdinread,
+    .stderrwrite = nabla_hypercall_stderrwrite,
 };
 
 const struct nabla_hypercalls *nabla_hypercall_thunks(void) { return &thunks; }

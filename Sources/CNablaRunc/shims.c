@@ -13,6 +13,7 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -75,6 +76,11 @@ int nrc_open_in_root(int dirfd, const char *path)
     how.flags = O_PATH | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int nrc_memfd(const char *name)
+{
+    return memfd_create(name, MFD_CLOEXEC);
 }
 
 int nrc_execveat(int fd, char *const argv[], char *const envp[])
@@ -167,8 +173,9 @@ int nrc_interface_mtu(const char *name)
     return result < 0 ? -1 : request.ifr_mtu;
 }
 
-/* Opens /dev/net/tun attached to TAP `name` (made if missing). */
-static int tap_attach(const char *name)
+/* Attaches to TAP `name`, creating it if missing; with `exclusive`, an
+ * existing one is an error (EEXIST), with no window between test and make. */
+static int tap_attach(const char *name, int exclusive)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -176,9 +183,9 @@ static int tap_attach(const char *name)
     struct ifreq request;
     memset(&request, 0, sizeof request);
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
-    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | (exclusive ? IFF_TUN_EXCL : 0);
     if (ioctl(fd, TUNSETIFF, &request) < 0) {
-        int saved = errno;
+        int saved = errno == EBUSY && exclusive ? EEXIST : errno;
         close(fd);
         errno = saved;
         return -1;
@@ -188,11 +195,11 @@ static int tap_attach(const char *name)
 
 int nrc_tap_create(const char *name, unsigned uid, unsigned gid, int mtu)
 {
-    if (if_nametoindex(name) != 0) {
+    if (if_nametoindex(name) != 0) {   /* any interface, not only a TAP */
         errno = EEXIST;
         return -1;
     }
-    int fd = tap_attach(name);
+    int fd = tap_attach(name, 1);
     if (fd < 0)
         return -1;
     int result = -1;
@@ -223,7 +230,7 @@ int nrc_tap_delete(const char *name)
         errno = ENODEV;
         return -1;
     }
-    int fd = tap_attach(name);
+    int fd = tap_attach(name, 0);
     if (fd < 0)
         return -1;
     int result = ioctl(fd, TUNSETPERSIST, 0UL);

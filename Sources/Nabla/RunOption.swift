@@ -22,6 +22,8 @@ public enum RunOption: String, CaseIterable, Sendable {
     case noNetOffload = "--no-net-offload"
     case timeout = "--timeout"
     case core = "--core"
+    /// `KEY=VALUE` in the guest's environment; repeatable.
+    case env = "--env"
     /// Solo5 images: a disk's block size, `NAME=N` (solo5-spt spells it
     /// `--block-sector-size:NAME=N`; Solo5Option).
     case blockSectorSize = "--block-sector-size"
@@ -30,7 +32,7 @@ public enum RunOption: String, CaseIterable, Sendable {
     public var takesValue: Bool {
         switch self {
         case .trace, .diskSync, .core, .noNetOffload: false
-        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout, .blockSectorSize: true
+        case .mem, .disk, .diskReadOnly, .net, .netMAC, .timeout, .blockSectorSize, .env: true
         }
     }
 
@@ -68,6 +70,9 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .blockSectorSize:
             guard let value, let size = Solo5BlockSize(parsing: value) else { return false }
             configuration.blockSizes.append(size)
+        case .env:
+            guard let value, let variable = EnvironmentVariable(parsing: value) else { return false }
+            configuration.environment.append(variable)
         }
         return true
     }
@@ -86,6 +91,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
         case .core: configuration.guards.core ? [rawValue] : []
         case .blockSectorSize: configuration.blockSizes.flatMap { [rawValue, $0.description] }
+        case .env: configuration.environment.flatMap { [rawValue, $0.description] }
         }
     }
 

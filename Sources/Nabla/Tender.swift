@@ -9,6 +9,8 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var imagePath: String
     /// Arguments after the image, given to the guest as argv.
     public var guestArguments: [String]
+    /// The guest's environment (`--env`), in command-line order.
+    public var environment: [EnvironmentVariable] = []
     /// Bytes of guest memory; nil for the image's default (64 MiB for a
     /// nabla image, 512 MiB for a Solo5 one).
     public var memorySize: UInt64?
@@ -33,9 +35,10 @@ public struct TenderConfiguration: Sendable, Equatable {
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64? = nil,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
                 nics: [DeviceSpec] = [], nicMACs: [MACAssignment] = [], guards: GuardOptions = GuardOptions(),
-                blockSizes: [Solo5BlockSize] = []) {
+                blockSizes: [Solo5BlockSize] = [], environment: [EnvironmentVariable] = []) {
         self.imagePath = imagePath
         self.guestArguments = guestArguments
+        self.environment = environment
         self.memorySize = memorySize
         self.trace = trace
         self.disks = disks
@@ -103,8 +106,10 @@ public enum Tender {
         }
         let layout = try GuestLayout(image: image, memorySize: configuration.memorySize ?? GuestLayout.defaultMemory)
         // argv[0] is the image, as in C (ABI version 2).
-        let arguments = try CommandLineArea([path] + configuration.guestArguments)
+        let arguments = try CommandLineArea([path] + configuration.guestArguments,
+                                            environment: configuration.environment.map { $0.description })
         try GuestMemory.load(image: image, from: file, layout: layout)
+        let symbols = ImageSymbols.map(file)
         file.close()
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
@@ -112,18 +117,18 @@ public enum Tender {
                                          netOffload: configuration.netOffload(for: image))
 
         let host = HostState(image: image, imagePath: path, layout: layout, devices: devices,
-                             trace: configuration.trace, guards: configuration.guards)
+                             trace: configuration.trace, guards: configuration.guards, symbols: symbols)
         let policy = SeccompPolicy(for: .current(pollfdCount: host.pollfdCount), devices: devices)
         let filter = try policy.compile()
 
         try GuestMemory.boot(image: image, layout: layout, arguments: arguments, devices: devices,
-                             hypercalls: Hypercall.table)
+                             facts: try .current(), hypercalls: Hypercall.table)
         host.publish()
         if configuration.trace { traceBoot(image: image, layout: layout, devices: devices) }
 
         try Diagnostics.install(configuration.guards)
         AuditManifest.write(policy: policy)
-        closeDescriptors(keeping: [1, 2] + devices.map { UInt32($0.fd) }.sorted())
+        closeDescriptors(keeping: [0, 1, 2] + devices.map { UInt32($0.fd) }.sorted())
         try HostState.seal()
         if let milliseconds = configuration.guards.timeoutMilliseconds { try armTimeout(milliseconds: milliseconds) }
         try filter.enter(entry: image.entry, bootInfo: BootInfo.address, stackTop: layout.stack.end)

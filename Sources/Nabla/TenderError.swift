@@ -41,7 +41,12 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidImage(path: String, ImageError)
     case memoryTooSmall(given: UInt64, needed: UInt64)
     case memoryTooLarge(given: UInt64, limit: UInt64)
+    /// A Solo5 image's command line does not fit.
     case argumentsTooLong(bytes: Int, limit: Int)
+    /// A nabla image's arguments and environment do not fit the command line area.
+    case commandLineTooLong(bytes: Int, limit: Int)
+    /// `--env` for a Solo5 image, which has no environment.
+    case environmentForSolo5
     case guestMemoryInUse(start: UInt64, end: UInt64)
     case hostCall(String, Errno)
     case seccompUnavailable(String, Errno)
@@ -53,6 +58,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A NIC could not be attached.
     case net(NetDeviceError)
     case auditFailed(String)
+    /// A profile given to `--merge` cannot be merged.
+    case badProfile(path: String, String)
     case tooManySegments(limit: Int)
     case kernelTracingUnavailable(String)
     /// A device of a Solo5 image could not be attached to its manifest entry.
@@ -66,12 +73,13 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .cannotOpen, .cannotRead, .notARegularFile: ExitStatus.noInput
         case .imageTooLarge, .invalidImage, .memoryTooSmall, .tooManySegments: ExitStatus.badImage
-        case .memoryTooLarge, .argumentsTooLong, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName: ExitStatus.usage
+        case .memoryTooLarge, .argumentsTooLong, .commandLineTooLong, .environmentForSolo5, .tooManyDevices, .invalidDeviceName, .duplicateDeviceName: ExitStatus.usage
         case let .block(error): error.exitStatus
         case let .net(error): error.exitStatus
         case .kernelTracingUnavailable, .seccompUnavailable: ExitStatus.unavailable
         case .auditFailed, .guestMemoryInUse, .hostCall: ExitStatus.osError
         case .solo5Device: ExitStatus.usage
+        case .badProfile: ExitStatus.badImage
         case .solo5Run: ExitStatus.solo5TenderError
         }
     }
@@ -86,6 +94,8 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .memoryTooSmall(given, needed): "--mem \(ByteCount(bytes: given)) is too small for this image: it needs at least \(ByteCount(bytes: needed)) (image, guard page and \(NABLA_STACK_SIZE / 1024) KiB stack)"
         case let .memoryTooLarge(given, limit): "--mem \(ByteCount(bytes: given)) is larger than the limit of \(ByteCount(bytes: limit)) (a number without a suffix is MiB)"
         case let .argumentsTooLong(bytes, limit): "the guest arguments take \(bytes) bytes; the command line area holds \(limit)"
+        case let .commandLineTooLong(bytes, limit): "the guest arguments and environment take \(bytes) bytes; the command line area holds \(limit)"
+        case .environmentForSolo5: "--env: a Solo5 image has no environment (Solo5's ABI passes only a command line)"
         case let .guestMemoryInUse(start, end): "cannot map guest memory at \(hex(start))-\(hex(end)): the range is already in use in this process"
         case let .hostCall(call, error): "\(call) failed: \(error)"
         case let .tooManyDevices(count, limit): "\(count) devices given; a guest can have at most \(limit)"
@@ -95,6 +105,7 @@ public enum TenderError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .net(error): error.description
         case let .tooManySegments(limit): "the image's segments make more than \(limit) separate memory ranges; link it with fewer PT_LOAD segments (guests/nabla.ld makes three)"
         case let .auditFailed(message): "--audit: \(message)"
+        case let .badProfile(path, reason): "--merge \(path): \(reason)"
         case let .kernelTracingUnavailable(message): "--audit-kernel: \(message)"
         case let .solo5Device(error): error.description
         case let .solo5Run(error): error.description

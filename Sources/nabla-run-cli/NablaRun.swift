@@ -83,6 +83,11 @@ struct NablaRun: ParsableCommand {
         valueName: "name=n"), transform: NablaRun.parseBlockSize)
     var blockSectorSize: [Solo5BlockSize] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Add KEY=VALUE to the guest's environment (getenv); repeatable. The guest starts with no other variables.",
+        valueName: "key=value"), transform: NablaRun.parseEnvironmentVariable)
+    var env: [EnvironmentVariable] = []
+
     @Flag(name: .long, help: "When the guest faults, dump core after the fault line (see docs/debugging.md).")
     var core = false
 
@@ -110,6 +115,16 @@ struct NablaRun: ParsableCommand {
     @Option(name: .customLong("audit-out"), help: ArgumentHelp("With an audit: write the report to this file, not stderr.", valueName: "file"),
             completion: .file())
     var auditOut: String?
+
+    @Option(name: .customLong("seccomp-profile"), help: ArgumentHelp(
+        "With an audit: also write an OCI seccomp profile (for runc, crun, podman) that allows exactly the calls the run made (docs/audit.md).",
+        valueName: "file"), completion: .file())
+    var seccompProfile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With --seccomp-profile: merge this profile (from an earlier run) into the one written; repeatable.", valueName: "file"),
+            completion: .file())
+    var merge: [String] = []
 
     @Argument(help: ArgumentHelp("The guest image (with --audit-native: the command).", valueName: "app.nabla"),
               completion: .file(extensions: ["nabla"]))
@@ -173,6 +188,12 @@ struct NablaRun: ParsableCommand {
                       "'\(DeviceSpec(parsing: text).path)' is not a MAC address: write six hex bytes, such as 02:00:00:00:00:01")
     }
 
+    /// `--env KEY=VALUE`: a non-empty key without `=`.
+    static func parseEnvironmentVariable(_ text: String) throws -> EnvironmentVariable {
+        try validated(EnvironmentVariable(parsing: text),
+                      "'\(text)' is not KEY=VALUE: give a variable such as --env LANG=C.UTF-8")
+    }
+
     /// `--block-sector-size NAME=N`: a power of two from 512 to 32768.
     static func parseBlockSize(_ text: String) throws -> Solo5BlockSize {
         try validated(Solo5BlockSize(parsing: text),
@@ -195,15 +216,19 @@ struct NablaRun: ParsableCommand {
         var result = TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
-                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize)
+                            guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize,
+                            environment: env)
         result.noNetOffload = noNetOffload
         return result
     }
 
     func validate() throws {
-        let modes = [policy, inspect, audit || auditKernel || json || auditOut != nil, auditNative, gdb].filter { $0 }.count
+        let modes = [policy, inspect, auditRequested, auditNative, gdb].filter { $0 }.count
         if auditNative && (policy || inspect) || modes > 1 && !auditNative {
             throw ValidationError("--policy, --inspect, --audit and --gdb are separate modes: give one")
+        }
+        if !merge.isEmpty && seccompProfile == nil {
+            throw ValidationError("--merge adds to a profile: give --seccomp-profile FILE too")
         }
         if image == nil && !policy {
             throw ValidationError(auditNative ? "--audit-native needs a command: nabla-run --audit-native -- CMD ARGS..." : "Missing expected argument '<app.nabla>'")
@@ -212,6 +237,9 @@ struct NablaRun: ParsableCommand {
             throw ValidationError("--inspect only reads the image: devices do not apply")
         }
     }
+
+    /// An option of `--audit` was given (each implies it).
+    private var auditRequested: Bool { audit || auditKernel || json || auditOut != nil || seccompProfile != nil }
 
     func run() throws {
         do {
@@ -224,7 +252,7 @@ struct NablaRun: ParsableCommand {
 
     /// Runs the mode the command line asks for.
     private func execute() throws(TenderError) {
-        let options = AuditOptions(kernel: auditKernel, json: json, output: auditOut)
+        let options = AuditOptions(kernel: auditKernel, json: json, output: auditOut, profile: seccompProfile, merge: merge)
         if policy {
             // The policy pins addresses in the tender binary: the run's are
             // nabla-run's, so nabla-run prints it.
@@ -237,24 +265,24 @@ struct NablaRun: ParsableCommand {
         } else if inspect {
             print(try ImageInspection(path: configuration.imagePath).report)
         } else if auditNative {
-            try Auditor.checkOutput(options)
-            Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options)
+            let merging = try Auditor.prepare(options)
+            Self.finish(try Auditor.auditNative(configuration.commandLineForNative, options: options), options, merging)
         } else if gdb {
             try Tender.check(configuration)
             try Debugger.run(configuration)
-        } else if audit || auditKernel || json || auditOut != nil {
-            try Auditor.checkOutput(options)
+        } else if auditRequested {
+            let merging = try Auditor.prepare(options)
             try Tender.check(configuration)
-            Self.finish(try Auditor.audit(configuration, options: options), options)
+            Self.finish(try Auditor.audit(configuration, options: options), options, merging)
         } else {
             Self.launch(configuration)
         }
     }
 
     /// Delivers an audit report and exits as the audited process did.
-    static func finish(_ report: AuditReport, _ options: AuditOptions) -> Never {
+    static func finish(_ report: AuditReport, _ options: AuditOptions, _ merging: SeccompProfile) -> Never {
         do {
-            try Auditor.deliver(report, options: options)
+            try Auditor.deliver(report, options: options, merging: merging)
         } catch {
             StandardError.write("nabla-run: \(error)\n")
         }

@@ -90,25 +90,33 @@ struct ContainerCgroup {
         }
     }
 
-    /// Makes the directories that do not exist yet, parents first. Each is
-    /// announced to `intend` before mkdir (so a crash right after leaves it
-    /// on record for delete) and to `abandon` if it turned out to exist.
-    func create(intend: (String) throws(RuncError) -> Void, abandon: (String) throws(RuncError) -> Void) throws(RuncError) {
+    /// Makes the directories that do not exist yet, parents first. All are
+    /// announced to `intend` at once before the first mkdir (so a crash at
+    /// any point leaves them on record for delete, which tolerates the ones
+    /// never made), and those that turned out to exist, made by someone else
+    /// meanwhile, to `abandon`. One record for all: each save is an fsync.
+    func create(intend: ([String]) throws(RuncError) -> Void, abandon: ([String]) throws(RuncError) -> Void) throws(RuncError) {
+        var missing: [(CgroupHierarchy, String)] = []
         for (hierarchy, directory) in directories {
             var path = hierarchy.mountPoint
             for part in directory.dropFirst(hierarchy.mountPoint.count).split(separator: "/") {
                 path += "/" + part
-                if FileSystem.exists(path) { continue }
-                try intend(path)
-                if mkdir(path, 0o755) == 0 {
-                    if hierarchy.controllers.contains("cpuset") { try inheritCpuset(path) }
-                } else if errno == EEXIST {
-                    try abandon(path)   // made by someone else just now
-                } else {
-                    throw .system("cannot create cgroup \(path)")
-                }
+                if !FileSystem.exists(path) { missing.append((hierarchy, path)) }
             }
         }
+        guard !missing.isEmpty else { return }
+        try intend(missing.map(\.1))
+        var existing: [String] = []
+        for (hierarchy, path) in missing {
+            if mkdir(path, 0o755) == 0 {
+                if hierarchy.controllers.contains("cpuset") { try inheritCpuset(path) }
+            } else if errno == EEXIST {
+                existing.append(path)
+            } else {
+                throw .system("cannot create cgroup \(path)")
+            }
+        }
+        if !existing.isEmpty { try abandon(existing) }
     }
 
     /// A new v1 cpuset starts with no CPUs and no memory nodes, and no

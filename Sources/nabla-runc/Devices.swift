@@ -89,7 +89,7 @@ struct DeviceNumber: Equatable, CustomStringConvertible {
         }
         let path = "/dev/" + name
         let fd = nrc_open_path(path, 0)
-        guard fd >= 0 else { throw RuncError(.noInput, "cannot open \(path), the host's node for block device \(self): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RuncError(.noInput, "cannot open \(path), the host's node for block device \(self): \(RuncError.errnoText(errno))") }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFBLK, DeviceNumber(st.st_rdev) == self else {
             Glibc.close(fd)

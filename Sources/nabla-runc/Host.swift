@@ -11,7 +11,7 @@ enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
-            throw RuncError(.noInput, "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw RuncError(.noInput, "cannot open \(path): \(RuncError.errnoText(errno))")
         }
         defer { close(fd) }
         var data: [UInt8] = []
@@ -20,7 +20,7 @@ enum FileSystem {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw RuncError(.noInput, "cannot read \(path): \(String(cString: strerror(errno)))")
+                throw RuncError(.noInput, "cannot read \(path): \(RuncError.errnoText(errno))")
             }
             if n == 0 { return data }
             data += buffer[0..<n]
@@ -36,7 +36,7 @@ enum FileSystem {
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { throw RuncError(.usage, "\(path) names a directory, not a file") }
         let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw RuncError(.noInput, "cannot open directory \(parent) to write \(name) in it: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RuncError(.noInput, "cannot open directory \(parent) to write \(name) in it: \(RuncError.errnoText(errno))") }
         let directory = Directory(fd: fd, path: parent)
         defer { directory.close() }
         try directory.writeAtomically(name, bytes, mode: mode)
@@ -120,7 +120,7 @@ struct Directory {
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if file < 0 {
             if errno == ENOENT { return nil }
-            throw RuncError(.noInput, "cannot open \(path)/\(name): \(String(cString: strerror(errno)))")
+            throw RuncError(.noInput, "cannot open \(path)/\(name): \(RuncError.errnoText(errno))")
         }
         defer { Glibc.close(file) }
         var data: [UInt8] = []
@@ -129,7 +129,7 @@ struct Directory {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw RuncError(.noInput, "cannot read \(path)/\(name): \(String(cString: strerror(errno)))")
+                throw RuncError(.noInput, "cannot read \(path)/\(name): \(RuncError.errnoText(errno))")
             }
             if n == 0 { return data }
             data += buffer[0..<n]

@@ -185,7 +185,7 @@ struct ContainerInit {
             guard let namespace = spec.namespace(kind) else { continue }
             if let path = namespace.path {
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw RuncError(.noInput, "cannot open \(kind.rawValue) namespace \(path): \(String(cString: strerror(errno)))") }
+                guard fd >= 0 else { throw RuncError(.noInput, "cannot open \(kind.rawValue) namespace \(path): \(RuncError.errnoText(errno))") }
                 defer { close(fd) }
                 guard nrc_setns(fd, flag) == 0 else { throw .system("cannot join \(kind.rawValue) namespace \(path)") }
             } else {
@@ -233,7 +233,7 @@ struct ContainerInit {
     }
 
     private func fail(_ what: String, status: Int32) -> Never {
-        let line = "nabla-runc: \(what): \(String(cString: strerror(errno)))\n"
+        let line = "nabla-runc: \(what): \(RuncError.errnoText(errno))\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
         exit(status)
     }

@@ -27,9 +27,10 @@ struct Uplink: Equatable {
     let gateway: String?
     let mtu: Int
 
-    /// The guest's network arguments in guests/NET.md's form.
-    var guestArguments: [String] {
-        ["--ipv4=\(address)/\(prefixLength)"] + (gateway.map { ["--gw=\($0)"] } ?? [])
+    /// The guest's network arguments: guests/NET.md's form for a nabla
+    /// guest, MirageOS's (`--ipv4-gateway=`) for a Solo5 image.
+    func guestArguments(solo5: Bool) -> [String] {
+        ["--ipv4=\(address)/\(prefixLength)"] + (gateway.map { [(solo5 ? "--ipv4-gateway=" : "--gw=") + $0] } ?? [])
     }
 
     /// The first interface of the current network namespace that is up,
@@ -103,12 +104,24 @@ enum NetworkWiring {
     /// The guest's TAP interface in the container's namespace.
     static let tapName = "nabla0"
 
+    /// The line a container shows on its stderr when it starts without a
+    /// NIC because `wire` found the namespace's uplink taken.
+    static let takenNotice = "the network namespace's interface is already another nabla guest's (its TAP \(tapName) exists; a pod's network goes to one nabla container at a time): this guest has no NIC"
+
     /// Creates the TAP (owned by the container's user, so the tender can
     /// attach it without CAP_NET_ADMIN) and redirects both ways. The TAP is
     /// made in-process; the four tc commands run as one `tc -batch`.
-    static func wire(_ uplink: Uplink, uid: UInt32, gid: UInt32) throws(RuncError) {
+    ///
+    /// Returns false, having made nothing, if the TAP exists: the uplink is
+    /// already another guest's. Containers that share a namespace (a pod's)
+    /// share its one address and MAC, which can only be one guest's (two
+    /// lwIP stacks on one address would each reset the other's TCP
+    /// connections), so the first nabla container of a pod to be created
+    /// gets the network until it is deleted, and the others get no NIC.
+    static func wire(_ uplink: Uplink, uid: UInt32, gid: UInt32) throws(RuncError) -> Bool {
         let tc = try findTool("tc", package: "iproute2")
         guard nrc_tap_create(tapName, uid, gid, Int32(uplink.mtu)) == 0 else {
+            if errno == EEXIST { return false }
             throw .system("cannot create the TAP interface \(tapName) in the container's network namespace")
         }
         // Keep the kernel's IPv6 chatter (router solicitations) off the guest's link.
@@ -127,14 +140,17 @@ enum NetworkWiring {
         guard status == 0 else {
             throw RuncError(.system, "tc could not redirect \(uplink.interface) to \(tapName) in the container's network namespace: \(output.split(separator: "\n").joined(separator: "; "))")
         }
+        return true
     }
 
-    /// Removes what `wire` made; what is already gone is not an error.
+    /// Removes what `wire` made; what is already gone is not an error. The
+    /// TAP goes last: while it exists the uplink is this guest's, so the
+    /// next container of a pod never finds eth0's filter still there.
     static func unwire(tap: String, uplink: String?) {
-        _ = nrc_tap_delete(tap)
         if let uplink, let tc = try? findTool("tc", package: "iproute2") {
             _ = try? runTool(tc, ["qdisc", "del", "dev", uplink, "ingress"])
         }
+        _ = nrc_tap_delete(tap)
     }
 }
 
@@ -143,7 +159,7 @@ enum NetworkNamespace {
     /// Enters the namespace at `path` (this process only).
     static func join(_ path: String) throws(RuncError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RuncError(.noInput, "cannot open network namespace \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RuncError(.noInput, "cannot open network namespace \(path): \(RuncError.errnoText(errno))") }
         defer { close(fd) }
         guard nrc_setns(fd, CLONE_NEWNET) == 0 else { throw .system("cannot join network namespace \(path)") }
     }

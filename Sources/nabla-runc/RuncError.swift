@@ -41,7 +41,25 @@ struct RuncError: Error, CustomStringConvertible {
 
     /// A failed system call: names the call, what it was for, and errno.
     static func system(_ what: String, errno code: Int32 = errno) -> RuncError {
-        RuncError(.system, "\(what): \(String(cString: strerror(code)))")
+        RuncError(.system, "\(what): \(errnoText(code))")
+    }
+
+    /// errno in the words of nabla-runc's messages. Engines read a
+    /// runtime's error text, not only its status: podman reports any
+    /// message containing "no such file or directory" as "command not
+    /// found" (status 127) and "permission denied" or "operation not
+    /// permitted" as status 126, and containerd's runc shim takes "does not
+    /// exist" for a missing container. runc's messages have those words
+    /// only when they mean it (a missing executable); so ENOENT, EACCES and
+    /// EPERM are said in other words, with the errno's name, and the rest as
+    /// strerror says them.
+    static func errnoText(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "missing (ENOENT)"
+        case EACCES: return "access denied (EACCES)"
+        case EPERM: return "not allowed (EPERM)"
+        default: return String(cString: strerror(code))
+        }
     }
 
     static func usage(_ text: String) -> RuncError { RuncError(.usage, text) }

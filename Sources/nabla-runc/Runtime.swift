@@ -62,7 +62,7 @@ struct Runtime {
             guestArguments = []
         }
         defer { files?.close() }
-        let notices = files.map { MountNotices.lines(for: spec, disks: $0.disks.map(\.0)) } ?? []
+        var notices = files.map { MountNotices.lines(for: spec, disks: $0.disks.map(\.0)) } ?? []
 
         try store.makeDirectory(id)
         guard let folder = try store.lock(id) else { throw .state("container \(id) is locked by another command") }
@@ -89,22 +89,30 @@ struct Runtime {
                     throw .system("cannot create a network namespace")
                 }
                 // A sandbox's namespace is wired by the nabla container that joins it.
-                if spec.wantsNetwork, files != nil, let found = Uplink.discover() {
+                if spec.wantsNetwork, files?.wantsNetwork == true, let found = Uplink.discover() {
                     uplink = found
                     record.joinedNetworkNamespace = namespace.path
                     record.tap = NetworkWiring.tapName
                     record.uplink = found.interface
                     try store.save(record)
-                    try NetworkWiring.wire(found, uid: spec.uid, gid: spec.gid)
+                    if try !NetworkWiring.wire(found, uid: spec.uid, gid: spec.gid) {
+                        // Another guest of the pod has it: this one runs without a NIC.
+                        uplink = nil
+                        record.joinedNetworkNamespace = nil
+                        record.tap = nil
+                        record.uplink = nil
+                        try store.save(record)
+                        notices.append(NetworkWiring.takenNotice)
+                    }
                 }
             }
 
             if let cgroup {
-                try cgroup.create(intend: { path throws(RuncError) in
-                    record.cgroups.append(path)
+                try cgroup.create(intend: { paths throws(RuncError) in
+                    record.cgroups += paths
                     try store.save(record)
-                }, abandon: { path throws(RuncError) in
-                    record.cgroups.removeAll { $0 == path }
+                }, abandon: { paths throws(RuncError) in
+                    record.cgroups.removeAll { paths.contains($0) }
                     try store.save(record)
                 })
                 try cgroup.apply(memoryLimit: spec.memoryLimit, pidsLimit: spec.pidsLimit)
@@ -112,7 +120,7 @@ struct Runtime {
 
             if let path = spec.namespace(.pid)?.path {
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw RuncError(.noInput, "cannot open pid namespace \(path): \(String(cString: strerror(errno)))") }
+                guard fd >= 0 else { throw RuncError(.noInput, "cannot open pid namespace \(path): \(RuncError.errnoText(errno))") }
                 defer { close(fd) }
                 guard nrc_setns(fd, CLONE_NEWPID) == 0 else { throw .system("cannot join pid namespace \(path)") }
             }
@@ -245,7 +253,11 @@ struct Runtime {
             if all { return }
             throw .state("container not running: cannot signal container \(id), it is \(status.rawValue)")
         }
-        guard Glibc.kill(process.pid, signal) == 0 else { throw .system("kill \(process.pid)") }
+        guard Glibc.kill(process.pid, signal) == 0 else {
+            // Ended between the status check and the signal: runc's words and status.
+            if errno == ESRCH { throw .state("container not running: cannot signal container \(id): no such process") }
+            throw .system("kill \(process.pid)")
+        }
     }
 
     /// `ps`: the one process, as runc prints it (a JSON array of pids, or a table).
@@ -370,24 +382,30 @@ struct GuestFiles {
     let tender: Int32
     let image: Int32
     let disks: [(DiskSpec, Int32)]
+    /// For a Solo5 image, the NICs its manifest declares (at most one);
+    /// nil for a nabla image.
+    let solo5Networks: [String]?
     var guestFDs: [Int32] { [image] + disks.map(\.1) }
+    /// Whether the guest takes the container's network: a nabla guest
+    /// always, a Solo5 image if its manifest declares a NIC.
+    var wantsNetwork: Bool { solo5Networks.map { !$0.isEmpty } ?? true }
 
     static func open(_ spec: ContainerSpec, image imagePath: String) throws(RuncError) -> GuestFiles {
         let tenderPath = Self.tenderPath()
         let tender = nrc_open_path(tenderPath, 0)
         guard tender >= 0 else {
-            throw RuncError(.noInput, "cannot open the tender \(tenderPath): \(String(cString: strerror(errno))) (nabla-runc runs the nabla-run installed next to it)")
+            throw RuncError(.noInput, "cannot open the tender \(tenderPath): \(RuncError.errnoText(errno)) (nabla-runc runs the nabla-run installed next to it)")
         }
         let root = nrc_open_path(spec.rootfs, 1)
         guard root >= 0 else {
-            let message = String(cString: strerror(errno))
+            let message = RuncError.errnoText(errno)
             Glibc.close(tender)
             throw RuncError(.noInput, "cannot open the container's root file system \(spec.rootfs): \(message)")
         }
         defer { Glibc.close(root) }
         var opened: [Int32] = [tender]
         do throws(RuncError) {
-            let found = try openInContainer(imagePath, root: root, spec: spec, what: "the image")
+            let found = try openInContainer(imagePath, root: root, spec: spec, what: "the image", isCommand: true)
             opened.append(found.fd)
             guard found.type == S_IFREG else { throw RuncError(.noInput, "the image \(found.shown) is not a regular file") }
             var disks: [(DiskSpec, Int32)] = []
@@ -396,7 +414,19 @@ struct GuestFiles {
                 opened.append(fd)
                 disks.append((disk, fd))
             }
-            return GuestFiles(tender: tender, image: found.fd, disks: disks)
+            let solo5Networks = Solo5Manifest.networkDevices(ofImage: found.fd)
+            if let names = solo5Networks, names.count > 1 {
+                throw RuncError.unsupported("the Solo5 image \(found.shown) declares \(names.count) network devices (\(names.joined(separator: ", "))): a container has one network interface for it")
+            }
+            // The container's own files are the guest's root, unless a disk
+            // named root was given (docs/files.md). A Solo5 image has no
+            // file layer of nabla's: it gets none.
+            if solo5Networks == nil, !spec.disks.contains(where: { $0.name == RootArchive.diskName }) {
+                let archive = try RootArchive.make(root: root, rootfs: spec.rootfs)
+                opened.append(archive)
+                disks.append((DiskSpec(name: RootArchive.diskName, path: spec.rootfs, readOnly: true), archive))
+            }
+            return GuestFiles(tender: tender, image: found.fd, disks: disks, solo5Networks: solo5Networks)
         } catch {
             for fd in opened { Glibc.close(fd) }
             throw error
@@ -430,7 +460,11 @@ struct GuestFiles {
 
     /// Opens `path` (O_PATH) as the container sees it: through a bind
     /// mount that covers it, else inside the rootfs with RESOLVE_IN_ROOT.
-    private static func openInContainer(_ path: String, root: Int32, spec: ContainerSpec, what: String) throws(RuncError) -> Found {
+    /// `isCommand`: the file is the container's command (the image), so a
+    /// missing one is said in runc's words for a missing executable, which
+    /// engines report as "command not found" (podman: status 127).
+    private static func openInContainer(_ path: String, root: Int32, spec: ContainerSpec, what: String,
+                                        isCommand: Bool = false) throws(RuncError) -> Found {
         let fd: Int32
         let shown: String
         let mount = spec.bindMount(covering: path)
@@ -449,7 +483,8 @@ struct GuestFiles {
             fd = nrc_open_in_root(root, path)
         }
         guard fd >= 0 else {
-            throw RuncError(.noInput, "cannot open \(what) \(shown): \(String(cString: strerror(errno)))")
+            let reason = isCommand && errno == ENOENT ? "no such file or directory" : RuncError.errnoText(errno)
+            throw RuncError(.noInput, "cannot open \(what) \(shown): \(reason)")
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
@@ -506,13 +541,19 @@ struct GuestFiles {
     func tenderArguments(_ spec: ContainerSpec, guestArguments: [String], uplink: Uplink?) -> [String] {
         var arguments = ["nabla-run", "--mem", "\(spec.guestMemory >> 20)M"]
         if let uplink {
-            arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac]
+            if let name = solo5Networks?.first {   // the manifest's name for it
+                arguments += ["--net:\(name)=\(NetworkWiring.tapName)", "--net-mac:\(name)=\(uplink.mac)"]
+            } else {
+                arguments += ["--net", NetworkWiring.tapName, "--net-mac", uplink.mac]
+            }
         }
         for (disk, fd) in disks {
             arguments += [disk.readOnly ? "--disk-readonly" : "--disk", "\(disk.name)=/proc/self/fd/\(fd)"]
         }
+        // process.env is the guest's environment (getenv), as for a process.
+        for variable in spec.environment { arguments += ["--env", variable] }
         arguments.append("/proc/self/fd/\(image)")
-        if let uplink { arguments += uplink.guestArguments }
+        if let uplink { arguments += uplink.guestArguments(solo5: solo5Networks != nil) }
         return arguments + guestArguments
     }
 }

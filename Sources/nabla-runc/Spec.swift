@@ -145,6 +145,10 @@ extension ContainerSpec {
             workload = .guest(image: image, arguments: Array(args.dropFirst()))
         }
         environment = try process["env"].map { value throws(RuncError) in try reader.strings(value, "process.env") } ?? []
+        // Each becomes a --env of the tender, and the guest's environment.
+        for (index, variable) in environment.enumerated() where variable.firstIndex(of: "=").map({ $0 == variable.startIndex }) ?? true {
+            throw .bundle("config.json: process.env[\(index)] '\(variable)' is not KEY=VALUE")
+        }
         terminal = try reader.optionalBool(process["terminal"], "process.terminal") ?? false
         if let user = process["user"] {
             uid = try reader.uint32(user["uid"], "process.user.uid")

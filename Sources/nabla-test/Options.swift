@@ -58,8 +58,8 @@ extension Options {
           --tap                print TAP version 13 instead of plain lines
           --nabla-run PATH     the nabla-run to use (default: next to nabla-test, then PATH)
           --native             run each GUEST as a native program (a baseline for benchmarks)
-          --mem SIZE, --disk [NAME=]PATH, --disk-readonly [NAME=]PATH, --disk-sync, --trace
-                               passed to nabla-run; each guest gets its own copy of every --disk
+          --mem SIZE, --disk [NAME=]PATH, --disk-readonly [NAME=]PATH, --disk-sync, --trace,
+          --env KEY=VALUE      passed to nabla-run; each guest gets its own copy of every --disk
           -h, --help           this text
 
         Exit status: 0 all passed or skipped, 1 a guest failed, 64 bad command line,
@@ -68,7 +68,7 @@ extension Options {
         """
 
     /// nabla-run options taking a value, passed through unchanged.
-    private static let passedWithValue: Set<String> = ["--mem", "--disk-readonly"]
+    private static let passedWithValue: Set<String> = ["--mem", "--disk-readonly", "--env"]
     /// nabla-run flags passed through unchanged.
     private static let passedFlags: Set<String> = ["--disk-sync", "--trace"]
 

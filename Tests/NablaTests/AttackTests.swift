@@ -58,13 +58,12 @@ private let alteredPins: [PinCase] = [
     PinCase(what: "write to fd 3", arguments: ["1", "3", "buf", "len"], name: "write"),
     PinCase(what: "write to fd 1000000", arguments: ["1", "1000000", "buf", "len"], name: "write"),
     PinCase(what: "write to fd 1 with bit 32 set", arguments: ["1", "0x100000001", "buf", "len"], name: "write"),
-    PinCase(what: "read on fd 0", arguments: ["0", "0", "buf", "len"], name: "read"),
+    PinCase(what: "read on fd 0 into the guest's buffer", arguments: ["0", "0", "buf", "len"], name: "read"),
     PinCase(what: "read on fd 1", arguments: ["0", "1", "buf", "len"], name: "read"),
     PinCase(what: "pread64 on fd 1", arguments: ["17", "1", "buf", "len", "0"], name: "pread64"),
     PinCase(what: "pwrite64 on fd 1", arguments: ["18", "1", "buf", "len", "0"], name: "pwrite64"),
     PinCase(what: "ppoll on the guest's own array", arguments: ["271", "buf", "1", "0", "0"], name: "ppoll"),
     PinCase(what: "ppoll with no array at all", arguments: ["271", "0", "0", "0", "0"], name: "ppoll"),
-    PinCase(what: "clock_gettime on clock 2 (process CPU time)", arguments: ["228", "2", "buf"], name: "clock_gettime"),
     PinCase(what: "clock_gettime on clock 3 (thread CPU time)", arguments: ["228", "3", "buf"], name: "clock_gettime"),
     PinCase(what: "clock_gettime on clock 0 with bit 32 set", arguments: ["228", "0x100000000", "buf"], name: "clock_gettime"),
 ]
@@ -84,6 +83,8 @@ private let allowedCalls: [AllowedCase] = [
     AllowedCase(what: "clock_gettime(CLOCK_REALTIME, buf)", arguments: ["228", "0", "buf"], status: 0,
                 stdout: "calling 228\nreturned 0\n"),
     AllowedCase(what: "clock_gettime(CLOCK_MONOTONIC, buf)", arguments: ["228", "1", "buf"], status: 0,
+                stdout: "calling 228\nreturned 0\n"),
+    AllowedCase(what: "clock_gettime(CLOCK_PROCESS_CPUTIME_ID, buf)", arguments: ["228", "2", "buf"], status: 0,
                 stdout: "calling 228\nreturned 0\n"),
     AllowedCase(what: "exit_group(5)", arguments: ["231", "5"], status: 5, stdout: "calling 231\n"),
 ]
@@ -188,6 +189,7 @@ struct AttackTests {
                 #expect(outcome.stdout == "calling 335\n")
                 let pc = try #require(hexNumber(after: " at pc 0x", in: outcome.stderr), "\(outcome)")
                 #expect(outcome.stderr == "nabla-run: guest fault: SIGILL (illegal instruction) at pc \(hexString(pc)) "
+                        + "in \(try functionSymbol(containing: pc, in: guest)) "
                         + "(image offset \(hexString(pc &- imageBase)); addr2line -e \(guest) \(hexString(pc)))\n")
             } else {
                 // uprobe outside a trampoline: -ENXIO, nothing else happens.
@@ -243,7 +245,7 @@ struct AttackTests {
             // are the plain ones (tapPinsWithOffloads has the others).
             let policy = try dir.run(["--policy", "--no-net-offload", "--net", tap.name, guest])
             #expect(policy.status == 0, "\(policy)")
-            let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") },
+            let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") && $0.contains("[tap ") },
                                         "no read rule for the tap: \(policy)")
             let fd = try #require(Int(readRule.dropFirst("allow read (0) if fd == ".count).prefix { $0.isNumber }))
             #expect(policy.stdout.contains("allow write (1) if fd == \(fd) [tap net (\(tap.name))]"), "\(policy.stdout)")
@@ -406,6 +408,7 @@ struct AttackTests {
         if mode == "text" {
             // The store faults in the image; the address is the function's.
             #expect(outcome.stderr == "nabla-run: guest fault: SIGSEGV (invalid memory access) at pc \(hexString(pc)) "
+                    + "in \(try functionSymbol(containing: pc, in: image)) "
                     + "(image offset \(hexString(pc - imageBase)); addr2line -e \(image) \(hexString(pc))), address \(hexString(target))\n")
         } else {
             // The call itself faults: the pc is the data's address.
@@ -424,7 +427,8 @@ struct AttackTests {
         #expect(outcome.status == fault.status, "\(outcome)")
         #expect(outcome.stdout == "fault \(fault.mode)\n", "the guest must not go on after the fault")
         let pc = try #require(hexNumber(after: " at pc 0x", in: outcome.stderr), "\(outcome)")
-        var expected = "nabla-run: guest fault: \(fault.signal) at pc \(hexString(pc)) "
+        let trapNote = fault.mode == "ud2" ? " (ud2: a failed runtime check in Swift, such as an overflow, an index out of range or nil unwrapped, or __builtin_trap in C)" : ""
+        var expected = "nabla-run: guest fault: \(fault.signal) at pc \(hexString(pc)) in \(try functionSymbol(containing: pc, in: image))\(trapNote) "
             + "(image offset \(hexString(pc &- imageBase)); addr2line -e \(image) \(hexString(pc)))"
         switch fault.mode {
         case "null", "bus":
@@ -499,4 +503,17 @@ struct AttackTests {
         #expect(said.contains("attack-fault.c:"), "the guest's frames have its source lines: \(said)")
         #expect(said.contains("guest pc \(hexString(pc))\n"), "\(said)")
     }
+}
+
+/// The function symbol of `image` whose range holds `pc`, from nm: what the
+/// fault line names.
+func functionSymbol(containing pc: UInt64, in image: String) throws -> String {
+    let listing = try run("/usr/bin/nm", ["-S", "--defined-only", image])
+    for line in listing.stdout.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        guard fields.count == 4, "tT".contains(fields[2]), let start = UInt64(fields[0], radix: 16),
+              let size = UInt64(fields[1], radix: 16), pc >= start, pc - start < size else { continue }
+        return String(fields[3])
+    }
+    throw HarnessError("no function symbol of \(image) holds \(hexString(pc))")
 }

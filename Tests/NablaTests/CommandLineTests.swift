@@ -25,6 +25,7 @@ private let commandLines: [[String]] = [
     ["--timeout", "0.5", "--core", "app.nabla"],
     ["--timeout=10", "--core", "--core", "--trace", "app.nabla", "--timeout", "x"],
     ["--block-sector-size", "storage=4096", "--disk", "storage=s.img", "app.spt"],
+    ["--env", "A=1", "--env=B=x=y", "--env", "EMPTY=", "app.nabla", "--env", "C=3"],
 ]
 
 private let leftToArgumentParser: [[String]] = [
@@ -32,6 +33,7 @@ private let leftToArgumentParser: [[String]] = [
     ["--bogus", "app.nabla"], ["--trace"], ["-x", "app.nabla"],
     ["--generate-completion-script", "bash"],
     ["--disk"], ["--disk", "-x", "app.nabla"], ["--timeout", "-1", "app.nabla"], ["--timeout", "0", "app.nabla"], ["--core=1", "app.nabla"], ["--net-mac", "zz", "app.nabla"], ["--net-mac", "n=02:00:00:00:00", "app.nabla"], ["--disk-sync=1", "app.nabla"], ["--trace=yes", "app.nabla"],
+    ["--env", "NOEQUALS", "app.nabla"], ["--env", "=value", "app.nabla"], ["--env"],
 ]
 
 @Suite("Command line")
@@ -54,6 +56,7 @@ struct CommandLineTests {
             .netMAC: ["02:00:00:00:00:01", "n=02:00:00:00:00:02", "02-00-00-00-00-03"],
             .timeout: ["0.5", "10", "1.25", "31536000"],
             .blockSectorSize: ["storage=512", "d1=4096"],
+            .env: ["A=1", "PATH=/bin:/usr/bin", "E=", "K=a=b"],
         ]
         for _ in 0..<300 {
             var arguments: [String] = []
@@ -81,7 +84,7 @@ struct CommandLineTests {
         let help = fullHelp.range(of: "OPTIONS:").map { String(fullHelp[$0.upperBound...]) } ?? fullHelp
         let declared = Set(help.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-") }).filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init))
         let table = Set(RunOption.allCases.map(\.rawValue))
-        let modes: Set = ["--policy", "--inspect", "--audit", "--audit-native", "--audit-kernel", "--json", "--audit-out",
+        let modes: Set = ["--policy", "--inspect", "--audit", "--audit-native", "--audit-kernel", "--json", "--audit-out", "--seccomp-profile", "--merge",
                           "--gdb", "--help", "--version", "--generate-completion-script"]
         #expect(table.isSubset(of: declared), "not declared: \(table.subtracting(declared))")
         #expect(declared.subtracting(table).subtracting(modes).isEmpty, "declared but in no table: \(declared.subtracting(table).subtracting(modes))")
@@ -98,6 +101,13 @@ struct CommandLineTests {
     @Test("the fast path leaves help, errors and unknown options to ArgumentParser", arguments: leftToArgumentParser)
     func declines(_ arguments: [String]) {
         #expect(RunOption.parse(arguments[...]) == nil)
+    }
+
+    @Test("--env keeps order, values with '=' and empty values")
+    func environment() throws {
+        let parsed = try NablaRun.parse(["--env", "A=1", "--env=B=x=y", "--env", "E=", "app.nabla"]).configuration
+        #expect(parsed.environment.map(\.description) == ["A=1", "B=x=y", "E="])
+        #expect(parsed.environment[1].key == "B" && parsed.environment[1].value == "x=y")
     }
 
     @Test("guest arguments keep their dashes")

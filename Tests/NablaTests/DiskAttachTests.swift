@@ -104,7 +104,7 @@ struct DiskAttachTests {
 
     @Test("the policy pins pread64 to each disk and pwrite64 to writable ones, with sizes and offsets inside the disk")
     func policy() {
-        let host = HostAddresses(diagnosticBuffer: 0xd01000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
+        let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd04000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
         let devices = [
             AttachedDevice(name: "disk", kind: .block, path: "/d/a.img", fd: 3, readOnly: false, capacity: 4096),
             AttachedDevice(name: "ro", kind: .block, path: "/d/b.img", fd: 4, readOnly: true, capacity: 4096),
@@ -123,7 +123,7 @@ struct DiskAttachTests {
         #expect(!rules.contains { $0.contains("pwrite64") && $0.contains("fd == 4") })
     }
 
-    @Test("the guest starts with only stdout, stderr and its disks open")
+    @Test("the guest starts with only stdin, stdout, stderr and its disks open")
     func descriptors() throws {
         try withTemporaryDirectory { dir in
             let a = try makeDisk(in: dir, name: "a.img", size: 4096), b = try makeDisk(in: dir, name: "b.img", size: 4096)
@@ -137,7 +137,7 @@ struct DiskAttachTests {
                 if status.contains("Seccomp:\t2") && !last.contains("9") { break }
                 usleep(10_000)
             }
-            #expect(last == ["1", "2", "3", "4"], "open descriptors while the guest runs: \(last)")
+            #expect(last == ["0", "1", "2", "3", "4"], "open descriptors while the guest runs: \(last)")
             let targets = last.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/fd/\($0)") }
             #expect(targets.contains(a) && targets.contains(b), "\(targets)")
         }

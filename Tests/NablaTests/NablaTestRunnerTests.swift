@@ -27,6 +27,17 @@ struct NablaTestRunnerTests {
         #expect(outcome.stdout.hasSuffix("1 passed, 1 failed, 1 skipped\n"), "\(outcome)")
     }
 
+    @Test("--env reaches every guest's environment")
+    func environment() throws {
+        let guest = try Paths.guest("process")
+        let with = try nablaTest(["--env", "COLOUR=blue", guest, "--", "expect-env", "COLOUR", "blue"])
+        #expect(with.status == 0, "\(with)")
+        #expect(with.stdout.contains("PASS  process  ("), "\(with)")
+        let without = try nablaTest([guest, "--", "expect-env", "COLOUR", "blue"])
+        #expect(without.status == 1, "\(without)")
+        #expect(without.stdout.contains("| COLOUR is (unset)"), "\(without)")
+    }
+
     @Test("a guest that exits 77 is skipped, and skips alone do not fail the run")
     func skipped() throws {
         let outcome = try nablaTest([try Paths.guest("test-skip")])

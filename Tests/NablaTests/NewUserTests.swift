@@ -13,7 +13,7 @@ struct NewUserTests {
     func policyWithImage() throws {
         let outcome = try nablaRun(["--policy", try Paths.guest("hello")])
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdout.hasPrefix("seccomp policy for the guest phase: 6 rules over 4 of the 7 guest system calls\n"))
+        #expect(outcome.stdout.hasPrefix("seccomp policy for the guest phase: 6 rules over 5 of the 7 guest system calls\n"))
         expectOneLineError(try nablaRun(["--policy", "/etc/hostname"]), status: ExitStatus.badImage, containing: "not an ELF file")
     }
 
@@ -90,6 +90,15 @@ struct NewUserTests {
                 #expect(!outcome.stderr.contains("gdb -q") && !outcome.stderr.contains("verdict"), "\(outcome)")
             }
         }
+    }
+
+    @Test("a Swift guest's failed runtime check is named as one, with the function it failed in",
+          arguments: [("index", "element"), ("overflow", "sum"), ("unwrap", "unwrapped")])
+    func swiftTrap(_ mode: String, _ function: String) throws {
+        let outcome = try nablaRun([try Paths.guest("trap-swift"), mode])
+        expectOneLineError(outcome, status: 132, containing: "guest fault: SIGILL (illegal instruction) at pc 0x")
+        #expect(outcome.stderr.contains(" in $e10trap_swift\(function.count)\(function)"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("(ud2: a failed runtime check in Swift"), "\(outcome.stderr)")
     }
 
     @Test("an audit whose tender stopped before its filter says that nothing ran")

@@ -31,9 +31,10 @@ final class Podman {
     /// `guests` at /NAME.nabla and each of `files` (name → host path) at
     /// /NAME, with `command` (/hello.nabla, the example's /app.nabla) as its
     /// command, `annotations` as the image's own (podman build
-    /// --annotation), on top of `base` (scratch).
+    /// --annotation), on top of `base` (scratch), with each of `hostFiles`
+    /// at its own path.
     init(guests: [String], files: [String: String] = [:], annotations: [String: String] = [:],
-         command: String = "/hello.nabla", base: String = "scratch") throws {
+         command: String = "/hello.nabla", base: String = "scratch", hostFiles: [String] = []) throws {
         let tag = OCIHost.tag()
         image = "localhost/no-test-" + tag + ":latest"
         try withTemporaryDirectory { context in
@@ -50,6 +51,12 @@ final class Podman {
                 try FileManager.default.copyItem(atPath: path, toPath: context + "/" + name)
                 lines.append("COPY \(name) /\(name)")
             }
+            for path in hostFiles {
+                let copy = context + "/host" + path
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path, toPath: copy)
+            }
+            if !hostFiles.isEmpty { lines.append("COPY host/ /") }
             lines.append(#"CMD [""# + command + #""]"#)
             try lines.joined(separator: "\n").write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
             let labels = annotations.sorted { $0.key < $1.key }.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
@@ -240,12 +247,35 @@ struct OCIPodmanTests {
         #expect(wait.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(wait)")
     }
 
-    @Test("podman run -t hands the guest a terminal through the console socket",
+    @Test("podman run -t hands the guest a terminal through the console socket; -i and -it run it too; podman logs has a detached guest's output",
           .enabled(if: OCIHost.hasPodman, "needs root and podman"))
     func terminal() throws {
         let podman = try Podman(guests: ["hello"])
         let outcome = try podman.runImage(["--rm", "-t", "--network", "none"])
         #expect(outcome.status == 0 && outcome.stdout.contains("Hello from a nabla guest!\r\n"), "\(outcome)")
+        for flags in [["-i"], ["-i", "-t"]] {
+            let interactive = try podman.runImage(["--rm", "--network", "none"] + flags)
+            #expect(interactive.status == 0 && interactive.stdout.contains("Hello from a nabla guest!"), "\(flags): \(interactive)")
+        }
+        let name = podman.name()
+        #expect(try podman.runImage(["-d", "--name", name, "--network", "none"]).status == 0)
+        #expect(try podman.podman(["wait", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let logs = try podman.podman(["logs", name])
+        #expect(logs.status == 0 && logs.stdout == "Hello from a nabla guest!\n", "\(logs)")
+    }
+
+    @Test("podman run -i pipes stdin to the guest, -e sets its environment, -t makes its streams terminals",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func streamsAndEnvironment() throws {
+        let podman = try Podman(guests: ["cat", "process"])
+        let arguments = ["--runtime", OCIHost.runtime, "run", "--rm", "--network", "none"] + Podman.limits
+        let piped = try run("/bin/sh", ["-c", "printf 'hello\\nworld\\n' | \"$0\" \"$@\"", OCIHost.tool("podman") ?? "podman"]
+                            + arguments + ["-i", podman.image, "/cat.nabla"], timeout: 60)
+        #expect(piped.status == 0 && piped.stdout == "hello\nworld\n", "\(piped)")
+        let env = try podman.runImage(["--rm", "--network", "none", "-e", "COLOUR=blue"], ["/process.nabla", "env", "COLOUR"])
+        #expect(env.status == 0 && env.stdout == "COLOUR blue\n", "\(env)")
+        let tty = try podman.runImage(["--rm", "-t", "--network", "none"], ["/process.nabla", "tty"])
+        #expect(tty.status == 0 && tty.stdout.contains("fd 0 isatty 1 chr\r\nfd 1 isatty 1 chr\r\nfd 2 isatty 1 chr\r\n"), "\(tty)")
     }
 
     @Test("disks from annotations: a volume becomes the guest's disk; a :ro volume a read-only one",
@@ -273,6 +303,28 @@ struct OCIPodmanTests {
         let outcome = try podman.runImage(["--name", name, "--network", "none"], ["/bin/sh"])
         #expect(outcome.status != 0 && outcome.stderr.contains("is not a nabla image"), "\(outcome)")
         #expect(Podman.runtimeStateGone(try podman.inspect(name, "{{.Id}}")))
+    }
+
+    @Test("nabla-runc's failures reach podman as runc's: a missing disk is a runtime error (126), not 'command not found' (127); a missing image is 127, as a missing command under runc",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func errorStatuses() throws {
+        let podman = try Podman(guests: ["kvlog"])
+        let disk = try podman.runImage(["--rm", "--network", "none", "--annotation", "org.nabla.disk.disk=/missing.img"], ["/kvlog.nabla", "get", "x"])
+        #expect(disk.status == 126 && disk.stderr.contains("cannot open disk") && disk.stderr.contains("missing (ENOENT)")
+                && !disk.stderr.contains("not found"), "\(disk)")
+        let image = try podman.runImage(["--rm", "--network", "none"], ["/missing.nabla"])
+        #expect(image.status == 127 && image.stderr.contains("no such file or directory"), "\(image)")
+    }
+
+    @Test("a Solo5 image (.spt) runs under podman with its arguments, with and without podman's network (its manifest declares no NIC, so none is wired)",
+          .enabled(if: OCIHost.hasPodman, "needs root and podman"))
+    func solo5Image() throws {
+        let podman = try Podman(guests: [], files: ["hello.spt": try solo5Guest("hello")], command: "/hello.spt")
+        for network in [["--network", "none"], []] {
+            let outcome = try podman.runImage(["--rm"] + network, ["/hello.spt", "one", "two"])
+            #expect(outcome.status == 0 && outcome.stdout == "Hello from a Solo5 spt guest!\ncmdline: one two\nclocks ok\nyield ok\n",
+                    "\(network): \(outcome)")
+        }
     }
 
     @Test("an image annotated as a pod sandbox whose /app.nabla is a static Linux program: nabla-runc's pause runs, never the program",

@@ -90,7 +90,7 @@ struct OCIRuntimeTests {
         #expect(kill.status == 0, "\(kill)")
         try root.waitForStatus(container.id, "stopped")
         let again = try root.runc(["kill", container.id, "KILL"])
-        #expect(again.status == 1 && again.stderr.contains("stopped"), "\(again)")
+        #expect(again.status == 1 && again.stderr.contains("container not running"), "\(again)")
         #expect(try root.runc(["delete", container.id]).status == 0)
     }
 
@@ -137,6 +137,22 @@ struct OCIRuntimeTests {
         let third = try root.runc(["start", container.id])
         #expect(third.status == 1 && third.stderr.contains("stopped"), "\(third)")
         #expect(try root.runc(["delete", container.id]).status == 0)
+    }
+
+    @Test("process.env is the guest's environment; stdin, stdout and stderr are the container's",
+          .enabled(if: OCIHost.isRoot, "creating containers needs root"))
+    func environmentAndStreams() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["process", "cat"])
+        try bundle.write(OCIBundle.config(args: ["/process.nabla", "env"], process: ["env": ["PATH=/", "COLOUR=blue", "EMPTY="]]))
+        let env = try root.runc(["run", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(env.status == 0 && env.stdout == "PATH=/\nCOLOUR=blue\nEMPTY=\n", "\(env)")
+        try bundle.write(OCIBundle.config(args: ["/process.nabla", "streams"]))
+        let streams = try root.runc(["run", "--bundle", bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(streams.status == 0 && streams.stdout == "to stdout\n" && streams.stderr == "to stderr\n", "\(streams)")
+        try bundle.write(OCIBundle.config(args: ["/cat.nabla"]))
+        let piped = try run("/bin/sh", ["-c", "echo hello | \"$0\" --root \"$1\" run --bundle \"$2\" \"$3\"",
+                                        OCIHost.runtime, root.path, bundle.path, "no-test-" + OCIHost.tag()])
+        #expect(piped.status == 0 && piped.stdout == "hello\n", "\(piped)")
     }
 
     @Test("disks from annotations: a file in the rootfs, read-write or read-only by annotation; a symlink cannot leave the rootfs",
@@ -240,7 +256,7 @@ struct OCIBadInputTests {
 
     @Test("an image missing from the rootfs, or reached only by a symlink out of it: status 66")
     func missingImage() throws {
-        try refuseCreate(Self.config(args: #"["/missing.nabla"]"#), status: 66, mentions: "No such file")
+        try refuseCreate(Self.config(args: #"["/missing.nabla"]"#), status: 66, mentions: "no such file or directory")
         // An absolute symlink is resolved inside the rootfs, not on the host.
         try refuseCreate(Self.config(args: #"["/escape.nabla"]"#), status: 66, mentions: "escape.nabla") { bundle in
             try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/escape.nabla", withDestinationPath: try Paths.guest("hello"))
@@ -258,6 +274,8 @@ struct OCIBadInputTests {
                          status: 65, mentions: "absolute path")
         try refuseCreate(Self.config(args: #"["/hello.nabla"]"#, extra: #","annotations":{"org.nabla.colour":"blue"}"#),
                          status: 65, mentions: "unknown annotation")
+        try refuseCreate(#"{"ociVersion":"1.0.2","process":{"args":["/hello.nabla"],"env":["PATH=/","NOEQUALS"],"cwd":"/"},"root":{"path":"rootfs"}}"#,
+                         status: 65, mentions: "process.env[1] 'NOEQUALS' is not KEY=VALUE")
     }
 
     @Test("what a unikernel cannot honour is refused: user namespaces, hooks (status 69)")
@@ -314,6 +332,18 @@ struct OCIBadInputTests {
             #expect(outcome.status == 1 && outcome.stderr.contains("does not exist"), "\(command): \(outcome)")
         }
         #expect(try root.runc(["delete", "--force", "no-test-none"]).status == 0)
+    }
+
+    @Test("an id in use: a second create says 'already exists' with status 1, as runc, and leaves the first alone",
+          .enabled(if: OCIHost.isRoot, "creating containers needs root"))
+    func idInUse() throws {
+        let root = try RuntimeRoot(), bundle = try OCIBundle(guests: ["hello"])
+        try bundle.write(OCIBundle.config(args: ["/hello.nabla"]))
+        let container = try CreatedContainer(root: root, bundle: bundle)
+        #expect(container.createStatus == 0, "\(container.stderr)")
+        let again = try root.runc(["create", "--bundle", bundle.path, container.id])
+        #expect(again.status == 1 && again.stderr.contains("already exists"), "\(again)")
+        #expect(try root.state(container.id)["status"] as? String == "created")
     }
 
     @Test("bad command lines: status 64; runc commands a unikernel has no use for: status 69")

@@ -44,6 +44,10 @@ private func diagnosticBuffer() throws -> String {
     try tenderSymbol("scratch", plus: UInt64(MemoryLayout<nabla_host_scratch>.offset(of: \.diag)!))
 }
 
+/// The tender's stdin buffer (the address the read rule on fd 0 pins).
+private func stdinBuffer(plus offset: UInt64 = 0) throws -> String {
+    try tenderSymbol("stdin_buffer", plus: offset)
+}
 
 private let forbiddenPrefix = "nabla-run: guest made a forbidden system call: "
 
@@ -120,6 +124,35 @@ struct TenderPromiseTests {
             #expect(long.stderr == "\(forbiddenPrefix)write (1)\n")
             let whole = try dir.run([guest, "1", "2", diag, "512"])
             #expect(whole.status == 0 && whole.stdout.hasSuffix("returned 512\n"), "\(whole)")
+        }
+    }
+
+    @Test("read on stdin is pinned to fd 0, the tender's stdin buffer and at most its 65536 bytes")
+    func stdinReadPins() throws {
+        let guest = try Paths.guest("attack-syscall"), buffer = try stdinBuffer()
+        let limit = String(NABLA_STDIN_CHUNK)
+        try withCanaryDirectory { dir in
+            // Allowed at the limit: stdin is /dev/null, so it returns 0 (end of file).
+            let whole = try dir.run([guest, "0", "0", buffer, limit])
+            #expect(whole.status == 0 && whole.stdout == "calling 0\nreturned 0\n", "\(whole)")
+            let small = try dir.run([guest, "0", "0", buffer, "1"])
+            #expect(small.status == 0 && small.stdout == "calling 0\nreturned 0\n", "\(small)")
+            let stopped: [(String, [String])] = [
+                ("one byte over the limit", ["0", "0", buffer, String(NABLA_STDIN_CHUNK + 1)]),
+                ("a huge count", ["0", "0", buffer, "0xffffffffffffffff"]),
+                ("fd 1", ["0", "1", buffer, "16"]),
+                ("fd 2", ["0", "2", buffer, "16"]),
+                ("fd 0 with bit 32 set", ["0", "0x100000000", buffer, "16"]),
+                ("one byte into the buffer", ["0", "0", try stdinBuffer(plus: 1), "16"]),
+                ("the guest's own buffer", ["0", "0", "buf", "16"]),
+                ("the diagnostic buffer", ["0", "0", try diagnosticBuffer(), "16"]),
+            ]
+            for (what, arguments) in stopped {
+                let outcome = try dir.run([guest] + arguments)
+                #expect(outcome.status == ExitStatus.forbiddenSyscall, "\(what): \(outcome)")
+                #expect(outcome.stderr == "\(forbiddenPrefix)read (0)\n", "\(what)")
+                #expect(outcome.stdout == "calling 0\n", "\(what): the call must not return")
+            }
         }
     }
 

@@ -45,6 +45,10 @@ struct TenderTests {
             let old = try writeImage(builder.build(), in: dir, name: "abi.nabla")
             expectOneLineError(try nablaRun([old]), status: ExitStatus.badImage,
                                containing: "built for nabla ABI version 9; this nabla-run speaks version \(NABLA_ABI_VERSION)")
+            builder.abiVersion = 2
+            let previous = try writeImage(builder.build(), in: dir, name: "abi2.nabla")
+            expectOneLineError(try nablaRun([previous]), status: ExitStatus.badImage,
+                               containing: "built for nabla ABI version 2; this nabla-run speaks version 3 (rebuild it with this nabla's SDK: nabla-cc or make guests)")
 
             let text = try writeImage(Array("#!/bin/sh\necho hi\n".utf8), in: dir, name: "script")
             expectOneLineError(try nablaRun([text]), status: ExitStatus.badImage, containing: "not an ELF file")
@@ -94,8 +98,8 @@ struct TenderTests {
             let image = try writeImage(ELFBuilder().build(), in: dir)
             let long = String(repeating: "a", count: Int(NABLA_CMDLINE_SIZE))
             expectOneLineError(try nablaRun([image, long]), status: ExitStatus.usage,
-                               // argv[0] (the image path), the argument, three pointers.
-                               containing: "the guest arguments take \(Int(NABLA_CMDLINE_SIZE) + image.utf8.count + 26) bytes; the command line area holds \(NABLA_CMDLINE_SIZE)")
+                               // argv[0] (the image path), the argument, three pointers, envp's NULL.
+                               containing: "the guest arguments and environment take \(Int(NABLA_CMDLINE_SIZE) + image.utf8.count + 34) bytes; the command line area holds \(NABLA_CMDLINE_SIZE)")
         }
     }
 

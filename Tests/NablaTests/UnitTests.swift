@@ -80,22 +80,24 @@ struct CommandLineAreaTests {
     @Test("counts pointers, strings and terminators")
     func size() throws {
         let area = try CommandLineArea(["a", "bc"])
-        #expect(area.size == 3 * 8 + 2 + 3)
-        #expect(try CommandLineArea([]).size == 8)
+        #expect(area.size == 4 * 8 + 2 + 3)
+        #expect(try CommandLineArea([]).size == 16)
+        // Two argv entries, one envp entry, two NULLs; "a", "bc", "K=V".
+        #expect(try CommandLineArea(["a", "bc"], environment: ["K=V"]).size == 5 * 8 + 2 + 3 + 4)
     }
 
     @Test("refuses arguments longer than the area")
     func tooLong() throws {
         let limit = Int(NABLA_CMDLINE_SIZE)
-        let fits = String(repeating: "x", count: limit - 16 - 1)
+        let fits = String(repeating: "x", count: limit - 24 - 1)
         #expect(throws: Never.self) { try CommandLineArea([fits]) }
-        #expect(throws: TenderError.argumentsTooLong(bytes: limit + 1, limit: limit)) { try CommandLineArea([fits + "x"]) }
+        #expect(throws: TenderError.commandLineTooLong(bytes: limit + 1, limit: limit)) { try CommandLineArea([fits + "x"]) }
     }
 }
 
 @Suite("Seccomp policy")
 struct SeccompPolicyTests {
-    let host = HostAddresses(diagnosticBuffer: 0xd01000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
+    let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd04000, pollfds: 0xd02000, pollfdCount: 0, pollTimeout: 0xd03000)
 
     @Test("a run without devices allows exactly these rules")
     func rules() {
@@ -103,9 +105,9 @@ struct SeccompPolicyTests {
         #expect(policy.description.split(separator: "\n") == [
             "allow write (1) if fd == 1 [console]",
             "allow write (1) if fd == 2 [stderr] && buf == 0xd01000 [tender diagnostic buffer] && count <= 512 [its size]",
+            "allow read (0) if fd == 0 [stdin] && buf == 0xd04000 [tender stdin buffer] && count <= 0x10000 [its size]",
             "allow ppoll (271) if fds == 0xd02000 [tender pollfd array] && nfds == 0 && tmo == 0xd03000 [tender timeout] && sigmask == 0 [no signal mask]",
-            "allow clock_gettime (228) if clockid == 0 [CLOCK_REALTIME]",
-            "allow clock_gettime (228) if clockid == 1 [CLOCK_MONOTONIC]",
+            "allow clock_gettime (228) if clockid <= 2 [CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_PROCESS_CPUTIME_ID]",
             "allow exit_group (231)",
             "default: trap: SIGSYS, reported on stderr, exit status 159",
         ])
@@ -123,6 +125,7 @@ struct SeccompPolicyTests {
         let current = HostAddresses.current(pollfdCount: 2)
         let scratch = nabla_scratch()
         #expect(current.diagnosticBuffer == UInt64(UInt(bitPattern: nabla_diag())))
+        #expect(current.stdinBuffer == UInt64(UInt(bitPattern: nabla_stdin_buffer())))
         #expect(current.pollfds == withUnsafeMutablePointer(to: &scratch.pointee.pollfds) { UInt64(UInt(bitPattern: $0)) })
         #expect(current.pollTimeout == withUnsafeMutablePointer(to: &scratch.pointee.poll_timeout) { UInt64(UInt(bitPattern: $0)) })
         #expect(current.pollfdCount == 2)

@@ -29,6 +29,18 @@ int main(int argc, char **argv)
     expect("puts-past-end", hc->puts((const char *)(uintptr_t)(info->mem_end - 16), 32),
            NABLA_EFAULT);
 
+    /* Standard input and error: the same buffer checks, before anything is
+     * read (stdin stays unread) or written. stdinread checks
+     * min(len, NABLA_STDIN_CHUNK) bytes: the past-end buffer is 16 bytes
+     * short of 32. */
+    expect("stdinread-outside", hc->stdinread((void *)0x1000, 8), NABLA_EFAULT);
+    expect("stdinread-past-end", hc->stdinread((void *)(uintptr_t)(info->mem_end - 16), 32), NABLA_EFAULT);
+    expect("stdinread-readonly", hc->stdinread((void *)(uintptr_t)info, 8), NABLA_EFAULT);
+    expect("stderrwrite-outside", hc->stderrwrite((const char *)0x1000, 8), NABLA_EFAULT);
+    expect("stderrwrite-huge-len", hc->stderrwrite(buf, 0xFFFFFFFFFFFFFFFFull), NABLA_EFAULT);
+    expect("stderrwrite-past-end", hc->stderrwrite((const char *)(uintptr_t)(info->mem_end - 16), 32),
+           NABLA_EFAULT);
+
     expect("poll-ready-outside", hc->poll(0, (uint64_t *)0x1000), NABLA_EFAULT);
 
     expect("blkread-handle-0", hc->blkread(0, 0, buf, 512), NABLA_ENODEV);

@@ -46,6 +46,12 @@ NABLA_NORETURN void nabla__exit_to(const struct nabla_exit_context *ctx,
 void nabla__heap_init(uint64_t start, uint64_t end);
 void nabla__random_init(void);
 
+/* The descriptor table's standard streams (fd.c), installed by _start. */
+void nabla__fd_init(void);
+
+/* Sets errno (newlib's global one and the caller's) to `code`; returns -1. */
+int nabla__fail(int code);
+
 /* Writes a NUL-terminated message to the console, for the fatal paths that
  * must not depend on printf. */
 void nabla__console_str(const char *s);

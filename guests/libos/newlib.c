@@ -4,23 +4,30 @@
  * syscalls). newlib's stdio, malloc, time and exit end in the POSIX calls
  * below, which a hosted C library would make as system calls:
  *
- *   write     fd 1 and 2 go to the console (the puts hypercall)
- *   read      fd 0 is always at end of file
- *   fstat     fd 0-2 are character devices, so stdout is line-buffered
+ *   read, write, close, fstat, isatty, fcntl, poll, dup...   the
+ *             descriptor table (fd.c): the standard streams, files
+ *             (files.c) and sockets (guests/net) alike
+ *   open, stat, mkdir, unlink, rename...   the file systems (files.c)
  *   sbrk      the heap region of the boot info
- *   gettimeofday, clock_gettime, nanosleep   the walltime and poll hypercalls
+ *   gettimeofday, clock_gettime, nanosleep, times, getrusage   the walltime
+ *             (three clocks) and poll hypercalls
+ *   getpid, getuid, getgid, ...   the tender's identity from the boot info
+ *   sysconf, uname   constants of the platform
  *   _exit     back to _start (start.c)
  *
- * A guest has no files, processes or signals: open, stat, link, unlink,
- * mkdir, fork, execve, wait, kill and fcntl fail with ENOSYS ("Function not
- * implemented"), and the fds a guest never had with EBADF.
+ * A guest has no processes or signals, and its file systems no hard links:
+ * link, fork, execve, wait and kill fail with ENOSYS ("Function not
+ * implemented").
  */
 #include "libos.h"
 
+#include <limits.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,77 +37,11 @@
 #undef errno
 extern int errno;
 
-static int fail(int code)
+int nabla__fail(int code)
 {
     errno = code;
     *__errno() = code;
     return -1;
-}
-
-static int is_std(int fd)
-{
-    return fd >= 0 && fd <= 2;
-}
-
-/* ---- Console, and the socket layer's descriptors ---------------------------- */
-
-/* The socket layer (guests/net/sockets.c) owns the descriptors from 3 up,
- * when a guest links it; these references are weak, so a guest without it
- * does not pull it in, and sees them as NULL. */
-__attribute__((weak)) ssize_t nabla_socket_read(int fd, void *buf, size_t len);
-__attribute__((weak)) ssize_t nabla_socket_write(int fd, const void *buf, size_t len);
-__attribute__((weak)) int nabla_socket_close(int fd);
-__attribute__((weak)) int nabla_socket_fcntl(int fd, int cmd, int arg);
-
-int write(int fd, const void *buf, size_t len)
-{
-    if (fd > 2 && nabla_socket_write)
-        return (int)nabla_socket_write(fd, buf, len);
-    if (fd != 1 && fd != 2)
-        return fail(EBADF);
-    int64_t written = nabla_console_write(buf, len);
-    if (written < 0)
-        return fail(EIO);
-    return (int)written;
-}
-
-int read(int fd, void *buf, size_t len)
-{
-    if (fd > 2 && nabla_socket_read)
-        return (int)nabla_socket_read(fd, buf, len);
-    return fd == 0 ? 0 : fail(EBADF);
-}
-
-int close(int fd)
-{
-    if (fd > 2 && nabla_socket_close)
-        return nabla_socket_close(fd);
-    return is_std(fd) ? 0 : fail(EBADF);
-}
-
-off_t lseek(int fd, off_t offset, int whence)
-{
-    (void)offset;
-    (void)whence;
-    return fail(is_std(fd) ? ESPIPE : EBADF);
-}
-
-int fstat(int fd, struct stat *st)
-{
-    if (!is_std(fd))
-        return fail(EBADF);
-    memset(st, 0, sizeof *st);
-    st->st_mode = S_IFCHR | 0600;
-    return 0;
-}
-
-int isatty(int fd)
-{
-    if (!is_std(fd)) {
-        fail(EBADF);
-        return 0;
-    }
-    return 1;
 }
 
 int nabla_puts(const char *s)
@@ -128,7 +69,7 @@ void *sbrk(ptrdiff_t increment)
     uintptr_t old = heap_break;
     if (increment >= 0 ? (uintptr_t)increment > heap_end - old
                        : (uintptr_t)-increment > old - heap_start) {
-        fail(ENOMEM);
+        nabla__fail(ENOMEM);
         return (void *)-1;
     }
     heap_break = old + (uintptr_t)increment;
@@ -168,6 +109,15 @@ struct mallinfo mallinfo(void)
 
 /* ---- Clocks and sleeping ----------------------------------------------------------- */
 
+/* CPU time the process has used, in nanoseconds (the tender's
+ * CLOCK_PROCESS_CPUTIME_ID: the guest and the hypercalls it made, plus the
+ * tender's start-up, a millisecond or so). 0 if the clock failed. */
+static uint64_t cpu_time(void)
+{
+    int64_t ns = nabla__hc()->walltime(NABLA_CLOCK_CPUTIME);
+    return ns < 0 ? 0 : (uint64_t)ns;
+}
+
 int clock_gettime(clockid_t clock, struct timespec *ts)
 {
     uint64_t ns;
@@ -175,10 +125,24 @@ int clock_gettime(clockid_t clock, struct timespec *ts)
         ns = nabla_clock_wall();
     else if (clock == CLOCK_MONOTONIC)
         ns = nabla_clock_monotonic();
+    else if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
+        ns = cpu_time();  /* one thread: its time is the process's */
     else
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     ts->tv_sec = (time_t)(ns / 1000000000u);
     ts->tv_nsec = (long)(ns % 1000000000u);
+    return 0;
+}
+
+int clock_getres(clockid_t clock, struct timespec *res)
+{
+    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
+        clock != CLOCK_PROCESS_CPUTIME_ID && clock != CLOCK_THREAD_CPUTIME_ID)
+        return nabla__fail(EINVAL);
+    if (res) {
+        res->tv_sec = 0;
+        res->tv_nsec = 1;
+    }
     return 0;
 }
 
@@ -194,7 +158,7 @@ int gettimeofday(struct timeval *tv, void *tz)
 int nanosleep(const struct timespec *request, struct timespec *remaining)
 {
     if (request->tv_sec < 0 || request->tv_nsec < 0 || request->tv_nsec >= 1000000000)
-        return fail(EINVAL);
+        return nabla__fail(EINVAL);
     nabla_sleep_ns((uint64_t)request->tv_sec * 1000000000u + (uint64_t)request->tv_nsec);
     if (remaining)
         remaining->tv_sec = remaining->tv_nsec = 0;
@@ -213,77 +177,116 @@ unsigned sleep(unsigned seconds)
     return 0;
 }
 
+/* times() counts in CLK_TCK (newlib: CLOCKS_PER_SEC, 1000) ticks. The
+ * process's CPU time is all user time: the host does not split it. clock()
+ * (newlib) is tms_utime + tms_stime; the result is elapsed real time. */
 clock_t times(struct tms *t)
 {
-    /* CPU time is not measured: report the monotonic clock as user time. */
-    clock_t ticks = (clock_t)(nabla_clock_monotonic() / (1000000000u / CLOCKS_PER_SEC));
-    t->tms_utime = ticks;
+    const uint64_t tick = 1000000000u / CLOCKS_PER_SEC;
+    t->tms_utime = (clock_t)(cpu_time() / tick);
     t->tms_stime = t->tms_cutime = t->tms_cstime = 0;
-    return ticks;
+    return (clock_t)(nabla_clock_monotonic() / tick);
+}
+
+/* The process's CPU time as user time (see times); children: none. */
+int getrusage(int who, struct rusage *usage)
+{
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN)
+        return nabla__fail(EINVAL);
+    memset(usage, 0, sizeof *usage);
+    if (who == RUSAGE_SELF) {
+        uint64_t ns = cpu_time();
+        usage->ru_utime.tv_sec = (time_t)(ns / 1000000000u);
+        usage->ru_utime.tv_usec = (suseconds_t)(ns % 1000000000u / 1000u);
+    }
+    return 0;
+}
+
+/* ---- Identity and the platform -------------------------------------------------------- */
+
+/* The tender's own process id and real user and group ids (the boot info):
+ * the process the guest is, as ps shows it. */
+pid_t getpid(void)
+{
+    return (pid_t)nabla__info->pid;
+}
+
+uid_t getuid(void)
+{
+    return (uid_t)nabla__info->uid;
+}
+
+uid_t geteuid(void)
+{
+    return (uid_t)nabla__info->uid;
+}
+
+gid_t getgid(void)
+{
+    return (gid_t)nabla__info->gid;
+}
+
+gid_t getegid(void)
+{
+    return (gid_t)nabla__info->gid;
+}
+
+/* sysname "nabla" (a guest is not Linux: it has nine hypercalls, not
+ * Linux's system calls), release the ABI version. */
+int uname(struct utsname *name)
+{
+    static const struct utsname nabla = {
+        .sysname = "nabla",
+        .nodename = "nabla",
+        .release = "3",
+        .version = "nabla ABI 3",
+        .machine = "x86_64",
+    };
+    _Static_assert(NABLA_ABI_VERSION == 3, "uname's release names the ABI version");
+    *name = nabla;
+    return 0;
+}
+
+long sysconf(int name)
+{
+    switch (name) {
+    case _SC_PAGESIZE:
+        return NABLA_PAGE_SIZE;
+    case _SC_CLK_TCK:
+        return CLOCKS_PER_SEC;  /* times() counts in these */
+    case _SC_NPROCESSORS_ONLN:
+    case _SC_NPROCESSORS_CONF:
+        return 1;  /* one thread: the guest runs on one CPU at a time */
+    case _SC_OPEN_MAX:
+        return 1024;  /* the socket layer's table (guests/net/sockets.c) */
+    case _SC_PHYS_PAGES:
+        return (long)((nabla__info->mem_end - nabla__info->mem_start) / NABLA_PAGE_SIZE);
+    case _SC_ARG_MAX:
+        return NABLA_CMDLINE_SIZE;
+    default:
+        return nabla__fail(EINVAL);
+    }
 }
 
 /* ---- What a guest does not have ------------------------------------------------------ */
-
-int open(const char *path, int flags, ...)
-{
-    (void)path;
-    (void)flags;
-    return fail(ENOSYS);
-}
-
-int stat(const char *path, struct stat *st)
-{
-    (void)path;
-    (void)st;
-    return fail(ENOSYS);
-}
 
 int link(const char *old, const char *new)
 {
     (void)old;
     (void)new;
-    return fail(ENOSYS);
-}
-
-int unlink(const char *path)
-{
-    (void)path;
-    return fail(ENOSYS);
-}
-
-int mkdir(const char *path, mode_t mode)
-{
-    (void)path;
-    (void)mode;
-    return fail(ENOSYS);
-}
-
-int fcntl(int fd, int cmd, ...)
-{
-    va_list ap;
-    va_start(ap, cmd);
-    int arg = va_arg(ap, int);
-    va_end(ap);
-    if (fd > 2 && nabla_socket_fcntl)
-        return nabla_socket_fcntl(fd, cmd, arg);
-    return fail(is_std(fd) ? ENOSYS : EBADF);
-}
-
-pid_t getpid(void)
-{
-    return 1;
+    return nabla__fail(ENOSYS);
 }
 
 int kill(pid_t pid, int sig)
 {
     (void)pid;
     (void)sig;
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
 pid_t fork(void)
 {
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
 int execve(const char *path, char *const argv[], char *const envp[])
@@ -291,18 +294,12 @@ int execve(const char *path, char *const argv[], char *const envp[])
     (void)path;
     (void)argv;
     (void)envp;
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
 pid_t wait(int *status)
 {
     (void)status;
-    return fail(ENOSYS);
+    return nabla__fail(ENOSYS);
 }
 
-int getentropy(void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    return fail(ENOSYS);
-}

@@ -27,6 +27,14 @@ _Static_assert(NABLA_LD_IMAGE_BASE == NABLA_IMAGE_BASE,
 
 const struct nabla_boot_info *nabla__info;
 
+/* newlib's (getenv, setenv and putenv use it). */
+extern char **environ;
+
+/* stdin's stdio buffer: one stdinread's worth. newlib's own would be
+ * BUFSIZ (1 KiB: it has no st_blksize here), so fread of a large input
+ * would cost a hypercall per KiB. In .bss: no memory until stdin is read. */
+static char stdin_buffer[NABLA_STDIN_CHUNK];
+
 /* Where exit() goes back to; valid while `exit_armed` is set. */
 static struct nabla_exit_context exit_context;
 static int exit_armed;
@@ -64,9 +72,17 @@ int _start(const struct nabla_boot_info *info)
         return NABLA_EXIT_BAD_BOOT;
 
     nabla__info = info;
+    /* The strings stay in the command line area, which is writable guest
+     * memory: setenv and putenv work as with any C library. */
+    environ = info->envp;
     nabla__heap_init(info->heap_start, info->heap_end);
-    /* Seeds arc4random and the stack protector guard. Nothing compiled
-     * with a stack protector has run yet: the library is built without. */
+    nabla__fd_init();
+    /* Line-buffered on a terminal, as newlib would make it: reading it then
+     * flushes stdout first, so a prompt without a newline shows. */
+    setvbuf(stdin, stdin_buffer, isatty(0) ? _IOLBF : _IOFBF, sizeof stdin_buffer);
+    /* Keys the random generator with the boot info's entropy, and fills
+     * the stack protector guard. Nothing compiled with a stack protector
+     * has run yet: the library is built without. */
     nabla__random_init();
     run_constructors();
 

@@ -2,9 +2,10 @@
  * sockets.c: the BSD socket API on lwIP's raw API, in the guest's one
  * thread.
  *
- * A socket is an entry of a fixed table; its descriptor is its index plus
- * NL_FD_BASE (0-2 look like the standard streams to ported code and are
- * never sockets). lwIP's callbacks only record what happened: received
+ * A socket is an entry of a fixed table, and a kind of descriptor of the
+ * library OS's one table (<nabla_fd.h>): read, write, close, fcntl and
+ * poll come here through socket_ops, and poll runs the network loop while
+ * nothing is ready. lwIP's callbacks only record what happened: received
  * pbufs are queued on the socket, accepted connections on the listener, an
  * error (the pcb is gone) in `error`. A call that must wait runs
  * nabla_net_wait, which reads frames and runs lwIP (and so the callbacks),
@@ -20,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <nabla_fd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -33,7 +35,6 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#define NL_FD_BASE      3
 #define NL_MAX_SOCKETS  1024
 #define NL_UDP_QUEUE    64          /* datagrams waiting per UDP socket */
 
@@ -79,16 +80,25 @@ static int open_sockets;
 
 /* ---- Descriptors ------------------------------------------------------------ */
 
+static const struct nabla_fd_ops socket_ops;
+
+/* The socket behind `fd`; NULL with errno EBADF if there is no such
+ * descriptor, ENOTSOCK if it is not a socket. */
 static struct nl_socket *lookup(int fd)
 {
-    if (fd < NL_FD_BASE || fd >= NL_FD_BASE + NL_MAX_SOCKETS || !sockets[fd - NL_FD_BASE].used) {
-        errno = EBADF;
-        return NULL;
-    }
-    return &sockets[fd - NL_FD_BASE];
+    return nabla_fd_object(fd, &socket_ops, ENOTSOCK);
 }
 
-static int fd_of(const struct nl_socket *s) { return (int)(s - sockets) + NL_FD_BASE; }
+static int socket_close(void *obj);
+
+/* A descriptor for `s`, or -1 with errno EMFILE (and `s` closed). */
+static int install(struct nl_socket *s)
+{
+    int fd = nabla_fd_open(&socket_ops, s);
+    if (fd < 0)
+        socket_close(s);
+    return fd;
+}
 
 static struct nl_socket *alloc_socket(int type)
 {
@@ -336,7 +346,8 @@ int socket(int domain, int type, int protocol)
         }
         udp_recv(s->pcb.udp, on_datagram, s);
     }
-    return fd_of(s);
+    nabla_fd_set_waiter(wait_until);
+    return install(s);
 }
 
 /* The socket's pcb is gone (reset, aborted): its error, else ENOTCONN. */
@@ -421,7 +432,7 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
         write_sockaddr(addr, len, ip4_addr_get_u32(ip_2_ip4(&c->pcb.tcp->remote_ip)), c->pcb.tcp->remote_port);
     else
         write_sockaddr(addr, len, 0, 0);
-    return fd_of(c);
+    return install(c);
 }
 
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -544,11 +555,10 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
     return recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 
-/* read, write, close and fcntl on a descriptor from 3 up come here from
- * the C library's platform layer (guests/libos/newlib.c). */
-ssize_t nabla_socket_read(int fd, void *buf, size_t len)
+static ssize_t socket_read(void *obj, void *buf, size_t len)
 {
-    return recvfrom(fd, buf, len, 0, NULL, NULL);
+    struct nl_socket *s = obj;
+    return s->type == SOCK_STREAM ? tcp_receive(s, buf, len, 0) : dgram_receive(s, buf, len, 0, NULL, NULL);
 }
 
 /* ---- Sending ---------------------------------------------------------------------------- */
@@ -643,9 +653,10 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
     return sendto(fd, buf, len, flags, NULL, 0);
 }
 
-ssize_t nabla_socket_write(int fd, const void *buf, size_t len)
+static ssize_t socket_write(void *obj, const void *buf, size_t len)
 {
-    return sendto(fd, buf, len, 0, NULL, 0);
+    struct nl_socket *s = obj;
+    return s->type == SOCK_STREAM ? tcp_send(s, buf, len, 0) : dgram_send(s, buf, len, NULL, 0);
 }
 
 /* ---- Closing ------------------------------------------------------------------------------ */
@@ -695,11 +706,9 @@ int shutdown(int fd, int how)
 
 static void close_tcp(struct nl_socket *s);
 
-int nabla_socket_close(int fd)
+static int socket_close(void *obj)
 {
-    struct nl_socket *s = lookup(fd);
-    if (s == NULL)
-        return -1;
+    struct nl_socket *s = obj;
     if (s->type == SOCK_DGRAM) {
         udp_remove(s->pcb.udp);
         while (s->dgram_len > 0) {
@@ -835,18 +844,26 @@ int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
     return 0;
 }
 
-int nabla_socket_fcntl(int fd, int cmd, int flags)
+static int socket_getfl(void *obj)
 {
-    struct nl_socket *s = lookup(fd);
-    if (s == NULL)
-        return -1;
-    if (cmd == F_GETFL)
-        return O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
-    if (cmd == F_SETFL) {
-        s->nonblock = (flags & O_NONBLOCK) != 0;
-        return 0;
-    }
-    return set_errno(EINVAL);
+    struct nl_socket *s = obj;
+    return O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
+}
+
+static int socket_setfl(void *obj, int flags)
+{
+    struct nl_socket *s = obj;
+    s->nonblock = (flags & O_NONBLOCK) != 0;
+    return 0;
+}
+
+static int socket_fstat(void *obj, struct stat *st)
+{
+    (void)obj;
+    memset(st, 0, sizeof *st);
+    st->st_mode = S_IFSOCK | 0777;
+    st->st_blksize = 4096;
+    return 0;
 }
 
 static int local_or_peer(int fd, struct sockaddr *addr, socklen_t *len, int peer)
@@ -881,7 +898,7 @@ static int local_or_peer(int fd, struct sockaddr *addr, socklen_t *len, int peer
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len) { return local_or_peer(fd, addr, len, 0); }
 int getpeername(int fd, struct sockaddr *addr, socklen_t *len) { return local_or_peer(fd, addr, len, 1); }
 
-/* ---- poll ---------------------------------------------------------------------------------------- */
+/* ---- poll and the descriptor operations ---------------------------------------------------------------------------------------- */
 
 static short ready_events(const struct nl_socket *s)
 {
@@ -915,38 +932,20 @@ static short ready_events(const struct nl_socket *s)
     return r;
 }
 
-int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+static short socket_poll(void *obj)
 {
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
-                                       : nabla_clock_monotonic() + (uint64_t)timeout_ms * 1000000u;
-    /* Take in what the network has first: readiness computed without it
-     * would go stale (a writable socket that waits for ACKs never sees
-     * them if poll keeps returning before reading a frame). */
-    if (wait_until(0) != 0)
-        return -1;
-    for (;;) {
-        int count = 0;
-        for (nfds_t i = 0; i < nfds; i++) {
-            fds[i].revents = 0;
-            if (fds[i].fd < 0)
-                continue;
-            struct nl_socket *s = lookup(fds[i].fd);
-            if (s == NULL) {
-                fds[i].revents = POLLNVAL;
-                count++;
-                continue;
-            }
-            short r = ready_events(s);
-            fds[i].revents = (short)(r & (fds[i].events | POLLERR | POLLHUP | POLLNVAL));
-            if (fds[i].revents)
-                count++;
-        }
-        if (count > 0 || timeout_ms == 0 || nabla_clock_monotonic() >= deadline)
-            return count;
-        if (wait_until(deadline) != 0)
-            return -1;
-    }
+    return ready_events(obj);
 }
+
+static const struct nabla_fd_ops socket_ops = {
+    .read = socket_read,
+    .write = socket_write,
+    .fstat = socket_fstat,
+    .poll = socket_poll,
+    .getfl = socket_getfl,
+    .setfl = socket_setfl,
+    .close = socket_close,
+};
 
 /* ---- Address text ------------------------------------------------------------------------------------ */
 

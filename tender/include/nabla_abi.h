@@ -1,5 +1,5 @@
 /*
- * nabla_abi.h: the guest interface of nabla, version 2 (NABLA_ABI_VERSION).
+ * nabla_abi.h: the guest interface of nabla, version 3 (NABLA_ABI_VERSION).
  *
  * This header is shared by the tender (nabla-run) and by every guest. It
  * follows docs/abi.md, which is the single description of the interface:
@@ -19,8 +19,11 @@ extern "C" {
 
 /* The version of this interface. A guest states the version it was built
  * for in its ABI note; the tender refuses any other. Version 2: argv[0] is
- * the image, as in C (version 1 had the first guest argument there). */
-#define NABLA_ABI_VERSION 2u
+ * the image, as in C (version 1 had the first guest argument there).
+ * Version 3: standard input and standard error (two more hypercalls), the
+ * process CPU-time clock, and an environment, the standard streams' kinds,
+ * an identity and fresh entropy in the boot info. */
+#define NABLA_ABI_VERSION 3u
 
 /* ---- Guest memory layout ------------------------------------------------
  *
@@ -61,7 +64,7 @@ struct nabla_abi_note {
     uint32_t abi_version;   /* NABLA_ABI_VERSION */
 };
 
-/* The features note (optional; a compatible addition to version 2): same
+/* The features note (optional; a compatible addition to version 3): same
  * name, type NABLA_NOTE_TYPE_FEATURES, a 4-byte descriptor holding a mask of
  * NABLA_FEATURE_* bits, the things the guest can handle. A tender that does
  * not know a bit ignores it; a guest learns what it got from the boot info
@@ -110,6 +113,7 @@ struct nabla_features_note {
 /* Clocks for walltime. */
 #define NABLA_CLOCK_REALTIME   0u  /* nanoseconds since the Unix epoch */
 #define NABLA_CLOCK_MONOTONIC  1u  /* nanoseconds since an arbitrary start */
+#define NABLA_CLOCK_CPUTIME    2u  /* CPU time the process has used (version 3) */
 
 /* ---- Devices -------------------------------------------------------------- */
 #define NABLA_MAX_DEVICES      16u
@@ -190,7 +194,7 @@ typedef uint32_t nabla_handle_t;
 
 /* ---- Hypercalls ------------------------------------------------------------
  *
- * Seven entries, called with the x86_64 System V calling convention. The
+ * Nine entries, called with the x86_64 System V calling convention. The
  * guest calls on its own stack; the tender switches to a stack of its own
  * for the handler and back before it returns. See docs/abi.md for each
  * contract. Each entry's index in the table: */
@@ -201,7 +205,13 @@ typedef uint32_t nabla_handle_t;
 #define NABLA_HYPERCALL_BLKWRITE  4u
 #define NABLA_HYPERCALL_NETREAD   5u
 #define NABLA_HYPERCALL_NETWRITE  6u
-#define NABLA_HYPERCALL_COUNT     7u
+#define NABLA_HYPERCALL_STDINREAD 7u
+#define NABLA_HYPERCALL_STDERRWRITE 8u
+#define NABLA_HYPERCALL_COUNT     9u
+
+/* The most bytes one stdinread returns (it reads into a tender buffer of
+ * this size; docs/security.md, "Standard streams"). */
+#define NABLA_STDIN_CHUNK  0x10000u
 
 struct nabla_hypercalls {
     /* Nanoseconds on clock `clock` (NABLA_CLOCK_*); NABLA_EINVAL otherwise. */
@@ -219,6 +229,12 @@ struct nabla_hypercalls {
     int64_t (*netread)(nabla_handle_t dev, void *buf, uint64_t size);
     /* Sends one frame; returns NABLA_OK or an error. */
     int64_t (*netwrite)(nabla_handle_t dev, const void *buf, uint64_t len);
+    /* Reads up to min(len, NABLA_STDIN_CHUNK) bytes of standard input into
+     * buf, blocking as read(2) does; returns the count, 0 at end of file,
+     * NABLA_EAGAIN if stdin is non-blocking and empty, or an error. */
+    int64_t (*stdinread)(void *buf, uint64_t len);
+    /* Writes len bytes to standard error; returns len or an error. */
+    int64_t (*stderrwrite)(const char *buf, uint64_t len);
 };
 
 /* ---- Boot info -------------------------------------------------------------
@@ -229,6 +245,12 @@ struct nabla_hypercalls {
  *
  * The entry's return value, modulo 256, is the exit status of nabla-run. */
 #define NABLA_BOOT_CONSOLE  0x1u  /* puts reaches the tender's stdout */
+/* Standard stream `fd` (0, 1 or 2) is a terminal (isatty(3) on the host,
+ * asked before the guest starts). */
+#define NABLA_BOOT_TTY(fd)  (0x2u << (fd))
+
+/* Bytes of fresh randomness in every boot info (getrandom(2) on the host). */
+#define NABLA_ENTROPY_SIZE  32u
 
 struct nabla_boot_info {
     uint32_t abi_version;       /* NABLA_ABI_VERSION */
@@ -244,6 +266,16 @@ struct nabla_boot_info {
     uint32_t device_count;
     uint32_t reserved;
     struct nabla_device devices[NABLA_MAX_DEVICES];
+    /* Version 3. */
+    uint64_t envc;              /* entries of envp before its NULL */
+    char   **envp;              /* "KEY=VALUE" strings, then NULL, in the cmdline area */
+    uint32_t stdio_mode[3];     /* fds 0, 1, 2: Linux's S_IFMT bits of each
+                                   (0010000 FIFO, 0020000 CHR, 0100000 REG...),
+                                   0 if the tender found it closed */
+    uint32_t pid;               /* the tender's process id */
+    uint32_t uid;               /* its real user and group ids */
+    uint32_t gid;
+    uint8_t  entropy[NABLA_ENTROPY_SIZE];   /* fresh random bytes, per run */
 };
 
 #ifdef __cplusplus

@@ -83,6 +83,12 @@ struct nabla_host_config {
     int32_t  pollfd_fd[NABLA_MAX_DEVICES];      /* the NICs' descriptors */
     uint32_t pollfd_handle[NABLA_MAX_DEVICES];  /* and their handles */
     char image_path[NABLA_IMAGE_PATH_SIZE];     /* for the addr2line hint */
+    /* The image's symbol table, mapped read-only (ImageSymbols.swift), for
+     * naming the function of a fault; 0 when the image has none. */
+    uint64_t symbols;                           /* Elf64_Sym array */
+    uint64_t symbol_count;
+    uint64_t symbol_names;                      /* its string table */
+    uint64_t symbol_names_size;
 };
 
 struct nabla_host_scratch {
@@ -95,6 +101,12 @@ struct nabla_host_scratch {
     uint64_t hypercall_calls[NABLA_HYPERCALL_COUNT];
     uint64_t hypercall_bytes[NABLA_HYPERCALL_COUNT];
 };
+
+/* The only buffer read(0, ...) may fill (NABLA_STDIN_CHUNK bytes, in the
+ * tender's .bss: no memory until the guest reads): stdinread reads standard
+ * input here and copies it to the guest (docs/security.md, "Standard
+ * streams"). Scratch: the guest can write it, and nothing trusts it. */
+__attribute__((returns_nonnull)) char *nabla_stdin_buffer(void);
 
 /* The sealed configuration (read-only once nabla_host_seal() succeeded). */
 __attribute__((returns_nonnull)) const struct nabla_host_config *nabla_config(void);
@@ -169,6 +181,10 @@ static inline long nabla_host_poll(uint64_t timeout_ns, uint64_t *mask) {
  * (tender/hypercall_x86_64.S) that switch to the tender's hypercall stack
  * and call nabla_hypercall_NAME_handler (Hypercalls.swift). */
 __attribute__((returns_nonnull)) const struct nabla_hypercalls *nabla_hypercall_thunks(void);
+
+/* Fills `size` bytes from getrandom(2), retrying short reads (it blocks
+ * only until the kernel's pool is first seeded): 0 or -errno. */
+int nabla_random_bytes(void *buffer, size_t size);
 
 /* prctl(PR_SET_NO_NEW_PRIVS, 1): returns 0 or -errno. */
 int nabla_set_no_new_privs(void);

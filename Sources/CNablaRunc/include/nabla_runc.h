@@ -38,6 +38,9 @@ int nrc_close_from(unsigned first);
  * leave it. */
 int nrc_open_in_root(int dirfd, const char *path);
 
+/* memfd_create(name, MFD_CLOEXEC): an anonymous file in memory. */
+int nrc_memfd(const char *name);
+
 /* execveat(fd, "", argv, envp, AT_EMPTY_PATH): runs the program open at fd. */
 int nrc_execveat(int fd, char *const argv[], char *const envp[]);
 

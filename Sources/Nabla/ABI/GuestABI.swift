@@ -14,12 +14,4 @@ public enum GuestABI: Equatable, Sendable {
     /// under Solo5's policy; its devices are declared in `manifest`
     /// (docs/solo5.md).
     case solo5SPT(manifest: Solo5Manifest)
-
-    /// `nabla` or `Solo5 spt`, for messages and reports.
-    public var name: String {
-        switch self {
-        case .nabla: "nabla"
-        case .solo5SPT: "Solo5 spt"
-        }
-    }
 }

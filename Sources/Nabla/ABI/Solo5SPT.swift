@@ -50,9 +50,11 @@ public enum Solo5SPT {
     static func run(_ configuration: TenderConfiguration, image: ELFImage, manifest: Solo5Manifest,
                     file: ImageFile) throws(TenderError) -> Never {
         do throws(TenderError) {
+            if !configuration.environment.isEmpty { throw .environmentForSolo5 }
             let layout = try Layout(image: image, memorySize: configuration.memorySize)
             let commandLine = try Self.commandLine(configuration.guestArguments)
             try load(image: image, from: file, layout: layout)
+            let symbols = ImageSymbols.map(file)
             file.close()
             let devices = try Solo5Devices.attach(configuration, manifest: manifest)
             let waitSet = try WaitSet(nics: devices.filter { $0.entry.type == .net })
@@ -72,6 +74,12 @@ public enum Solo5SPT {
             config.timeout_ms = configuration.guards.timeoutMilliseconds ?? 0
             config.core_dump = configuration.guards.core ? 1 : 0
             config.tender_fs = nabla_current_fs()
+            if let symbols {
+                config.symbols = symbols.symbols
+                config.symbol_count = symbols.symbolCount
+                config.symbol_names = symbols.strings
+                config.symbol_names_size = symbols.stringsSize
+            }
             HostState(config: config, imagePath: configuration.imagePath).publish()
             if configuration.trace { traceBoot(image: image, layout: layout, devices: devices, waitSet: waitSet) }
 

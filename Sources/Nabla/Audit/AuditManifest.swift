@@ -21,7 +21,6 @@ struct AuditManifest: Equatable {
     /// then `hypercall_bytes`) are in the traced process.
     var countersAddress: UInt64
 
-    /// The manifest of this process's policy.
     /// The manifest of a run under `policy`; `countsHypercalls` is false
     /// for a Solo5 image, which has no hypercalls (counters address 0).
     init(policy: SeccompPolicy, countsHypercalls: Bool = true) {

@@ -30,9 +30,10 @@ extension AuditReport {
             } else {
                 lines.append("hypercalls (counted in tender memory the guest can write; the system calls above are the kernel's record):")
             }
+            let width = Hypercall.allCases.map { $0.name.count }.max() ?? 0
             for (hypercall, calls, bytes) in hypercalls {
-                let moved = [.puts, .blkread, .blkwrite, .netread, .netwrite].contains(hypercall) ? ", \(bytes) bytes" : ""
-                lines.append("  \(padded(hypercall.name, 10)) \(calls) calls\(moved)")
+                let moved = hypercall == .walltime || hypercall == .poll ? "" : ", \(bytes) bytes"
+                lines.append("  \(padded(hypercall.name, width)) \(calls) calls\(moved)")
             }
             let use = used
             let unused = rules.indices.filter { use[$0] == 0 }

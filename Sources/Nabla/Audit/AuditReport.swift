@@ -14,11 +14,17 @@ public struct AuditOptions: Sendable {
     public var json: Bool
     /// Write the report to this file instead of stderr.
     public var output: String?
+    /// Also write an OCI seccomp profile of the run to this file.
+    public var profile: String?
+    /// Profiles to merge into that one.
+    public var merge: [String]
 
-    public init(kernel: Bool = false, json: Bool = false, output: String? = nil) {
+    public init(kernel: Bool = false, json: Bool = false, output: String? = nil, profile: String? = nil, merge: [String] = []) {
         self.kernel = kernel
         self.json = json
         self.output = output
+        self.profile = profile
+        self.merge = merge
     }
 }
 
@@ -89,6 +95,9 @@ public struct AuditReport: Sendable {
     public var setup = SyscallTally()
     /// Calls after the filter was loaded.
     public var guest = SyscallTally()
+    /// Every call of both phases that ran (a call the filter stopped did
+    /// not), with its pinned arguments: what `--seccomp-profile` writes.
+    var profile = SeccompProfile()
     /// The traced tender's policy, from its manifest.
     public var rules: [SyscallRule] = []
     /// How many guest-phase calls each rule allowed.
@@ -121,6 +130,7 @@ public struct AuditReport: Sendable {
         if ruleUse.count != rules.count { ruleUse = Array(repeating: 0, count: rules.count) }
         if let rule = rules.firstIndex(where: { $0.admits(call) }) {
             ruleUse[rule] += 1
+            profile.record(call)
         } else {
             violationCount += 1
             if violations.count < Self.violationLimit { violations.append(call) }

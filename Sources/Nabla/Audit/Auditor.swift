@@ -39,23 +39,52 @@ public enum Auditor {
         return report
     }
 
-    /// Fails if `--audit-out`'s file cannot be written, before anything runs:
-    /// a report that cannot be delivered must not cost a run.
-    public static func checkOutput(_ options: AuditOptions) throws(TenderError) {
-        guard let path = options.output else { return }
-        switch Sys.open(path, O_WRONLY | O_CREAT) {
-        case .success(let fd): Sys.close(fd)
-        case .failure(let error): throw .auditFailed("cannot write \(path): \(error)")
+    /// Fails if `--audit-out`'s or `--seccomp-profile`'s file cannot be
+    /// written, or a `--merge` profile cannot be read and merged, before
+    /// anything runs: a report that cannot be delivered must not cost a
+    /// run. Returns the merged `--merge` profiles.
+    public static func prepare(_ options: AuditOptions) throws(TenderError) -> SeccompProfile {
+        var merged = SeccompProfile()
+        for path in options.merge {
+            merged = merged.merged(with: try SeccompProfile(parsing: try readText(path), path: path))
         }
+        for path in [options.output, options.profile] {
+            guard let path else { continue }
+            switch Sys.open(path, O_WRONLY | O_CREAT) {
+            case .success(let fd): Sys.close(fd)
+            case .failure(let error): throw .auditFailed("cannot write \(path): \(error)")
+            }
+        }
+        return merged
+    }
+
+    /// The whole of a small text file (a profile).
+    private static func readText(_ path: String) throws(TenderError) -> String {
+        let fd: Int32
+        switch Sys.open(path, O_RDONLY) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw .cannotOpen(path: path, error)
+        }
+        defer { Sys.close(fd) }
+        return Sys.readAvailable(fd)
     }
 
     /// Writes `report` where `options` says: a file, or stderr. JSON on
     /// stderr is one line and the last one, after a line break of its own
     /// (whatever the guest or the tender wrote there before), so that
     /// `2>&1 >/dev/null | tail -n 1` is the document.
-    public static func deliver(_ report: AuditReport, options: AuditOptions) throws(TenderError) {
+    /// With `--seccomp-profile`, the run's profile merged with `merging`
+    /// (``prepare(_:)``'s result) goes to its file.
+    public static func deliver(_ report: AuditReport, options: AuditOptions, merging: SeccompProfile = SeccompProfile()) throws(TenderError) {
+        if let path = options.profile {
+            try write(report.seccompProfile.merged(with: merging).json, to: path)
+        }
         let text = options.json ? report.json : report.text
         guard let path = options.output else { return StandardError.write(options.json ? "\n" + text : text) }
+        try write(text, to: path)
+    }
+
+    private static func write(_ text: String, to path: String) throws(TenderError) {
         switch Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC) {
         case .success(let fd):
             Sys.writeAll(fd, text)
@@ -128,7 +157,12 @@ public enum Auditor {
                     if stop.kind == 1 {
                         let args = withUnsafeBytes(of: stop.args) { Array($0.bindMemory(to: UInt64.self)) }
                         let call = ObservedCall(number: Int(truncatingIfNeeded: stop.nr), arguments: args, native: stop.arch == Diagnostics.auditArchX86_64)
-                        if manifest != nil && guestPhase { report.recordGuestCall(call) } else { report.setup.add(call) }
+                        if manifest != nil && guestPhase {
+                            report.recordGuestCall(call)
+                        } else {
+                            report.setup.add(call)
+                            report.profile.record(call)
+                        }
                         lastEntry = call
                     } else if stop.kind == 2, !guestPhase, let entry = lastEntry, entry.native, entry.number == 317,
                               entry.arguments[0] == 1, entry.arguments[2] != 0, stop.rval == 0 {

@@ -105,7 +105,7 @@ public struct AttachedDevice: Hashable, Sendable {
     public var path: String
     public var fd: Int32
     public var readOnly: Bool
-    /// Block: the size in bytes, a multiple of ``sectorSize``.
+    /// Block: the size in bytes, a multiple of `NABLA_SECTOR_SIZE`.
     public var capacity: UInt64
     /// Net: the NIC's Ethernet address.
     public var mac: MACAddress?
@@ -113,7 +113,6 @@ public struct AttachedDevice: Hashable, Sendable {
     /// NABLA_NET_OFFLOAD_FRAME_MAX bytes (docs/abi.md, "Offloads").
     public var offload: Bool
 
-    public static let sectorSize = UInt64(NABLA_SECTOR_SIZE)
 
     public init(name: String, kind: DeviceKind, path: String, fd: Int32, readOnly: Bool = false, capacity: UInt64 = 0,
                 mac: MACAddress? = nil, offload: Bool = false) {

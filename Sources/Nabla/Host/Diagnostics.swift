@@ -242,6 +242,10 @@ func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ con
     }
     line.append(" at pc ")
     line.append(hex: pc)
+    if inImage { appendFunction(containing: pc, config, to: &line) }
+    if signal == SIGILL && isTrapInstruction(at: pc) {
+        line.append(" (ud2: a failed runtime check in Swift, such as an overflow, an index out of range or nil unwrapped, or __builtin_trap in C)")
+    }
     if inImage {
         line.append(" (image offset ")
         line.append(hex: pc &- config.pointee.image_base)
@@ -262,6 +266,38 @@ func guestFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ con
     line.emit()
     if config.pointee.core_dump != 0 { return }
     nabla_sys_exit_group(128 &+ signal)
+}
+
+/// Appends " in NAME" for the function symbol of the image that holds `pc`,
+/// from the symbol table mapped read-only before the filter (sealed
+/// addresses and counts; every read bounded). Nothing if there is none.
+private func appendFunction(containing pc: UInt64, _ config: UnsafePointer<nabla_host_config>, to line: inout DiagnosticLine) {
+    let symbols = config.pointee.symbols, count = config.pointee.symbol_count
+    let names = config.pointee.symbol_names, namesSize = config.pointee.symbol_names_size
+    guard symbols != 0, names != 0, let table = UnsafeRawPointer(bitPattern: UInt(symbols)),
+          let strings = UnsafePointer<CChar>(bitPattern: UInt(names)) else { return }
+    var index: UInt64 = 0
+    while index < count {
+        let entry = table + Int(index) &* ImageSymbols.symbolSize
+        let nameOffset = UInt64(entry.loadUnaligned(as: UInt32.self))
+        let info = entry.loadUnaligned(fromByteOffset: 4, as: UInt8.self)
+        let value = entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let size = entry.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        // STT_FUNC, and pc inside [value, value + size).
+        if info & 0xf == 2, pc >= value, pc &- value < size, nameOffset < namesSize {
+            line.append(" in ")
+            line.append(cString: strings + Int(nameOffset), limit: Int(min(namesSize &- nameOffset, 160)))
+            return
+        }
+        index &+= 1
+    }
+}
+
+/// True if the two bytes at `pc` are `ud2` (0f 0b) and lie in guest memory
+/// the guest may read (checked against the sealed ranges first).
+private func isTrapInstruction(at pc: UInt64) -> Bool {
+    guard guestReadable(pc, 2), let bytes = UnsafePointer<UInt8>(bitPattern: UInt(pc)) else { return false }
+    return bytes[0] == 0x0f && bytes[1] == 0x0b
 }
 
 /// The SIGSYS handler: the filter trapped a system call. Names it on stderr

@@ -11,7 +11,7 @@ struct HostState {
     private(set) var config = nabla_host_config()
 
     init(image: ELFImage, imagePath: String, layout: GuestLayout, devices: [AttachedDevice],
-         trace: Bool, guards: GuardOptions) {
+         trace: Bool, guards: GuardOptions, symbols: ImageSymbols?) {
         config.mem_start = layout.memory.start
         config.mem_end = layout.memory.end
         config.image_base = image.lowestAddress
@@ -21,6 +21,12 @@ struct HostState {
         config.trace = trace ? 1 : 0
         config.core_dump = guards.core ? 1 : 0
         config.device_count = UInt32(devices.count)
+        if let symbols {
+            config.symbols = symbols.symbols
+            config.symbol_count = symbols.symbolCount
+            config.symbol_names = symbols.strings
+            config.symbol_names_size = symbols.stringsSize
+        }
         withUnsafeMutableBytes(of: &config.devices) { buffer in
             let entries = buffer.bindMemory(to: nabla_host_device.self)
             for (handle, device) in devices.enumerated() { entries[handle] = device.hostDescription }

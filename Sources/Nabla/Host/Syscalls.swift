@@ -78,8 +78,8 @@ enum Sys {
     }
 
     /// mmap(2) of `size` bytes of `fd`, read-only and private.
-    static func mapFile(_ fd: Int32, size: Int) -> Result<UnsafeRawPointer, Errno> {
-        guard let memory = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), memory != MAP_FAILED else { return .failure(.current) }
+    static func mapFile(_ fd: Int32, size: Int, offset: Int = 0) -> Result<UnsafeRawPointer, Errno> {
+        guard let memory = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, off_t(offset)), memory != MAP_FAILED else { return .failure(.current) }
         return .success(UnsafeRawPointer(memory))
     }
 

@@ -1,4 +1,4 @@
-// Hypercalls.swift: the seven entries of the hypercall table.
+// Hypercalls.swift: the nine entries of the hypercall table.
 //
 // The guest calls the assembly thunks in tender/hypercall_x86_64.S, which
 // switch to the tender's own hypercall stack and call the handlers below,
@@ -19,7 +19,7 @@ import Glibc
 
 /// The hypercall table the tender gives every guest.
 public enum Hypercall: Int, CaseIterable, Sendable {
-    case walltime, puts, poll, blkread, blkwrite, netread, netwrite
+    case walltime, puts, poll, blkread, blkwrite, netread, netwrite, stdinread, stderrwrite
 
     /// The name in docs/abi.md.
     public var name: String { "\(self)" }
@@ -52,7 +52,7 @@ private func within(_ address: UInt64, _ length: UInt64,
 /// all of it mapped readable guest memory (not the gaps, not the guard page),
 /// so a write to a disk, a tap or the console cannot stop half-way.
 @inline(__always)
-private func guestReadable(_ address: UInt64, _ length: UInt64) -> Bool {
+func guestReadable(_ address: UInt64, _ length: UInt64) -> Bool {
     within(address, length, nabla_host_readable)
 }
 
@@ -78,14 +78,21 @@ private func guestError(_ error: Int32) -> Int64 {
 func hypercallWalltime(_ clock: UInt32) -> Int64 {
     var result: Int64
     var now = timespec()
+    // Each id is one the policy pins (CLOCK_PROCESS_CPUTIME_ID has no vDSO
+    // path: it is always the system call).
+    let id: clockid_t
     switch clock {
-    case NABLA_CLOCK_REALTIME, NABLA_CLOCK_MONOTONIC:
-        let id = clock == NABLA_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC
+    case NABLA_CLOCK_REALTIME: id = CLOCK_REALTIME
+    case NABLA_CLOCK_MONOTONIC: id = CLOCK_MONOTONIC
+    case NABLA_CLOCK_CPUTIME: id = CLOCK_PROCESS_CPUTIME_ID
+    default: id = -1
+    }
+    if id < 0 {
+        result = Int64(NABLA_EINVAL)
+    } else {
         result = clock_gettime(id, &now) == 0
             ? Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
             : Int64(NABLA_EIO)
-    default:
-        result = Int64(NABLA_EINVAL)
     }
     nabla_host_count(NABLA_HYPERCALL_WALLTIME, 0)
     if tracing { HypercallTrace("walltime").decimal("clock", UInt64(clock)).emit(result) }
@@ -116,6 +123,78 @@ func hypercallPuts(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
     }
     nabla_host_count(NABLA_HYPERCALL_PUTS, result > 0 ? UInt64(result) : 0)
     if tracing { HypercallTrace("puts").hex("buf", address).decimal("len", length).emit(result) }
+    return result
+}
+
+// MARK: - stdinread: read on fd 0 into the tender's stdin buffer
+
+/// Reads standard input into the tender's stdin buffer (the one address the
+/// `read` rule on fd 0 allows), then copies what came into the guest's
+/// buffer, which is checked first: a bad buffer consumes nothing.
+@_cdecl("nabla_hypercall_stdinread_handler")
+func hypercallStdinRead(_ buffer: UnsafeMutableRawPointer?, _ length: UInt64) -> Int64 {
+    let address = UInt64(UInt(bitPattern: buffer))
+    let count = min(length, UInt64(NABLA_STDIN_CHUNK))
+    var result: Int64
+    if !guestWritable(address, count) {
+        result = Int64(NABLA_EFAULT)
+    } else if count == 0 {
+        result = 0
+    } else {
+        let staging = nabla_stdin_buffer()
+        while true {
+            let n = read(0, staging, Int(count))  // fd 0: a literal, as the console's fd 1
+            if n >= 0 {
+                // n <= count: the kernel never returns more than asked.
+                if n > 0 { UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: staging, byteCount: n) }
+                result = Int64(n)
+                break
+            }
+            if errno == EINTR { continue }
+            result = errno == EAGAIN ? Int64(NABLA_EAGAIN) : Int64(NABLA_EIO)
+            break
+        }
+    }
+    nabla_host_count(NABLA_HYPERCALL_STDINREAD, result > 0 ? UInt64(result) : 0)
+    if tracing { HypercallTrace("stdinread").hex("buf", address).decimal("len", length).emit(result) }
+    return result
+}
+
+// MARK: - stderrwrite: write on fd 2 through the diagnostic buffer
+
+/// Writes the guest's bytes to standard error, copied a diagnostic buffer's
+/// worth at a time into the tender's diagnostic buffer: the one buffer the
+/// `write` rule on fd 2 allows, so that guest stderr needs no wider rule.
+@_cdecl("nabla_hypercall_stderrwrite_handler")
+func hypercallStderrWrite(_ buffer: UnsafePointer<CChar>?, _ length: UInt64) -> Int64 {
+    let address = UInt64(UInt(bitPattern: buffer))
+    var result = Int64(NABLA_EFAULT)
+    if guestReadable(address, length), let diagnostic = UnsafeMutableRawPointer(nabla_diag()) {
+        let size = UInt64(NABLA_DIAG_SIZE)
+        var done: UInt64 = 0
+        result = Int64(length)
+        copying: while done < length {
+            let chunk = min(length &- done, size)
+            diagnostic.copyMemory(from: UnsafeRawPointer(bitPattern: UInt(address &+ done))!, byteCount: Int(chunk))
+            var left = chunk
+            while left > 0 {
+                // Always from the buffer's start: the rule pins its address.
+                let n = write(2, diagnostic, Int(left))
+                if n > 0 {
+                    left &-= UInt64(n)
+                    if left > 0 { diagnostic.copyMemory(from: diagnostic + n, byteCount: Int(left)) }
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    result = n < 0 ? guestError(errno) : Int64(NABLA_EIO)
+                    break copying
+                }
+            }
+            done &+= chunk
+        }
+    }
+    nabla_host_count(NABLA_HYPERCALL_STDERRWRITE, result > 0 ? UInt64(result) : 0)
+    if tracing { HypercallTrace("stderrwrite").hex("buf", address).decimal("len", length).emit(result) }
     return result
 }
 

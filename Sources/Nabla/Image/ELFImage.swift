@@ -337,7 +337,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingABINote:
             return "no nabla ABI note: the image was not built for nabla (link it with the nabla library OS)"
         case let .wrongABIVersion(found, expected):
-            return "the image was built for nabla ABI version \(found); this nabla-run speaks version \(expected)"
+            let hint = found < expected ? " (rebuild it with this nabla's SDK: nabla-cc or make guests)" : ""
+            return "the image was built for nabla ABI version \(found); this nabla-run speaks version \(expected)\(hint)"
         case let .solo5WrongTarget(target):
             let name = target == SOLO5_TARGET_HVT ? "hvt (run it with solo5-hvt, or rebuild it with -t spt)" : "target \(target)"
             return "the image is a Solo5 unikernel for \(name), not for spt; nabla-run runs Solo5 spt images"
@@ -373,7 +374,6 @@ enum ELF {
     static let solo5NoteName = Array(SOLO5_NOTE_NAME.utf8)
 }
 
-/// Little-endian reads from the image; callers check bounds first.
 /// Little-endian reads from an image's bytes. A read past the end throws
 /// `.truncated` instead of trapping: the callers check sizes first, and this
 /// makes a missed check an error message, not a crash.

@@ -102,7 +102,7 @@ public enum GuestMemory {
     static let bootArea = GuestRange(GuestAddress(NABLA_MEM_BASE), GuestAddress(NABLA_CMDLINE_ADDR) + GuestAddress(NABLA_CMDLINE_SIZE))
 
     /// Maps guest memory and puts the image's segments in; the boot area,
-    /// heap and stack are writable until ``boot(image:layout:arguments:devices:hypercalls:)``.
+    /// heap and stack are writable until ``boot(image:layout:arguments:devices:facts:hypercalls:)``.
     /// Done before any device is opened, so that the image file is closed
     /// by then and the devices' descriptors start at 3.
     static func load(image: ELFImage, from file: ImageFile, layout: GuestLayout) throws(TenderError) {
@@ -115,12 +115,13 @@ public enum GuestMemory {
         try protect(layout.stack, PROT_READ | PROT_WRITE)
     }
 
-    /// Lays out argv in the command line area, writes the boot info and
+    /// Lays out argv and envp in the command line area, writes the boot info and
     /// gives the boot page and the segments their final permissions.
     static func boot(image: ELFImage, layout: GuestLayout, arguments: CommandLineArea, devices: [AttachedDevice],
-                     hypercalls: nabla_hypercalls) throws(TenderError) {
-        let argv = arguments.write()
-        BootInfo.write(layout: layout, argc: UInt64(arguments.count), argv: argv, devices: devices, hypercalls: hypercalls)
+                     facts: ProcessFacts, hypercalls: nabla_hypercalls) throws(TenderError) {
+        let (argv, envp) = arguments.write()
+        BootInfo.write(layout: layout, arguments: arguments, argv: argv, envp: envp, devices: devices,
+                       facts: facts, hypercalls: hypercalls)
 
         // Final permissions: the boot info page becomes read-only, each
         // segment gets exactly what its program header asks for.
@@ -209,35 +210,53 @@ extension SegmentPermissions {
     }
 }
 
-/// The guest's arguments as they will sit in the command line area: an
-/// argv array of argc pointers and a NULL, followed by the strings.
+/// The guest's arguments and environment as they will sit in the command
+/// line area: an argv array of argc pointers and a NULL, an envp array of
+/// envc pointers and a NULL, then the strings.
 public struct CommandLineArea: Sendable {
     public let arguments: [String]
+    /// `KEY=VALUE` strings (`--env`).
+    public let environment: [String]
     /// Bytes the area needs.
     public let size: Int
 
     public var count: Int { arguments.count }
 
-    /// Fails if the arguments do not fit in NABLA_CMDLINE_SIZE bytes.
-    public init(_ arguments: [String]) throws(TenderError) {
+    /// Fails if the arguments and the environment do not fit in
+    /// NABLA_CMDLINE_SIZE bytes.
+    public init(_ arguments: [String], environment: [String] = []) throws(TenderError) {
         self.arguments = arguments
-        size = (arguments.count + 1) * 8 + arguments.reduce(0) { $0 + $1.utf8.count + 1 }
-        guard size <= Int(NABLA_CMDLINE_SIZE) else { throw .argumentsTooLong(bytes: size, limit: Int(NABLA_CMDLINE_SIZE)) }
+        self.environment = environment
+        var strings = 0
+        for string in arguments { strings += string.utf8.count + 1 }
+        for string in environment { strings += string.utf8.count + 1 }
+        size = (arguments.count + 1 + environment.count + 1) * 8 + strings
+        guard size <= Int(NABLA_CMDLINE_SIZE) else { throw .commandLineTooLong(bytes: size, limit: Int(NABLA_CMDLINE_SIZE)) }
     }
 
     /// Writes the area at NABLA_CMDLINE_ADDR (which must be writable) and
-    /// returns the argv address.
-    func write() -> GuestAddress {
+    /// returns the argv and envp addresses.
+    func write() -> (argv: GuestAddress, envp: GuestAddress) {
         let base = GuestAddress(NABLA_CMDLINE_ADDR)
         let pointers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base))!
-        var next = base + GuestAddress((arguments.count + 1) * 8)
-        for (index, argument) in arguments.enumerated() {
-            pointers[index] = next
-            let bytes = Array(argument.utf8) + [0]
-            bytes.withUnsafeBytes { UnsafeMutableRawPointer(bitPattern: UInt(next))!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            next += GuestAddress(bytes.count)
+        let envp = arguments.count + 1
+        var next = base + GuestAddress((arguments.count + 1 + environment.count + 1) * 8)
+        // Each string with its NUL at `next`; its address in pointer slot `slot`.
+        func place(_ string: String, at slot: Int) {
+            pointers[slot] = next
+            let target = UnsafeMutablePointer<UInt8>(bitPattern: UInt(next))!
+            var count = 0
+            for byte in string.utf8 {
+                target[count] = byte
+                count += 1
+            }
+            target[count] = 0
+            next += GuestAddress(count + 1)
         }
+        for (index, argument) in arguments.enumerated() { place(argument, at: index) }
+        for (index, variable) in environment.enumerated() { place(variable, at: envp + index) }
         pointers[arguments.count] = 0
-        return base
+        pointers[envp + environment.count] = 0
+        return (base, base + GuestAddress(envp * 8))
     }
 }

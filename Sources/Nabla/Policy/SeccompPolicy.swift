@@ -140,7 +140,9 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
     public static let defaultAction = "trap: SIGSYS, reported on stderr, exit status 159"
 
     /// The guest-phase policy for a run: the console, the diagnostic
-    /// buffer, the tender's pollfd array, two clocks, exit_group, and the
+    /// buffer (the tender's lines and the guest's stderr), standard input
+    /// into the tender's stdin buffer, the tender's pollfd array, three
+    /// clocks, exit_group, and the
     /// rules each device adds (its driver's, in BlockDevice.swift and
     /// NetDevice.swift): its descriptor, with the sizes and offsets its
     /// hypercalls use. `--core` adds nothing (Diagnostics.swift).
@@ -150,12 +152,18 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
             SyscallRule(.write, [ArgumentPin(0, equals: 2, "stderr"),
                                  ArgumentPin(1, equals: host.diagnosticBuffer, "tender diagnostic buffer"),
                                  ArgumentPin(2, atMost: UInt64(NABLA_DIAG_SIZE), "its size")]),
+            SyscallRule(.read, [ArgumentPin(0, equals: 0, "stdin"),
+                                ArgumentPin(1, equals: host.stdinBuffer, "tender stdin buffer"),
+                                ArgumentPin(2, atMost: UInt64(NABLA_STDIN_CHUNK), "its size")]),
             SyscallRule(.ppoll, [ArgumentPin(0, equals: host.pollfds, "tender pollfd array"),
                                  ArgumentPin(1, equals: UInt64(host.pollfdCount)),
                                  ArgumentPin(2, equals: host.pollTimeout, "tender timeout"),
                                  ArgumentPin(3, equals: 0, "no signal mask")]),
-            SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_REALTIME), "CLOCK_REALTIME")]),
-            SyscallRule(.clockGettime, [ArgumentPin(0, equals: UInt64(CLOCK_MONOTONIC), "CLOCK_MONOTONIC")]),
+            // Linux numbers them 0, 1 and 2, so one rule with `<=` (over all
+            // 64 bits) allows exactly these three: one rule compiles faster
+            // than three, and every start compiles the policy.
+            SyscallRule(.clockGettime, [ArgumentPin(0, atMost: UInt64(CLOCK_PROCESS_CPUTIME_ID),
+                                                    "CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_PROCESS_CPUTIME_ID")]),
             SyscallRule(.exitGroup),
         ]
         for device in devices { rules += device.rules }
@@ -224,6 +232,8 @@ public struct SeccompPolicy: Sendable, CustomStringConvertible {
 /// The addresses of the tender's own buffers that the policy pins.
 public struct HostAddresses: Sendable {
     public var diagnosticBuffer: UInt64
+    /// The buffer `stdinread` reads standard input into.
+    public var stdinBuffer: UInt64
     public var pollfds: UInt64
     public var pollfdCount: UInt32
     public var pollTimeout: UInt64
@@ -233,6 +243,7 @@ public struct HostAddresses: Sendable {
         let base = UInt64(UInt(bitPattern: nabla_scratch()))
         typealias Scratch = MemoryLayout<nabla_host_scratch>
         return HostAddresses(diagnosticBuffer: base + UInt64(Scratch.offset(of: \.diag)!),
+                             stdinBuffer: UInt64(UInt(bitPattern: nabla_stdin_buffer())),
                              pollfds: base + UInt64(Scratch.offset(of: \.pollfds)!),
                              pollfdCount: pollfdCount,
                              pollTimeout: base + UInt64(Scratch.offset(of: \.poll_timeout)!))

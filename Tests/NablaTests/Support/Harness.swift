@@ -63,13 +63,14 @@ final class Child {
     let pid: pid_t
     private(set) var status: Int32?
 
-    /// Starts `executable`; stdin is /dev/null, stdout and stderr go to the
-    /// given files (or /dev/null).
-    init(_ executable: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null") throws {
+    /// Starts `executable`; stdin, stdout and stderr are the given files
+    /// (or /dev/null).
+    init(_ executable: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null",
+         stderr: String = "/dev/null") throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // Test threads may block signals (Dispatch workers block them all),

@@ -3,16 +3,18 @@
  *
  * A guest is a static x86_64 ELF image that the tender (nabla-run) loads
  * into its own address space and calls as a C function. The guest reaches
- * the host only through the seven hypercalls of nabla_abi.h; this library
+ * the host only through the nine hypercalls of nabla_abi.h; this library
  * turns them into what a unikernel needs:
  *
  *   - start-up and shutdown: _start, main, exit, abort;
  *   - the platform of the C library, newlib 3.3.0 (built from Debian's
  *     newlib-source by guests/libc): <stdio.h>, <stdlib.h>, <string.h>,
  *     <math.h>, <time.h>, <errno.h>, <ctype.h>, <assert.h>, ... are
- *     newlib's, with stdout and stderr on the console, the heap over the
- *     boot info's heap region, the clocks and sleeping on the hypercalls,
- *     and file calls failing with ENOSYS (there is no file system);
+ *     newlib's, with stdin, stdout and stderr the tender's own, the heap
+ *     over the boot info's heap region, the clocks and sleeping on the
+ *     hypercalls, getenv over `nabla-run --env`, randomness from a
+ *     ChaCha20 generator keyed with fresh host entropy, and file calls
+ *     failing with ENOSYS (there is no file system);
  *   - the console, the clocks, sleeping, and the attached devices, below.
  *
  * Everything here is single-threaded: a nabla guest has exactly one thread
@@ -155,8 +157,10 @@ int nabla_parse_u64(const char *s, uint64_t *value);
 
 /* ---- Output ----------------------------------------------------------------------
  *
- * stdout is line-buffered (newlib sees a terminal) and stderr unbuffered;
- * both go to the console. */
+ * stdout is line-buffered (newlib's choice without fcntl, whatever it is),
+ * stderr unbuffered; stdout goes to the tender's standard output (the
+ * console), stderr to its standard error, and stdin reads its standard
+ * input. */
 
 /* Writes s, without a newline, through stdout. */
 int nabla_puts(const char *s);
@@ -166,12 +170,14 @@ int nabla_flush(void);
 
 /* ---- Miscellaneous ---------------------------------------------------------------- */
 
-/* Fills buf with bytes from a small non-cryptographic generator seeded from
- * the clocks at start-up. Embedded Swift uses it to seed hashing; it must
- * not be used for secrets (nabla has no entropy hypercall). getentropy()
- * fails with ENOSYS for the same reason. */
+/* Fills buf from the library's ChaCha20 generator, keyed at start-up with
+ * the boot info's NABLA_ENTROPY_SIZE bytes from the host's getrandom(2):
+ * different in every run, fit for keys. getentropy() and getrandom()
+ * (<sys/random.h>) and arc4random_uniform() draw from it too. Embedded
+ * Swift seeds its hashing with it. */
 void arc4random_buf(void *buf, size_t n);
 uint32_t arc4random(void);
+uint32_t arc4random_uniform(uint32_t bound);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,7 @@
-/* <poll.h> for guests (guests/net): poll over sockets. While nothing is
- * ready it runs the network loop, sleeping in the poll hypercall. */
+/* <poll.h> for guests: poll over any descriptor of the library OS's one
+ * table (guests/libos/fd.c). Files and the standard streams are always
+ * ready; sockets are ready as the network stack says, and while nothing
+ * is ready poll runs the network loop, sleeping in the poll hypercall. */
 #ifndef NABLA_POLL_H
 #define NABLA_POLL_H
 
