@@ -10,7 +10,8 @@ import Glibc
 import Testing
 @testable import Nabla
 
-private let host = HostAddresses(diagnosticBuffer: 0xd01000, pollfds: 0xd02000, pollfdCount: 1, pollTimeout: 0xd03000)
+private let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd04000, pollfds: 0xd02000, pollfdCount: 1,
+                                 pollTimeout: 0xd03000)
 private let diskFD: Int32 = 5, readOnlyFD: Int32 = 6, nicFD: Int32 = 7
 private let capacity: UInt64 = 4 << 20
 private let frameMax = UInt64(NABLA_NET_FRAME_MAX)
@@ -63,7 +64,15 @@ struct FilterInterpretationTests {
         #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, frameMax]) == .trap, "the NIC's count bound on fd 2")
         #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_REALTIME)]) == .allow)
         #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_MONOTONIC)]) == .allow)
+        #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_PROCESS_CPUTIME_ID)]) == .allow)
+        #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_THREAD_CPUTIME_ID)]) == .trap)
         #expect(try verdict(program, Syscall.clockGettime.n, [UInt64(CLOCK_BOOTTIME)]) == .trap)
+        #expect(try verdict(program, Syscall.clockGettime.n, [1 << 32]) == .trap, "a clock id with high bits set")
+        #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer, 65536]) == .allow)
+        #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer, 65537]) == .trap)
+        #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer + 1, 1]) == .trap)
+        #expect(try verdict(program, Syscall.read.n, [0, host.diagnosticBuffer, 1]) == .trap)
+        #expect(try verdict(program, Syscall.read.n, [UInt64(nicFD), host.stdinBuffer, 65536]) == .trap, "stdin's count on the NIC")
         #expect(try verdict(program, Syscall.ppoll.n, [host.pollfds, 1, host.pollTimeout, 0]) == .allow)
         #expect(try verdict(program, Syscall.ppoll.n, [host.pollfds, 2, host.pollTimeout, 0]) == .trap)
         #expect(try verdict(program, Syscall.ppoll.n, [host.pollfds, 1, host.pollTimeout, 0x5000]) == .trap, "a signal mask")
@@ -120,6 +129,12 @@ struct FilterInterpretationTests {
             #expect(try verdict(program, Syscall.write.n, [fast, 0x1000, 1 << 20]) == .trap, context)
             #expect(try verdict(program, Syscall.write.n, [fast | 1 << 32, 0x1000, 64]) == .trap, "high fd bits, \(context)")
             #expect(try verdict(program, Syscall.pwrite64.n, [fast, 0x1000, 512, 0]) == .trap, context)
+            // Neither the offload NIC's count and stdin's (fd 0, <= 65536 into
+            // the tender's buffer) may leak onto the other's descriptor.
+            #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer, 65536]) == .allow, context)
+            #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer, offloadFrameMax]) == .trap, "the offload frame on stdin, \(context)")
+            #expect(try verdict(program, Syscall.read.n, [fast, host.stdinBuffer, 65536]) == .trap, "stdin's count on the offload NIC, \(context)")
+            #expect(try verdict(program, Syscall.read.n, [fast, host.stdinBuffer, offloadFrameMax]) == .allow, context)
             // The offload NIC's count bound must not leak onto another fd.
             #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, offloadFrameMax]) == .trap, "fd 2, \(context)")
             #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, UInt64(NABLA_DIAG_SIZE)]) == .allow, context)
