@@ -284,7 +284,7 @@ struct AttackTests {
         try withCanaryDirectory(in: tap.namespace) { dir in
             let policy = try dir.run(["--policy", "--net", tap.name, guest])
             #expect(policy.status == 0, "\(policy)")
-            let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") },
+            let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") && $0.contains("[tap ") },
                                         "no read rule for the tap: \(policy)")
             let fd = try #require(Int(readRule.dropFirst("allow read (0) if fd == ".count).prefix { $0.isNumber }))
             #expect(policy.stdout.contains("allow read (0) if fd == \(fd) [tap net (\(tap.name))] && count == 0x10017 [largest offload frame, header included]"), "\(policy.stdout)")
