@@ -551,7 +551,11 @@ struct GuestFiles {
             arguments += [disk.readOnly ? "--disk-readonly" : "--disk", "\(disk.name)=/proc/self/fd/\(fd)"]
         }
         // process.env is the guest's environment (getenv), as for a process.
-        for variable in spec.environment { arguments += ["--env", variable] }
+        // Solo5's ABI has no environment: a Solo5 image gets none (engines
+        // always set PATH, so refusing would refuse every such image).
+        if solo5Networks == nil {
+            for variable in spec.environment { arguments += ["--env", variable] }
+        }
         arguments.append("/proc/self/fd/\(image)")
         if let uplink { arguments += uplink.guestArguments(solo5: solo5Networks != nil) }
         return arguments + guestArguments

@@ -39,11 +39,11 @@ struct PolicyInspectionTests {
             let outcome = try nablaRun(["--policy", "--disk", "data=" + a, "--disk-readonly", b])
             #expect(outcome.status == 0, "\(outcome)")
             let lines = normalised(outcome.stdout)
-            // Two transfer sizes fit a 4096-byte disk: 512 and 2048 bytes.
-            #expect(lines.first == "seccomp policy for the guest phase: 12 rules over 7 of the 7 guest system calls")
-            #expect(lines.contains("allow pread64 (17) if fd == 3 [disk data (\(a))] && count <= 512 && pos <= 3584 [capacity - 512]"))
-            #expect(lines.contains("allow pwrite64 (18) if fd == 3 [disk data (\(a))] && count <= 2048 && pos <= 2048 [capacity - 2048]"))
-            #expect(lines.contains("allow pread64 (17) if fd == 4 [disk disk (\(b))] && count <= 2048 && pos <= 2048 [capacity - 2048]"))
+            // Four transfer sizes fit a 4096-byte disk: 512 B to 4 KiB.
+            #expect(lines.first == "seccomp policy for the guest phase: 18 rules over 7 of the 7 guest system calls")
+            #expect(lines.contains("allow pread64 (17) if fd == 3 [disk data (\(a))] && count == 512 && pos <= 3584 [capacity - 512]"))
+            #expect(lines.contains("allow pwrite64 (18) if fd == 3 [disk data (\(a))] && count == 2048 && pos <= 2048 [capacity - 2048]"))
+            #expect(lines.contains("allow pread64 (17) if fd == 4 [disk disk (\(b))] && count == 4096 && pos <= 0 [capacity - 4096]"))
             #expect(!lines.contains { $0.hasPrefix("allow pwrite64") && $0.contains("fd == 4") })
         }
     }
