@@ -157,6 +157,9 @@ test: tender runtime test-runner guests
 	@tools/install-deps --test
 	@$(MAKE) --no-print-directory fuzz-smoke
 	NABLA_RUN=$(TENDER) NABLA_RUNC=$(RUNTIME) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) $(SWIFT) test
+	@echo "== the network suites again, without offloads (--no-net-offload)"
+	NABLA_TEST_NO_NET_OFFLOAD=1 NABLA_RUN=$(TENDER) NABLA_RUNC=$(RUNTIME) NABLA_TEST_RUNNER=$(TEST_RUNNER) NABLA_GUESTS=$(GUESTS) \
+		$(SWIFT) test --filter 'NetTests|HTTPTests|IperfTests|NetAttachTests|OffloadTests'
 
 bench: tender test-runner guests
 	@tools/install-deps hyperfine

@@ -88,6 +88,39 @@ for file in small.html large.bin; do
     done
 done
 in_client curl -s "http://$tap_guest/.stats" | head -n 1
+
+# CPU per byte: what the server process (user and its own system calls: the
+# guest's hypercalls, nginx's sendfile and epoll) spends per KiB served, from
+# `perf stat -p` over a `wrk -c1` run of large.bin: cycles where the machine
+# has a cycle counter (a VM often has none), else CPU time (task-clock) in
+# nanoseconds. Skipped with a line if perf is missing.
+per_kib() {   # event pid url
+    perf stat -x, -e "$1" -p "$2" -o "$out/perf.txt" -- sleep "$seconds" &
+    perf_pid=$!
+    in_client wrk -t1 -c1 -d"${seconds}s" "$3" > "$out/wrk.txt" 2>&1
+    wait "$perf_pid" || return 1
+    count=$(awk -F, -v e="$1" '$3 ~ "^" e { print $1 }' "$out/perf.txt")
+    requests=$(awk '/requests in/ { print $1 }' "$out/wrk.txt")
+    case "$count" in ''|*[!0-9.]*) return 1 ;; esac
+    # task-clock is in milliseconds.
+    scale=1; [ "$1" = task-clock ] && scale=1000000
+    awk -v c="$count" -v s="$scale" -v r="$requests" 'BEGIN { printf "%.1f", c * s / (r * 1024) }'
+}
+worker=$(pgrep -P "$(cat "$out/nginx/nginx.pid")" nginx | head -n 1)
+if ! command -v perf >/dev/null 2>&1; then
+    echo "CPU per KiB: skipped (perf is missing: apt-get install linux-perf)"
+else
+    for event in cycles task-clock; do
+        unit=$([ "$event" = cycles ] && echo "cycles" || echo "CPU ns")
+        if n_cpk=$(per_kib "$event" "$guest" "http://$tap_guest/large.bin") \
+                && x_cpk=$(per_kib "$event" "$worker" "http://$veth_peer/large.bin"); then
+            printf '%s per KiB, large.bin c=1: nabla %s (the tender process), nginx %s (its worker), ratio %s\n' \
+                "$unit" "$n_cpk" "$x_cpk" "$(ratio "$n_cpk" "$x_cpk")"
+            break
+        fi
+        echo "$unit per KiB: perf cannot count $event here"
+    done
+fi
 stop "$guest"
 
 echo "== httpd.nabla: image and start-up"

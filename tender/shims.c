@@ -133,7 +133,7 @@ int nabla_block_device_size(int fd, uint64_t *size) {
     return ioctl(fd, BLKGETSIZE64, size) == 0 ? 0 : -errno;
 }
 
-int nabla_tap_attach(const char *name) {
+int nabla_tap_attach(const char *name, int offload) {
     if (strlen(name) >= IFNAMSIZ) return -ENAMETOOLONG;
     /* TUNSETIFF would create a missing interface: refuse instead. */
     if (if_nametoindex(name) == 0) return -ENODEV;
@@ -141,9 +141,13 @@ int nabla_tap_attach(const char *name) {
     if (fd < 0) return -errno;
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
     strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+    int header = NABLA_NET_VNET_HEADER;
+    unsigned long features = offload ? TUN_F_CSUM | TUN_F_TSO4 : 0;
+    if (ioctl(fd, TUNSETIFF, &ifr) != 0 ||
+        (offload && ioctl(fd, TUNSETVNETHDRSZ, &header) != 0) ||
+        ioctl(fd, TUNSETOFFLOAD, features) != 0) {
         int error = errno;
         close(fd);
         return -error;

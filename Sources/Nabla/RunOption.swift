@@ -22,6 +22,8 @@ public enum RunOption: String, CaseIterable, Sendable {
     case netIPv4 = "--net-ipv4"
     /// `[NAME=]ADDR`: a NIC's default gateway, in the boot info.
     case netGateway = "--net-gw"
+    /// NICs without offloads, whatever the image asks (docs/abi.md, "Offloads").
+    case noNetOffload = "--no-net-offload"
     case timeout = "--timeout"
     case core = "--core"
     /// `KEY=VALUE` in the guest's environment; repeatable.
@@ -33,7 +35,7 @@ public enum RunOption: String, CaseIterable, Sendable {
     /// True if the option takes a value (`--mem 64M` or `--mem=64M`).
     public var takesValue: Bool {
         switch self {
-        case .trace, .diskSync, .core: false
+        case .trace, .diskSync, .core, .noNetOffload: false
         case .mem, .disk, .diskReadOnly, .net, .netMAC, .netIPv4, .netGateway, .timeout, .blockSectorSize, .env: true
         }
     }
@@ -48,6 +50,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .trace: configuration.trace = true
         case .diskSync: configuration.diskSync = true
         case .core: configuration.guards.core = true
+        case .noNetOffload: configuration.noNetOffload = true
         case .mem:
             guard let value, let size = ByteCount(parsingMemory: value) else { return false }
             configuration.memorySize = size.bytes
@@ -96,6 +99,7 @@ public enum RunOption: String, CaseIterable, Sendable {
         case .netMAC: configuration.nicMACs.flatMap { [rawValue, $0.description] }
         case .netIPv4: configuration.nicAddresses.flatMap { [rawValue, $0.description] }
         case .netGateway: configuration.nicGateways.flatMap { [rawValue, $0.description] }
+        case .noNetOffload: configuration.noNetOffload ? [rawValue] : []
         case .timeout: configuration.guards.timeoutMilliseconds.map { [rawValue, GuardOptions.seconds(milliseconds: $0)] } ?? []
         case .core: configuration.guards.core ? [rawValue] : []
         case .blockSectorSize: configuration.blockSizes.flatMap { [rawValue, $0.description] }

@@ -31,6 +31,9 @@ public struct TenderConfiguration: Sendable, Equatable {
     public var guards: GuardOptions
     /// Solo5 images: `--block-sector-size:NAME=N`, the block size of a disk.
     public var blockSizes: [Solo5BlockSize] = []
+    /// `--no-net-offload`: attach NICs without offloads even for a guest
+    /// whose features note asks for them (docs/abi.md, "Offloads").
+    public var noNetOffload = false
 
     public init(imagePath: String, guestArguments: [String] = [], memorySize: UInt64? = nil,
                 trace: Bool = false, disks: [DiskConfiguration] = [], diskSync: Bool = false,
@@ -54,6 +57,12 @@ public struct TenderConfiguration: Sendable, Equatable {
 }
 
 extension TenderConfiguration {
+    /// True if this run's NICs get offloads: the image asks for them in its
+    /// features note and `--no-net-offload` was not given.
+    func netOffload(for image: ELFImage) -> Bool {
+        image.features & NABLA_FEATURE_NET_OFFLOAD != 0 && !noNetOffload
+    }
+
     /// The `nabla-run` arguments that ask for this configuration (the
     /// options in ``RunOption``'s order, then the image and its arguments).
     public var commandLine: [String] {
@@ -110,7 +119,8 @@ public enum Tender {
         file.close()
 
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
-                                         diskSync: configuration.diskSync)
+                                         diskSync: configuration.diskSync,
+                                         netOffload: configuration.netOffload(for: image))
         let netConfig = try NetAddressing.bootEntries(addresses: configuration.nicAddresses, gateways: configuration.nicGateways,
                                                       devices: devices)
 
@@ -137,6 +147,8 @@ public enum Tender {
     /// run's own) and closed again; an image, if one is named, is read and
     /// validated as for a run (its ABI decides the policy); nothing is run.
     public static func policy(for configuration: TenderConfiguration) throws(TenderError) -> SeccompPolicy {
+        // Without an image, the policy of a guest that does not ask for offloads.
+        var offload = false
         if !configuration.imagePath.isEmpty {
             let file = try ImageFile(path: configuration.imagePath)
             let image: ELFImage
@@ -148,9 +160,10 @@ public enum Tender {
                 throw .invalidImage(path: configuration.imagePath, error)
             }
             if case let .solo5SPT(manifest) = image.abi { return try Solo5SPT.policy(for: configuration, manifest: manifest) }
+            offload = configuration.netOffload(for: image)
         }
         let devices = try Devices.attach(disks: configuration.disks, taps: configuration.nics, macs: configuration.nicMACs,
-                                         diskSync: configuration.diskSync)
+                                         diskSync: configuration.diskSync, netOffload: offload)
         defer { for device in devices { Sys.close(device.fd) } }
         _ = try NetAddressing.bootEntries(addresses: configuration.nicAddresses, gateways: configuration.nicGateways,
                                           devices: devices)

@@ -66,6 +66,9 @@ struct NablaRun: ParsableCommand {
         valueName: "[name=]tap"), transform: DeviceSpec.init(parsing:))
     var net: [DeviceSpec] = []
 
+    @Flag(name: .customLong("no-net-offload"), help: "Attach NICs without offloads (virtio-net headers, TSO, checksums), even if the image asks for them.")
+    var noNetOffload = false
+
     @Option(name: .customLong("net-mac"), help: ArgumentHelp(
         "Set a NIC's MAC address (without a name: the first NIC's). Default: a random locally administered address.",
         valueName: "[name=]mac"), transform: NablaRun.parseMACAssignment)
@@ -232,11 +235,13 @@ struct NablaRun: ParsableCommand {
 
     /// The configuration this command line asks for.
     var configuration: TenderConfiguration {
-        TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
+        var result = TenderConfiguration(imagePath: image ?? "", guestArguments: guestArguments, memorySize: mem?.bytes, trace: trace,
                             disks: disk.map { DiskConfiguration($0) } + diskReadOnly.map { DiskConfiguration($0, readOnly: true) },
                             diskSync: diskSync, nics: net, nicMACs: netMAC,
                             guards: GuardOptions(timeoutMilliseconds: timeout, core: core), blockSizes: blockSectorSize,
                             environment: env, nicAddresses: netIPv4, nicGateways: netGw)
+        result.noNetOffload = noNetOffload
+        return result
     }
 
     func validate() throws {

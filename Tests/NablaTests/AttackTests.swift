@@ -241,7 +241,9 @@ struct AttackTests {
         let guest = try Paths.guest("attack-syscall")
         let tap = try Tap.unaddressed()
         try withCanaryDirectory(in: tap.namespace) { dir in
-            let policy = try dir.run(["--policy", "--net", tap.name])
+            // attack-syscall asks for offloads: declined here, so the pins
+            // are the plain ones (tapPinsWithOffloads has the others).
+            let policy = try dir.run(["--policy", "--no-net-offload", "--net", tap.name, guest])
             #expect(policy.status == 0, "\(policy)")
             let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") && $0.contains("[tap ") },
                                         "no read rule for the tap: \(policy)")
@@ -259,19 +261,58 @@ struct AttackTests {
                 ("one byte past the largest frame", ["1", String(fd), "buf", "1515"], "write"),
             ]
             for (what, arguments, name) in stopped {
-                let outcome = try dir.run(["--net", tap.name, guest] + arguments)
+                let outcome = try dir.run(["--no-net-offload", "--net", tap.name, guest] + arguments)
                 #expect(outcome.status == ExitStatus.forbiddenSyscall, "\(what): \(outcome)")
                 #expect(outcome.stderr == forbiddenLine(name, Int(arguments[0])!), "\(what)")
                 #expect(outcome.stdout == "calling \(arguments[0])\n", "\(what): the call must not return")
             }
             // The allowed forms: read finds nothing (the fd is non-blocking:
             // -EAGAIN), write sends one 64-byte frame onto the tap.
-            let read = try dir.run(["--net", tap.name, guest, "0", String(fd), "buf", "1514"])
+            let read = try dir.run(["--no-net-offload", "--net", tap.name, guest, "0", String(fd), "buf", "1514"])
             #expect(read.status == 0, "\(read)")
             #expect(read.stdout == "calling 0\nreturned -11\n")
-            let write = try dir.run(["--net", tap.name, guest, "1", String(fd), "buf", "64"])
+            let write = try dir.run(["--no-net-offload", "--net", tap.name, guest, "1", String(fd), "buf", "64"])
             #expect(write.status == 0, "\(write)")
             #expect(write.stdout == "calling 1\nreturned 64\n")
+        }
+    }
+
+    @Test("tap pins with offloads: a read of exactly 65559 bytes and a write of up to 65559 pass the filter; 65560, a plain frame's read and a 1 MiB write are stopped", .needsRoot("needs root: it creates a network namespace and TAP interfaces"))
+    func tapPinsWithOffloads() throws {
+        let guest = try Paths.guest("attack-syscall")
+        let tap = try Tap.unaddressed()
+        try withCanaryDirectory(in: tap.namespace) { dir in
+            let policy = try dir.run(["--policy", "--net", tap.name, guest])
+            #expect(policy.status == 0, "\(policy)")
+            let readRule = try #require(policy.stdout.split(separator: "\n").first { $0.hasPrefix("allow read (0) if fd == ") && $0.contains("[tap ") },
+                                        "no read rule for the tap: \(policy)")
+            let fd = try #require(Int(readRule.dropFirst("allow read (0) if fd == ".count).prefix { $0.isNumber }))
+            #expect(policy.stdout.contains("allow read (0) if fd == \(fd) [tap net (\(tap.name))] && count == 0x10017 [largest offload frame, header included]"), "\(policy.stdout)")
+            #expect(policy.stdout.contains("allow write (1) if fd == \(fd) [tap net (\(tap.name))] && count <= 0x10017 [largest offload frame, header included]"), "\(policy.stdout)")
+            let stopped: [(String, [String], String)] = [
+                ("one byte past the largest offload frame", ["1", String(fd), "buf", "65560"], "write"),
+                ("a 1 MiB write", ["1", String(fd), "buf", "1048576"], "write"),
+                ("a read of one byte more", ["0", String(fd), "buf", "65560"], "read"),
+                ("a read of a plain frame's size", ["0", String(fd), "buf", "1514"], "read"),
+                ("pwrite64 on the tap fd", ["18", String(fd), "buf", "64", "0"], "pwrite64"),
+            ]
+            for (what, arguments, name) in stopped {
+                let outcome = try dir.run(["--net", tap.name, guest] + arguments)
+                #expect(outcome.status == ExitStatus.forbiddenSyscall, "\(what): \(outcome)")
+                #expect(outcome.stderr == forbiddenLine(name, Int(arguments[0])!), "\(what)")
+                #expect(outcome.stdout == "calling \(arguments[0])\n", "\(what): the call must not return")
+            }
+            // Allowed: the read finds nothing (-EAGAIN); the write of the
+            // largest frame reaches the kernel, which refuses the 4 KiB
+            // buffer's text as a virtio-net header (-EINVAL) or stops at the
+            // buffer's end (-EFAULT): either way it returned.
+            let read = try dir.run(["--net", tap.name, guest, "0", String(fd), "buf", "65559"])
+            #expect(read.status == 0, "\(read)")
+            #expect(read.stdout == "calling 0\nreturned -11\n")
+            let write = try dir.run(["--net", tap.name, guest, "1", String(fd), "buf", "65559"])
+            #expect(write.status == 0, "\(write)")
+            #expect(write.stdout.hasPrefix("calling 1\nreturned "), "\(write)")
+            #expect(dir.damage().isEmpty, "\(dir.damage())")
         }
     }
 

@@ -15,6 +15,20 @@ private let host = HostAddresses(diagnosticBuffer: 0xd01000, stdinBuffer: 0xd040
 private let diskFD: Int32 = 5, readOnlyFD: Int32 = 6, nicFD: Int32 = 7
 private let capacity: UInt64 = 4 << 20
 private let frameMax = UInt64(NABLA_NET_FRAME_MAX)
+private let offloadFD: Int32 = 8
+private let offloadFrameMax = UInt64(NABLA_NET_OFFLOAD_FRAME_MAX)
+
+/// The nabla policy with the two disks, a plain NIC (`nicFD`) and a NIC
+/// with offloads (`offloadFD`), or (`plainNIC` false) the offload NIC alone.
+private func compiledOffloadFilter(plainNIC: Bool = true) throws -> [sock_filter] {
+    var devices = [
+        AttachedDevice(name: "disk", kind: .block, path: "disk.img", fd: diskFD, capacity: capacity),
+        AttachedDevice(name: "ro", kind: .block, path: "ro.img", fd: readOnlyFD, readOnly: true, capacity: capacity),
+    ]
+    if plainNIC { devices.append(AttachedDevice(name: "net", kind: .net, path: "tap0", fd: nicFD)) }
+    devices.append(AttachedDevice(name: "fast", kind: .net, path: "tap1", fd: offloadFD, offload: true))
+    return try SeccompPolicy(for: host, devices: devices).compile().program
+}
 
 /// The nabla policy with a writable disk, a read-only disk and a NIC.
 private func compiledNablaFilter() throws -> [sock_filter] {
@@ -96,6 +110,44 @@ struct FilterInterpretationTests {
         #expect(try verdict(program, Syscall.write.n, [fd, 0x1000, frameMax]) == .allow)
         #expect(try verdict(program, Syscall.write.n, [fd, 0x1000, frameMax + 1]) == .trap)
         #expect(try verdict(program, Syscall.write.n, [fd, 0x1000, 65000]) == .trap)
+    }
+
+    @Test("NICs with offloads: a read of exactly 65559 bytes, a write of up to 65559; 65560 traps, and the plain NIC beside it keeps 1514")
+    func offloadNICRules() throws {
+        for plainNIC in [true, false] {
+            let program = try compiledOffloadFilter(plainNIC: plainNIC)
+            let fast = UInt64(offloadFD), plain = UInt64(nicFD)
+            let context: Comment = plainNIC ? "beside a plain NIC" : "alone"
+            #expect(try verdict(program, Syscall.read.n, [fast, 0x1000, offloadFrameMax]) == .allow, context)
+            #expect(try verdict(program, Syscall.read.n, [fast, 0x1000, offloadFrameMax - 1]) == .trap, context)
+            #expect(try verdict(program, Syscall.read.n, [fast, 0x1000, offloadFrameMax + 1]) == .trap, context)
+            #expect(try verdict(program, Syscall.read.n, [fast, 0x1000, frameMax]) == .trap, "a plain frame's read on the offload NIC, \(context)")
+            #expect(try verdict(program, Syscall.write.n, [fast, 0x1000, 24]) == .allow, context)
+            #expect(try verdict(program, Syscall.write.n, [fast, 0x1000, frameMax + 1]) == .allow, context)
+            #expect(try verdict(program, Syscall.write.n, [fast, 0x1000, offloadFrameMax]) == .allow, context)
+            #expect(try verdict(program, Syscall.write.n, [fast, 0x1000, offloadFrameMax + 1]) == .trap, context)
+            #expect(try verdict(program, Syscall.write.n, [fast, 0x1000, 1 << 20]) == .trap, context)
+            #expect(try verdict(program, Syscall.write.n, [fast | 1 << 32, 0x1000, 64]) == .trap, "high fd bits, \(context)")
+            #expect(try verdict(program, Syscall.pwrite64.n, [fast, 0x1000, 512, 0]) == .trap, context)
+            // Neither the offload NIC's count and stdin's (fd 0, <= 65536 into
+            // the tender's buffer) may leak onto the other's descriptor.
+            #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer, 65536]) == .allow, context)
+            #expect(try verdict(program, Syscall.read.n, [0, host.stdinBuffer, offloadFrameMax]) == .trap, "the offload frame on stdin, \(context)")
+            #expect(try verdict(program, Syscall.read.n, [fast, host.stdinBuffer, 65536]) == .trap, "stdin's count on the offload NIC, \(context)")
+            #expect(try verdict(program, Syscall.read.n, [fast, host.stdinBuffer, offloadFrameMax]) == .allow, context)
+            // The offload NIC's count bound must not leak onto another fd.
+            #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, offloadFrameMax]) == .trap, "fd 2, \(context)")
+            #expect(try verdict(program, Syscall.write.n, [2, host.diagnosticBuffer, UInt64(NABLA_DIAG_SIZE)]) == .allow, context)
+            #expect(try verdict(program, Syscall.pwrite64.n, [UInt64(diskFD), 0x1000, 512, capacity - 512]) == .allow, context)
+            #expect(try verdict(program, Syscall.pwrite64.n, [UInt64(diskFD), 0x1000, 512, capacity - 511]) == .trap, context)
+            if plainNIC {
+                #expect(try verdict(program, Syscall.read.n, [plain, 0x1000, frameMax]) == .allow)
+                #expect(try verdict(program, Syscall.read.n, [plain, 0x1000, offloadFrameMax]) == .trap, "the offload read size on the plain NIC")
+                #expect(try verdict(program, Syscall.write.n, [plain, 0x1000, frameMax]) == .allow)
+                #expect(try verdict(program, Syscall.write.n, [plain, 0x1000, frameMax + 1]) == .trap, "the plain NIC beside an offload one")
+                #expect(try verdict(program, Syscall.write.n, [plain, 0x1000, offloadFrameMax]) == .trap)
+            }
+        }
     }
 
     @Test("every other system call traps, and so do i386 and x32 numbers of the allowed ones")

@@ -7,10 +7,14 @@
  * It prints `calling NR` first and `returned R` (R signed) if the call
  * returns. The attack suite (Tests/NablaTests/AttackTests.swift) uses it to
  * sweep every system call number and to call each allowed rule with its
- * pinned arguments, and with each pin altered.
+ * pinned arguments, and with each pin altered. It asks for NIC offloads, so
+ * that the suite can check the tap pins with them and, with
+ * --no-net-offload, without.
  */
 #include <nabla.h>
 #include <nabla_attack.h>
+
+NABLA_FEATURES_NOTE_DEFINE(NABLA_FEATURE_NET_OFFLOAD);
 
 static char buffer[4096] __attribute__((aligned(4096))) = "attack\n";
 

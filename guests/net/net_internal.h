@@ -16,6 +16,7 @@ struct nl_nic {
     uint8_t  configured;                    /* has an address */
     uint8_t  from_boot_info;                /* ... from the boot info, not --ipv4= */
     uint8_t  prefix;
+    uint8_t  offload;                       /* NABLA_DEVICE_NET_OFFLOAD: virtio-net headers */
     uint32_t addr, gw;                      /* host byte order; gw 0: none */
 };
 

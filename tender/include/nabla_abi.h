@@ -64,6 +64,30 @@ struct nabla_abi_note {
     uint32_t abi_version;   /* NABLA_ABI_VERSION */
 };
 
+/* The features note (optional; a compatible addition to version 3): same
+ * name, type NABLA_NOTE_TYPE_FEATURES, a 4-byte descriptor holding a mask of
+ * NABLA_FEATURE_* bits, the things the guest can handle. A tender that does
+ * not know a bit ignores it; a guest learns what it got from the boot info
+ * (NABLA_DEVICE_NET_OFFLOAD). */
+#define NABLA_NOTE_TYPE_FEATURES 0x4e414246u  /* "NABF" */
+#define NABLA_FEATURE_NET_OFFLOAD 0x1u        /* NICs with virtio-net headers */
+
+struct nabla_features_note {
+    uint32_t namesz;        /* sizeof(NABLA_NOTE_NAME) == 6 */
+    uint32_t descsz;        /* 4 */
+    uint32_t type;          /* NABLA_NOTE_TYPE_FEATURES */
+    char     name[8];
+    uint32_t features;      /* NABLA_FEATURE_* */
+};
+
+/* Emits the features note: once per image, by the part of the guest that
+ * handles the features (guests/net for NABLA_FEATURE_NET_OFFLOAD). */
+#define NABLA_FEATURES_NOTE_DEFINE(mask)                                    \
+    __attribute__((section(".note.nabla"), used, aligned(4)))               \
+    const struct nabla_features_note nabla_features_note = {                \
+        sizeof(NABLA_NOTE_NAME), 4, NABLA_NOTE_TYPE_FEATURES,               \
+        NABLA_NOTE_NAME, (mask) }
+
 /* Emits the ABI note into a guest. Use it exactly once per image (the
  * library OS does). */
 #define NABLA_ABI_NOTE_DEFINE()                                             \
@@ -100,6 +124,7 @@ struct nabla_abi_note {
 
 /* Device flags. */
 #define NABLA_DEVICE_READONLY  0x1u  /* block: blkwrite returns NABLA_EROFS */
+#define NABLA_DEVICE_NET_OFFLOAD 0x2u /* net: frames carry a virtio-net header */
 
 /* Block devices have 512-byte sectors (ABI versions 1 and 2). */
 #define NABLA_SECTOR_SIZE   512u
@@ -115,6 +140,38 @@ struct nabla_block_info {
 #define NABLA_NET_MTU        1500u
 #define NABLA_ETHER_HEADER   14u
 #define NABLA_NET_FRAME_MAX  (NABLA_NET_MTU + NABLA_ETHER_HEADER)
+
+/* Offloads (NABLA_DEVICE_NET_OFFLOAD, given only to a guest whose features
+ * note asks for NABLA_FEATURE_NET_OFFLOAD): every frame netread returns and
+ * netwrite takes starts with a struct nabla_net_vnet_header (the Linux
+ * virtio_net_hdr, without num_buffers), and the Ethernet frame after it may
+ * hold an IPv4 packet of up to 65535 bytes: a TCP segment the host kernel
+ * cuts into gso_size pieces (NABLA_NET_GSO_TCPV4), or a checksum the host
+ * fills in (NABLA_NET_F_NEEDS_CSUM). docs/abi.md has the contract. */
+#define NABLA_NET_VNET_HEADER       10u
+#define NABLA_NET_IP_MAX            65535u  /* an IPv4 total length */
+/* Literals, so that Swift imports them; the asserts below spell them out. */
+#define NABLA_NET_OFFLOAD_FRAME_MIN 24u     /* header + Ethernet header */
+#define NABLA_NET_OFFLOAD_FRAME_MAX 65559u  /* header + Ethernet header + NABLA_NET_IP_MAX */
+
+#define NABLA_NET_F_NEEDS_CSUM  0x1u  /* checksum from csum_start, stored at csum_start + csum_offset */
+#define NABLA_NET_F_DATA_VALID  0x2u  /* netread: the host verified the checksums */
+#define NABLA_NET_GSO_NONE      0x0u
+#define NABLA_NET_GSO_TCPV4     0x1u
+
+struct nabla_net_vnet_header {
+    uint8_t  flags;         /* NABLA_NET_F_* */
+    uint8_t  gso_type;      /* NABLA_NET_GSO_* */
+    uint16_t hdr_len;       /* Ethernet + IP + TCP header bytes (a hint) */
+    uint16_t gso_size;      /* payload bytes per segment on the wire */
+    uint16_t csum_start;    /* from the start of the Ethernet header */
+    uint16_t csum_offset;   /* of the checksum field, from csum_start */
+};
+#ifndef __cplusplus
+_Static_assert(sizeof(struct nabla_net_vnet_header) == NABLA_NET_VNET_HEADER, "virtio_net_hdr");
+_Static_assert(NABLA_NET_OFFLOAD_FRAME_MIN == NABLA_NET_VNET_HEADER + NABLA_ETHER_HEADER, "frame min");
+_Static_assert(NABLA_NET_OFFLOAD_FRAME_MAX == NABLA_NET_VNET_HEADER + NABLA_ETHER_HEADER + NABLA_NET_IP_MAX, "frame max");
+#endif
 
 struct nabla_net_info {
     uint8_t  mac[6];

@@ -204,9 +204,13 @@ int nabla_dup_above(int fd, int min);
 int nabla_block_device_size(int fd, uint64_t *size);
 
 /* Attaches to the existing TAP interface `name`: opens /dev/net/tun
- * non-blocking and close-on-exec and sets IFF_TAP|IFF_NO_PI. Returns the fd
- * or -errno; -ENODEV if no interface has that name (none is created). */
-int nabla_tap_attach(const char *name);
+ * non-blocking and close-on-exec and sets IFF_TAP|IFF_NO_PI. With `offload`,
+ * also IFF_VNET_HDR with a NABLA_NET_VNET_HEADER-byte header, and
+ * TUNSETOFFLOAD with checksum offload and TSO for IPv4 (what the guest can
+ * take); without, TUNSETOFFLOAD 0, so that a TAP a previous run left with
+ * offloads hands over plain frames again. Returns the fd or -errno; -ENODEV
+ * if no interface has that name (none is created). */
+int nabla_tap_attach(const char *name, int offload);
 
 /* 1 if interface `name` is up, 0 if down, -errno if it cannot be asked. */
 int nabla_interface_is_up(const char *name);

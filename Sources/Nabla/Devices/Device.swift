@@ -109,10 +109,13 @@ public struct AttachedDevice: Hashable, Sendable {
     public var capacity: UInt64
     /// Net: the NIC's Ethernet address.
     public var mac: MACAddress?
+    /// Net: frames carry a virtio-net header and may be up to
+    /// NABLA_NET_OFFLOAD_FRAME_MAX bytes (docs/abi.md, "Offloads").
+    public var offload: Bool
 
 
     public init(name: String, kind: DeviceKind, path: String, fd: Int32, readOnly: Bool = false, capacity: UInt64 = 0,
-                mac: MACAddress? = nil) {
+                mac: MACAddress? = nil, offload: Bool = false) {
         self.name = name
         self.kind = kind
         self.path = path
@@ -120,6 +123,7 @@ public struct AttachedDevice: Hashable, Sendable {
         self.readOnly = readOnly
         self.capacity = capacity
         self.mac = mac
+        self.offload = offload
     }
 
     /// The seccomp rules this device adds.
@@ -150,7 +154,9 @@ public struct AttachedDevice: Hashable, Sendable {
 enum Devices {
     /// Attaches every device: disks first, then NICs; a device's handle is
     /// its index in the result. On failure nothing stays open.
-    static func attach(disks: [DiskConfiguration], taps: [DeviceSpec], macs: [MACAssignment], diskSync: Bool) throws(TenderError) -> [AttachedDevice] {
+    /// `netOffload`: NICs with virtio-net headers and offloads (NetDevice).
+    static func attach(disks: [DiskConfiguration], taps: [DeviceSpec], macs: [MACAssignment], diskSync: Bool,
+                       netOffload: Bool = false) throws(TenderError) -> [AttachedDevice] {
         let count = disks.count + taps.count
         guard count <= Int(NABLA_MAX_DEVICES) else {
             throw .tooManyDevices(count, limit: Int(NABLA_MAX_DEVICES))
@@ -160,7 +166,7 @@ enum Devices {
         let nics = try NetDevice.configure(taps, names: nicNames, macs: macs)
         let attachedDisks = try BlockDevice.attach(disks, names: diskNames, sync: diskSync)
         do throws(TenderError) {
-            return attachedDisks + (try NetDevice.attach(nics, names: nicNames))
+            return attachedDisks + (try NetDevice.attach(nics, names: nicNames, offload: netOffload))
         } catch {
             for device in attachedDisks { Sys.close(device.fd) }
             throw error

@@ -131,7 +131,13 @@ enum NetDevice: DeviceDriver {
     static let kind = DeviceKind.net
     /// Unnamed NICs are `net`, `net1`, ...
     static let namePrefix = "net"
-    static let frameMax = UInt64(NABLA_NET_FRAME_MAX)
+    /// The largest frame, header included, that a NIC's netread and netwrite
+    /// move: one Ethernet frame of the 1500-byte MTU, or with offloads the
+    /// virtio-net header and an Ethernet frame holding an IPv4 packet of up
+    /// to 65535 bytes. The filter pins read and write to it.
+    static func frameMax(offload: Bool) -> UInt64 {
+        UInt64(offload ? NABLA_NET_OFFLOAD_FRAME_MAX : NABLA_NET_FRAME_MAX)
+    }
 
     /// Gives each NIC its MAC from `macs` (by name, or the first NIC).
     static func configure(_ taps: [DeviceSpec], names: [String], macs: [MACAssignment]) throws(TenderError) -> [NetConfiguration] {
@@ -146,8 +152,10 @@ enum NetDevice: DeviceDriver {
     }
 
     /// Attaches each NIC to its TAP interface, which must exist, be a TAP
-    /// and be up. On failure the descriptors opened so far are closed.
-    static func attach(_ nics: [NetConfiguration], names: [String]) throws(TenderError) -> [AttachedDevice] {
+    /// and be up; with `offload`, with virtio-net headers, checksum offload
+    /// and TSO (docs/abi.md, "Offloads"). On failure the descriptors opened
+    /// so far are closed.
+    static func attach(_ nics: [NetConfiguration], names: [String], offload: Bool = false) throws(TenderError) -> [AttachedDevice] {
         var attached: [AttachedDevice] = []
         do throws(TenderError) {
             for (index, nic) in nics.enumerated() {
@@ -155,7 +163,7 @@ enum NetDevice: DeviceDriver {
                 guard !nics[..<index].contains(where: { $0.spec.path == tap }) else { throw .net(.attachedTwice(tap)) }
                 if let mac = nic.mac, mac.isMulticast { throw .net(.multicastMAC(mac.description)) }
                 var fd: Int32
-                switch Sys.attachTap(tap) {
+                switch Sys.attachTap(tap, offload: offload) {
                 case .success(let opened): fd = opened
                 case .failure(let error): throw .net(.cannotAttach(tap, error))
                 }
@@ -165,7 +173,8 @@ enum NetDevice: DeviceDriver {
                     Sys.close(fd)
                     throw error
                 }
-                attached.append(AttachedDevice(name: names[index], kind: .net, path: tap, fd: fd, mac: nic.mac ?? .random()))
+                attached.append(AttachedDevice(name: names[index], kind: .net, path: tap, fd: fd, mac: nic.mac ?? .random(),
+                                         offload: offload))
                 switch Sys.interfaceIsUp(tap) {
                 case .success(true): break
                 case .success(false): throw .net(.down(tap))
@@ -180,26 +189,33 @@ enum NetDevice: DeviceDriver {
     }
 
     /// `read` of exactly one largest frame and `write` of at most one, on the
-    /// tap's descriptor. Its descriptor also joins the pollfd array that the
+    /// tap's descriptor: 1514 bytes, or 65559 with offloads (the header
+    /// included). Its descriptor also joins the pollfd array that the
     /// `ppoll` rule pins (``HostState``).
     static func rules(for device: AttachedDevice) -> [SyscallRule] {
         let meaning = "tap \(device.name) (\(device.path))"
         let fd = UInt64(device.fd)
+        let largest = frameMax(offload: device.offload)
+        let what = device.offload ? "largest offload frame, header included" : "largest frame"
         return [
-            SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, equals: frameMax, "largest frame")]),
-            SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, atMost: frameMax, "largest frame")]),
+            SyscallRule(.read, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, equals: largest, what)]),
+            SyscallRule(.write, [ArgumentPin(0, equals: fd, meaning), ArgumentPin(2, atMost: largest, what)]),
         ]
     }
 
     static func describe(_ device: AttachedDevice, in entry: inout nabla_device) {
+        if device.offload { entry.flags |= NABLA_DEVICE_NET_OFFLOAD }
         entry.u.net = nabla_net_info(mac: device.mac?.bytes ?? (0, 0, 0, 0, 0, 0), reserved: 0, mtu: NABLA_NET_MTU)
     }
 
     static func hostEntry(for device: AttachedDevice) -> nabla_host_device {
-        nabla_host_device(fd: device.fd, kind: kind.rawValue, flags: 0, reserved: 0, capacity_bytes: 0, frame_max: frameMax)
+        nabla_host_device(fd: device.fd, kind: kind.rawValue, flags: device.offload ? NABLA_DEVICE_NET_OFFLOAD : 0,
+                          reserved: 0, capacity_bytes: 0, frame_max: frameMax(offload: device.offload))
     }
 
     static func traceLine(for device: AttachedDevice) -> String {
-        "tap \(device.path), mac \(device.mac.map { $0.description } ?? "?"), mtu \(NABLA_NET_MTU), fd \(device.fd)"
+        "tap \(device.path), mac \(device.mac.map { $0.description } ?? "?"), mtu \(NABLA_NET_MTU), "
+            + (device.offload ? "offloads (virtio-net header, csum, tso4), frames up to \(NABLA_NET_OFFLOAD_FRAME_MAX), " : "")
+            + "fd \(device.fd)"
     }
 }

@@ -263,8 +263,8 @@ enum Sys {
 
     /// Opens /dev/net/tun attached to the existing TAP interface `name`
     /// (non-blocking, close-on-exec); ENODEV if there is none.
-    static func attachTap(_ name: String) -> Result<Int32, Errno> {
-        let fd = nabla_tap_attach(name)
+    static func attachTap(_ name: String, offload: Bool) -> Result<Int32, Errno> {
+        let fd = nabla_tap_attach(name, offload ? 1 : 0)
         return fd >= 0 ? .success(fd) : .failure(Errno(rawValue: -fd))
     }
 

@@ -348,12 +348,68 @@ private func netRead(_ handle: UInt32, _ address: UInt64, _ size: UInt64) -> Int
     }
 }
 
-/// One frame from the guest's buffer to the tap.
+/// The virtio-net header at the start of an offload frame, as the guest
+/// wrote it: read once, field by field, from guest memory already checked
+/// readable. The kernel checks it again; these checks refuse a lie early,
+/// with NABLA_EINVAL and a --trace line, and decide nothing the filter
+/// relies on.
+private struct VnetHeader {
+    var flags: UInt8 = 0, gsoType: UInt8 = 0
+    var headerLength: UInt16 = 0, gsoSize: UInt16 = 0, checksumStart: UInt16 = 0, checksumOffset: UInt16 = 0
+
+    @inline(__always)
+    init() {}
+
+    @inline(__always)
+    init(at address: UInt64) {
+        guard let bytes = UnsafeRawPointer(bitPattern: UInt(address)) else { return }
+        flags = bytes.load(fromByteOffset: 0, as: UInt8.self)
+        gsoType = bytes.load(fromByteOffset: 1, as: UInt8.self)
+        headerLength = bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
+        gsoSize = bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+        checksumStart = bytes.loadUnaligned(fromByteOffset: 6, as: UInt16.self)
+        checksumOffset = bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+    }
+
+    /// True if the header describes `frame` bytes of Ethernet frame as
+    /// docs/abi.md allows: only NEEDS_CSUM among the flags, a checksum field
+    /// inside the frame after the Ethernet header; no segmentation and a
+    /// frame of one MTU, or TCPv4 segmentation with a checksum to fill, a
+    /// header inside the frame and 1 to 1460 payload bytes per segment.
+    @inline(__always)
+    func admits(frame: UInt64) -> Bool {
+        let needsChecksum = UInt8(NABLA_NET_F_NEEDS_CSUM)
+        if flags & ~needsChecksum != 0 { return false }
+        if flags & needsChecksum != 0 {
+            let start = UInt64(checksumStart), field = start &+ UInt64(checksumOffset)
+            if start < UInt64(NABLA_ETHER_HEADER) || field &+ 2 > frame { return false }
+        }
+        switch UInt32(gsoType) {
+        case NABLA_NET_GSO_NONE:
+            return frame <= UInt64(NABLA_NET_FRAME_MAX)
+        case NABLA_NET_GSO_TCPV4:
+            let largestSegment = UInt16(NABLA_NET_MTU) &- 40  // IPv4 and TCP headers without options
+            return flags & needsChecksum != 0 && gsoSize >= 1 && gsoSize <= largestSegment
+                && UInt64(headerLength) <= frame
+        default:
+            return false
+        }
+    }
+}
+
+/// One frame from the guest's buffer to the tap; with offloads, after its
+/// virtio-net header, which must pass ``VnetHeader/admits(frame:)``.
 @inline(__always)
-private func netWrite(_ handle: UInt32, _ address: UInt64, _ length: UInt64) -> Int64 {
+private func netWrite(_ handle: UInt32, _ address: UInt64, _ length: UInt64, _ header: inout VnetHeader) -> Int64 {
     guard let device = device(handle, kind: NABLA_DEVICE_NET) else { return Int64(NABLA_ENODEV) }
-    if length < UInt64(NABLA_ETHER_HEADER) || length > device.pointee.frame_max { return Int64(NABLA_EINVAL) }
+    let offload = device.pointee.flags & NABLA_DEVICE_NET_OFFLOAD != 0
+    let shortest = UInt64(offload ? NABLA_NET_OFFLOAD_FRAME_MIN : NABLA_ETHER_HEADER)
+    if length < shortest || length > device.pointee.frame_max { return Int64(NABLA_EINVAL) }
     if !guestReadable(address, length) { return Int64(NABLA_EFAULT) }
+    if offload {
+        header = VnetHeader(at: address)
+        if !header.admits(frame: length &- UInt64(NABLA_NET_VNET_HEADER)) { return Int64(NABLA_EINVAL) }
+    }
     while true {
         let n = write(device.pointee.fd, UnsafeRawPointer(bitPattern: UInt(address)), Int(length))
         if n == Int(length) { return Int64(NABLA_OK) }
@@ -378,8 +434,20 @@ func hypercallNetRead(_ handle: UInt32, _ buffer: UnsafeMutableRawPointer?, _ si
 @_cdecl("nabla_hypercall_netwrite_handler")
 func hypercallNetWrite(_ handle: UInt32, _ buffer: UnsafeRawPointer?, _ length: UInt64) -> Int64 {
     let address = UInt64(UInt(bitPattern: buffer))
-    let result = netWrite(handle, address, length)
+    var header = VnetHeader()
+    let result = netWrite(handle, address, length, &header)
     nabla_host_count(NABLA_HYPERCALL_NETWRITE, result == Int64(NABLA_OK) ? length : 0)
-    if tracing { HypercallTrace("netwrite").decimal("dev", UInt64(handle)).hex("buf", address).decimal("len", length).emit(result) }
+    if tracing {
+        var line = HypercallTrace("netwrite").decimal("dev", UInt64(handle)).hex("buf", address).decimal("len", length)
+        if let device = device(handle, kind: NABLA_DEVICE_NET), device.pointee.flags & NABLA_DEVICE_NET_OFFLOAD != 0,
+           guestReadable(address, UInt64(NABLA_NET_VNET_HEADER)) {
+            // The header as the guest wrote it, also when it was refused.
+            if result == Int64(NABLA_EINVAL) { header = VnetHeader(at: address) }
+            line = line.decimal("flags", UInt64(header.flags)).decimal("gso", UInt64(header.gsoType))
+                .decimal("gso_size", UInt64(header.gsoSize)).decimal("hdr_len", UInt64(header.headerLength))
+                .decimal("csum_start", UInt64(header.checksumStart)).decimal("csum_offset", UInt64(header.checksumOffset))
+        }
+        line.emit(result)
+    }
     return result
 }

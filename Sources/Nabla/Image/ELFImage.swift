@@ -58,6 +58,9 @@ public struct ELFImage: Sendable {
     /// Which interface the image was built for: it decides the layout, the
     /// boot info, the devices and the policy (``GuestABI``).
     public var abi: GuestABI
+    /// What the guest says it can handle: the mask of its features note
+    /// (NABLA_FEATURE_*), 0 without one (and for Solo5 images).
+    public var features: UInt32 = 0
 
     /// Lowest page the image occupies.
     public var lowestAddress: UInt64 { segments.first?.pageRange.start ?? 0 }
@@ -192,6 +195,7 @@ public struct ELFImage: Sendable {
         guard let abiVersion = notes.nablaVersion else { throw .missingABINote }
         guard abiVersion == NABLA_ABI_VERSION else { throw .wrongABIVersion(found: abiVersion, expected: NABLA_ABI_VERSION) }
         self.abiVersion = abiVersion
+        features = notes.nablaFeatures ?? 0
         abi = .nabla
     }
 
@@ -212,13 +216,15 @@ public struct ELFImage: Sendable {
 struct NoteScan {
     /// The version in the first well-formed nabla ABI note.
     var nablaVersion: UInt32?
+    /// The mask in the first nabla features note (NABLA_FEATURE_*).
+    var nablaFeatures: UInt32?
     /// Target and version from the first Solo5 ABI1 note.
     var solo5ABI: (target: UInt32, version: UInt32)?
     /// Where the first Solo5 MFT1 note's manifest lies in the file; an inner
     /// nil if the note is too short or too long to hold one.
     var solo5Manifest: Range<Int>??
 
-    var isComplete: Bool { nablaVersion != nil || (solo5ABI != nil && solo5Manifest != nil) }
+    var isComplete: Bool { (nablaVersion != nil && nablaFeatures != nil) || (solo5ABI != nil && solo5Manifest != nil) }
 
     /// Reads the notes in `file[start..<end]`, stopping at the first that
     /// does not fit.
@@ -232,6 +238,8 @@ struct NoteScan {
             guard namesz <= 4096, descsz <= 1 << 20, next <= end else { return }
             if type == NABLA_NOTE_TYPE_ABI, descsz == 4, try Self.named(ELF.noteName, file, nameStart, namesz), nablaVersion == nil {
                 nablaVersion = try file.u32(descStart)
+            } else if type == NABLA_NOTE_TYPE_FEATURES, descsz == 4, try Self.named(ELF.noteName, file, nameStart, namesz), nablaFeatures == nil {
+                nablaFeatures = try file.u32(descStart)
             } else if try Self.named(ELF.solo5NoteName, file, nameStart, namesz) {
                 if type == SOLO5_NOTE_TYPE_ABI, descsz >= 8, solo5ABI == nil {
                     solo5ABI = (try file.u32(descStart), try file.u32(descStart + 4))

@@ -15,6 +15,12 @@ enum Paths {
             ?? packageRoot.appendingPathComponent(".build/release/nabla-run").path
     }
 
+    /// NABLA_TEST_NO_NET_OFFLOAD=1: network tests run the tender with
+    /// `--no-net-offload` (NetNamespace.command).
+    static var withoutNetOffload: Bool {
+        ProcessInfo.processInfo.environment["NABLA_TEST_NO_NET_OFFLOAD"] == "1"
+    }
+
     static var guests: String {
         absolute(ProcessInfo.processInfo.environment["NABLA_GUESTS"])
             ?? packageRoot.appendingPathComponent(".build/guests").path

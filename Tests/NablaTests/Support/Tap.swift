@@ -82,9 +82,16 @@ final class NetNamespace {
     @discardableResult
     func ip(_ arguments: [String]) throws -> Outcome { try NetHost.ip(["-n", name] + arguments) }
 
-    /// The command line that runs `executable` in this namespace.
+    /// The command line that runs `executable` in this namespace. With
+    /// NABLA_TEST_NO_NET_OFFLOAD=1 in the environment (`make test`'s second
+    /// pass over the network suites), a run of the tender under test gets
+    /// `--no-net-offload` first: every network test also runs without offloads.
     func command(_ executable: String, _ arguments: [String]) throws -> (String, [String]) {
-        (try NetHost.tool("ip", package: "iproute2"), ["netns", "exec", name, executable] + arguments)
+        var arguments = arguments
+        if Paths.withoutNetOffload && executable == Paths.tender && arguments.first != "--policy" {
+            arguments.insert("--no-net-offload", at: 0)
+        }
+        return (try NetHost.tool("ip", package: "iproute2"), ["netns", "exec", name, executable] + arguments)
     }
 
     /// Runs `executable` in this namespace and waits for it.

@@ -37,6 +37,12 @@
  * at start-up, touching every page: their size is start-up time. */
 #define PBUF_POOL_SIZE          256
 #define PBUF_POOL_BUFSIZE       1536
+/* Room in front of every frame lwIP builds for the virtio-net header of a
+ * NIC with offloads (netif.c), so that the header costs no copy. */
+#define PBUF_LINK_ENCAPSULATION_HLEN 10
+/* Received offload frames over 8 KiB stay in the buffer they were read
+ * into, as custom pbufs (netif.c). */
+#define LWIP_SUPPORT_CUSTOM_PBUF 1
 
 /* ---- IPv4, ARP, ICMP, UDP --------------------------------------------------- */
 #define LWIP_IPV4               1
@@ -86,7 +92,12 @@
 #define LWIP_CALLBACK_API       1
 #define LWIP_TCP_PCB_NUM_EXT_ARGS 1     /* halfopen.c's listener callback */
 
-/* ---- Checksums: all in software (the TAP offloads nothing) ------------------- */
+/* ---- Checksums -----------------------------------------------------------------
+ * In software on a NIC without offloads. On one with offloads (netif.c) the
+ * host fills in TCP checksums (NEEDS_CSUM) and lwIP checks TCP and UDP
+ * checksums only for frames the host has not vouched for: the netif's
+ * flags are switched per frame. */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define CHECKSUM_GEN_IP         1
 #define CHECKSUM_GEN_UDP        1
 #define CHECKSUM_GEN_TCP        1
@@ -95,7 +106,13 @@
 #define CHECKSUM_CHECK_UDP      1
 #define CHECKSUM_CHECK_TCP      1
 #define CHECKSUM_CHECK_ICMP     1
-#define LWIP_CHECKSUM_ON_COPY   1       /* sum while copying into segments */
+/* Off: with it, tcp_write sums every byte it queues, also for a NIC whose
+ * host makes the checksums; without, lwIP sums a segment when it sends it
+ * on a NIC that needs it, which costs the same there. */
+#define LWIP_CHECKSUM_ON_COPY   0
+
+/* ---- Hooks: TSO's segment size (nl_hooks.h) ---------------------------------- */
+#define LWIP_HOOK_FILENAME      "nl_hooks.h"
 
 /* ---- Statistics: lwip_stats is what the guests print ------------------------- */
 #define LWIP_STATS              1
